@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing orc needs, only what is missing: Debian packages and a
+# Python venv (.venv) with dbt. Idempotent and fast when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(build-essential cmake ninja-build pkg-config libsimdjson-dev libtomlplusplus-dev
+  libfmt-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev postgresql python3-venv
+  hyperfine)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+VENV=${VENV:-.venv}
+REQ=${REQUIREMENTS:-requirements-dev.txt}
+stamp="$VENV/.orc-requirements.sha256"
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setting up Python venv $VENV from $REQ"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  echo "$want" > "$stamp"
+fi

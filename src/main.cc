@@ -1,0 +1,2 @@
+// Placeholder entry point; the CLI shell replaces it.
+int main() { return 0; }

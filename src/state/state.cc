@@ -1,0 +1,168 @@
+#include "state/state.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json_writer.h"
+
+namespace orc {
+namespace {
+
+[[noreturn]] void shape_error(const std::string& origin, const std::string& what) {
+  throw Error(fmt::format("state {} is not a valid orc/dbt-orchestra state: {} "
+                          "(expected {{\"state\": {{\"<unique_id>\": {{\"checksum\": ..., "
+                          "\"last_updated\": ..., \"sources\": {{...}}}}}}}})",
+                          origin, what));
+}
+
+std::string string_or_scalar(simdjson::dom::element v) {
+  if (v.is_string()) return std::string(std::string_view(v.get_string().value_unsafe()));
+  if (v.is_null()) return std::string();
+  return simdjson::minify(v);
+}
+
+void read_string_map(simdjson::dom::element v, std::map<std::string, std::string>& out,
+                     const std::string& origin, std::string_view key, std::string_view field) {
+  if (v.is_null()) return;
+  simdjson::dom::object obj;
+  if (v.get_object().get(obj))
+    shape_error(origin, fmt::format("entry \"{}\" field \"{}\" is not an object", key, field));
+  for (auto [k, val] : obj) out[std::string(k)] = string_or_scalar(val);
+}
+
+void append_string_map(std::string& out, const std::map<std::string, std::string>& m) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, k);
+    out.push_back(':');
+    append_json_string(out, v);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+State parse_state(std::string_view text, const std::string& origin) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root))
+    shape_error(origin, fmt::format("not valid JSON ({})", simdjson::error_message(err)));
+  simdjson::dom::object top;
+  if (root.get_object().get(top)) shape_error(origin, "the top level is not a JSON object");
+  State state;
+  bool saw_state = false;
+  for (auto [key, value] : top) {
+    if (key != "state") {
+      if (!state.extra_top_level.empty()) state.extra_top_level.push_back(',');
+      append_json_string(state.extra_top_level, key);
+      state.extra_top_level.push_back(':');
+      state.extra_top_level += simdjson::minify(value);
+      continue;
+    }
+    saw_state = true;
+    simdjson::dom::object entries;
+    if (value.get_object().get(entries)) shape_error(origin, "\"state\" is not an object");
+    state.entries.reserve(entries.size());
+    for (auto [asset, ev] : entries) {
+      simdjson::dom::object eo;
+      if (ev.get_object().get(eo))
+        shape_error(origin, fmt::format("entry \"{}\" is not an object", std::string_view(asset)));
+      StateEntry entry;
+      for (auto [f, fv] : eo) {
+        if (f == "checksum") {
+          entry.checksum = string_or_scalar(fv);
+        } else if (f == "last_updated") {
+          entry.last_updated = string_or_scalar(fv);
+        } else if (f == "sources") {
+          read_string_map(fv, entry.sources, origin, asset, f);
+        } else if (f == "parents") {
+          read_string_map(fv, entry.parents, origin, asset, f);
+          entry.has_parents = !fv.is_null();
+        } else {
+          if (!entry.extra_fields.empty()) entry.extra_fields.push_back(',');
+          append_json_string(entry.extra_fields, f);
+          entry.extra_fields.push_back(':');
+          entry.extra_fields += simdjson::minify(fv);
+        }
+      }
+      state.entries.insert_or_assign(std::string(asset), std::move(entry));
+    }
+  }
+  if (!saw_state) shape_error(origin, "it has no \"state\" key");
+  return state;
+}
+
+std::string serialize_state(const State& state) {
+  std::vector<const std::pair<const std::string, StateEntry>*> sorted;
+  sorted.reserve(state.entries.size());
+  for (const auto& kv : state.entries) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string out;
+  out.reserve(256 + sorted.size() * 256);
+  out += "{\"state\": {";
+  bool first = true;
+  for (const auto* kv : sorted) {
+    const StateEntry& e = kv->second;
+    out += first ? "\n  " : ",\n  ";
+    first = false;
+    append_json_string(out, kv->first);
+    out += ": {\"checksum\": ";
+    append_json_string(out, e.checksum);
+    out += ", \"last_updated\": ";
+    append_json_string(out, e.last_updated);
+    out += ", \"sources\": ";
+    append_string_map(out, e.sources);
+    if (e.has_parents) {
+      out += ", \"parents\": ";
+      append_string_map(out, e.parents);
+    }
+    if (!e.extra_fields.empty()) {
+      out += ", ";
+      out += e.extra_fields;
+    }
+    out += "}";
+  }
+  out += first ? "}" : "\n}";
+  if (!state.extra_top_level.empty()) {
+    out += ", ";
+    out += state.extra_top_level;
+  }
+  out += "}\n";
+  return out;
+}
+
+size_t merge_state(State& base, const State& updates) {
+  size_t taken = 0;
+  for (const auto& [key, entry] : updates.entries) {
+    auto it = base.entries.find(key);
+    if (it != base.entries.end()) {
+      auto mine = parse_timestamp(it->second.last_updated);
+      auto theirs = parse_timestamp(entry.last_updated);
+      if (mine && theirs && *mine > *theirs) continue;
+      it->second = entry;
+    } else {
+      base.entries.emplace(key, entry);
+    }
+    ++taken;
+  }
+  return taken;
+}
+
+State filter_for_account(const State& state, const std::string& account_id) {
+  State out;
+  out.extra_top_level = state.extra_top_level;
+  const std::string prefix = account_id + ".";
+  for (const auto& [key, entry] : state.entries)
+    if (key.compare(0, prefix.size(), prefix) == 0) out.entries.emplace(key, entry);
+  return out;
+}
+
+}  // namespace orc

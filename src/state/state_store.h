@@ -1,0 +1,33 @@
+#pragma once
+// One interface for every place state can live (local file, S3, Orchestra HTTP, ...).
+#include <memory>
+#include <string>
+
+#include "state/state.h"
+
+namespace orc {
+
+struct Config;
+
+/// A place that holds one state document.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  /// Human-readable location for messages (never contains a secret).
+  virtual std::string describe() const = 0;
+  /// Reads the stored state, unfiltered. A confirmed-absent object may yield an empty
+  /// state (object stores) or an error (local file: bootstrap hint). Any other failure
+  /// throws orc::Error; it never silently returns empty.
+  virtual State load() = 0;
+  /// Re-reads the stored state, merges `updates` into it (newer last_updated wins per
+  /// entry) and writes the result under the store's precondition, retrying on conflict.
+  /// Throws orc::Error when it cannot; the stored state is then unchanged.
+  virtual void save_merged(const State& updates) = 0;
+};
+
+/// Chooses the backend exactly as the compatibility contract says: API key -> HTTP,
+/// else ORCHESTRA_STATE_FILE, else pyproject `state_file`; URI scheme picks the store.
+/// Throws orc::Error when none is configured.
+std::unique_ptr<StateStore> open_state_store(const Config& config);
+
+}  // namespace orc
