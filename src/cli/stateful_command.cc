@@ -1,10 +1,198 @@
+// `orc dbt build|run|test` in stateful mode: resolve the selection, read freshness, decide,
+// run dbt on the BUILD set only, record what succeeded.
+#include <cstdlib>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include "cli/commands.h"
+#include "config/config.h"
 #include "core/error.h"
+#include "core/file_io.h"
+#include "core/log.h"
+#include "core/process.h"
+#include "core/sha256.h"
+#include "dbt/dbt_args.h"
+#include "dbt/dbt_runner.h"
+#include "dbt/freshness.h"
+#include "dbt/manifest_reader.h"
+#include "dbt/project_paths.h"
+#include "dbt/run_results.h"
+#include "dbt/selection.h"
+#include "plan/decide.h"
+#include "plan/state_update.h"
+#include "report/decisions_report.h"
+#include "state/state_store.h"
 
 namespace orc {
+namespace fs = std::filesystem;
 
-int run_stateful_command(const std::string&, const std::vector<std::string>&, const Config&) {
-  throw Error("stateful orchestration is not implemented yet");
+namespace {
+
+/// A directory outside the project for the synthetic run_results.json; removed on scope exit.
+class PrivateDir {
+ public:
+  PrivateDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "orc-selection-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      throw Error(fmt::format("cannot create a temporary directory in {}", tmpl));
+    path_ = tmpl;
+  }
+  ~PrivateDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+/// Seeds are identified by their file's bytes (the manifest's checksum of a large seed is
+/// only its path).
+void hash_seed_files(Graph& graph, const std::vector<NodeId>& selected, const fs::path& project) {
+  for (NodeId id : selected) {
+    Node& n = graph.nodes[id];
+    if (n.kind != NodeKind::Seed || n.original_file_path.empty()) continue;
+    fs::path root = n.root_path.empty() ? project : fs::path(n.root_path);
+    fs::path file = root / n.original_file_path;
+    if (!fs::exists(file)) file = project / n.original_file_path;
+    n.checksum = sha256_file_hex(file);
+  }
+}
+
+/// The sources the decidable selected nodes read, directly or through ephemerals.
+std::vector<NodeId> sources_needed(const Graph& graph, Lineage& lineage,
+                                   const std::vector<NodeId>& selected) {
+  std::vector<bool> seen(graph.nodes.size(), false);
+  std::vector<NodeId> out;
+  for (NodeId id : selected) {
+    if (!is_decidable(graph.nodes[id])) continue;
+    for (NodeId s : lineage.of(id).sources)
+      if (!seen[s]) {
+        seen[s] = true;
+        out.push_back(s);
+      }
+  }
+  return out;
+}
+
+void stop_if_interrupted() {
+  if (interrupt_received())
+    throw Error("interrupted before dbt started; nothing was run or recorded",
+                128 + interrupt_signal());
+}
+
+}  // namespace
+
+int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
+                         const Config& config) {
+  const Environment& env = config.env;
+  const fs::path cwd = fs::current_path();
+  const DbtArgs dargs = parse_dbt_args(args);
+  const ProjectPaths paths = resolve_project_paths(dargs, env, cwd);
+
+  // State first: a missing or corrupt state must stop orc before any dbt work.
+  std::unique_ptr<StateStore> store = open_state_store(config);
+  State state = store->load();
+  if (config.integration_account_id) state = filter_for_account(state, *config.integration_account_id);
+  log_debug("loaded {} state entries from {}", state.entries.size(), store->describe());
+
+  DecideSettings settings;
+  settings.full_refresh = dargs.full_refresh;
+  settings.seed_state_orchestration = config.seed_state_orchestration;
+  if (config.integration_account_id && !config.local_run)
+    settings.asset_prefix = *config.integration_account_id + ".";
+
+  DbtRunner dbt(find_dbt_executable(env), cwd);
+
+  // 1. The user's selection, resolved by dbt itself (this also writes a fresh manifest).
+  ProcessResult ls = dbt.capture(ls_arguments(subcommand, dargs));
+  if (ls.exit_code != 0) {
+    std::fputs(ls.stdout_text.c_str(), stdout);
+    std::fputs(ls.stderr_text.c_str(), stderr);
+    log_error("dbt ls failed while resolving the selection (exit code {})", ls.exit_code);
+    return ls.exit_code;
+  }
+  stop_if_interrupted();
+  Graph graph = read_manifest(paths.target_dir / "manifest.json");
+  std::vector<NodeId> selected;
+  for (const auto& uid : parse_ls_output(ls.stdout_text))
+    if (auto id = graph.find(uid)) selected.push_back(*id);
+  if (config.seed_state_orchestration) hash_seed_files(graph, selected, paths.project_dir);
+  Lineage lineage(graph);
+
+  // 2. Freshness of the sources those nodes read.
+  std::vector<NodeId> sources = sources_needed(graph, lineage, selected);
+  FreshnessMap freshness = probe_freshness(graph, sources, dbt, project_arguments(dargs));
+  log_debug("freshness known for {} of {} sources", freshness.size(), sources.size());
+  stop_if_interrupted();
+
+  // 3. The decision.
+  const std::string started_at = format_timestamp(now_micros());
+  Plan plan = decide(graph, lineage, selected, freshness, state, now_micros(), settings);
+  log_decisions(graph, plan);
+
+  RunInfo info;
+  info.command = subcommand;
+  info.full_refresh = dargs.full_refresh;
+  info.generated_at = started_at;
+  info.dbt_processes = dbt.commands();
+
+  std::vector<std::string> to_build;
+  for (const NodeDecision& d : plan.decisions)
+    if (d.action == Action::Build) to_build.push_back(graph.nodes[d.node].unique_id);
+  const size_t decided = plan.decisions.size();
+  const fs::path decisions_path = paths.target_dir / "orc_decisions.json";
+
+  if (to_build.empty() && !dargs.full_refresh) {
+    write_file_atomic(decisions_path, decisions_json(graph, plan, info));
+    log_info("Nothing to build: dbt {} not started", subcommand);
+    log_info("{}/{} nodes reused", plan.reuse_count, decided);
+    log_debug("dbt processes started: {}", dbt.commands().size());
+    return 0;
+  }
+
+  // 4. Run dbt on the BUILD set (or as given with --full-refresh).
+  std::optional<PrivateDir> private_dir;
+  if (dargs.full_refresh) {
+    info.run_command = {subcommand};
+    info.run_command.insert(info.run_command.end(), args.begin(), args.end());
+  } else {
+    private_dir.emplace();
+    write_file_atomic(private_dir->path() / "run_results.json",
+                      synthetic_run_results(to_build, "orc", started_at));
+    info.run_command = run_arguments(subcommand, dargs, private_dir->path().string(), env);
+  }
+  write_file_atomic(decisions_path, decisions_json(graph, plan, info));
+
+  const fs::path results_path = paths.target_dir / "run_results.json";
+  std::string previous_invocation;
+  if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
+  log_info("Building {} of {} nodes", to_build.size(), decided);
+  int code = dbt.run(info.run_command);
+  private_dir.reset();
+
+  // 5. Record exactly what succeeded in this invocation.
+  auto results = read_run_results(results_path);
+  if (!results || results->invocation_id == previous_invocation) {
+    log_warn("dbt wrote no run results for this invocation; state not updated");
+  } else {
+    State updates = entries_for_results(graph, lineage, results->results, freshness, state,
+                                        settings, format_timestamp(now_micros()));
+    if (!updates.entries.empty()) {
+      try {
+        store->save_merged(updates);
+        log_debug("saved {} state entries to {}", updates.entries.size(), store->describe());
+      } catch (const Error& e) {
+        log_error("state not saved: {}", e.what());
+        if (code == 0) code = e.exit_code;
+      }
+    }
+  }
+  log_info("{}/{} nodes reused", plan.reuse_count, decided);
+  log_debug("dbt processes started: {}", dbt.commands().size());
+  return code;
 }
 
 }  // namespace orc

@@ -1,0 +1,82 @@
+#include "dbt/run_results.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "core/error.h"
+#include "core/json_writer.h"
+
+namespace orc {
+
+RunResults parse_run_results(std::string_view json, const std::string& origin) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root))
+    throw Error(fmt::format("cannot parse {}: {}", origin, simdjson::error_message(err)));
+  RunResults out;
+  auto str = [](simdjson::dom::element e, const char* key) {
+    std::string_view v;
+    if (e[key].get_string().get(v)) return std::string();
+    return std::string(v);
+  };
+  simdjson::dom::element meta;
+  if (!root["metadata"].get(meta)) {
+    out.invocation_id = str(meta, "invocation_id");
+    out.generated_at = str(meta, "generated_at");
+  }
+  simdjson::dom::array results;
+  if (root["results"].get_array().get(results))
+    throw Error(fmt::format("{} is not a dbt run_results.json (no \"results\" array)", origin));
+  for (simdjson::dom::element r : results) {
+    NodeResult nr;
+    nr.unique_id = str(r, "unique_id");
+    nr.status = str(r, "status");
+    simdjson::dom::array timing;
+    if (!r["timing"].get_array().get(timing)) {
+      for (simdjson::dom::element t : timing)
+        if (str(t, "name") == "execute") nr.completed_at = str(t, "completed_at");
+    }
+    if (!nr.unique_id.empty()) out.results.push_back(std::move(nr));
+  }
+  return out;
+}
+
+std::optional<RunResults> read_run_results(const std::filesystem::path& path) {
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(path.string()).get(text)) return std::nullopt;
+  try {
+    return parse_run_results(std::string_view(text.data(), text.size()), path.string());
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
+                                  const std::string& dbt_version,
+                                  const std::string& generated_at) {
+  std::string out;
+  out.reserve(256 + unique_ids.size() * 300);
+  out += "{\"metadata\": {\"dbt_schema_version\": "
+         "\"https://schemas.getdbt.com/dbt/run-results/v6.json\", \"dbt_version\": ";
+  append_json_string(out, dbt_version);
+  out += ", \"generated_at\": ";
+  append_json_string(out, generated_at);
+  out += ", \"invocation_id\": \"orc-selection\", \"env\": {}}, \"results\": [";
+  bool first = true;
+  for (const auto& id : unique_ids) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += "{\"unique_id\": ";
+    append_json_string(out, id);
+    // Every field RunResultOutput requires, so dbt 1.10–1.12 can load it.
+    out += ", \"status\": \"success\", \"timing\": [], \"thread_id\": \"orc\", "
+           "\"execution_time\": 0.0, \"adapter_response\": {}, \"message\": null, "
+           "\"failures\": null, \"compiled\": null, \"compiled_code\": null, "
+           "\"relation_name\": null, \"batch_results\": null}";
+  }
+  out += "], \"elapsed_time\": 0.0, \"args\": {}}\n";
+  return out;
+}
+
+}  // namespace orc

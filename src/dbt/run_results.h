@@ -1,0 +1,31 @@
+#pragma once
+// dbt's run_results.json: reading what a run did, and writing the synthetic one that tells
+// `dbt <cmd> --select result:success --state DIR` which nodes to run.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/state_update.h"
+
+namespace orc {
+
+struct RunResults {
+  std::string invocation_id;
+  std::string generated_at;
+  std::vector<NodeResult> results;
+};
+
+/// Reads run_results.json; nullopt when the file is missing or unreadable (callers decide
+/// whether that is an error).
+std::optional<RunResults> read_run_results(const std::filesystem::path& path);
+
+/// Parses run_results.json text. Throws orc::Error when it is not a run results document.
+RunResults parse_run_results(std::string_view json, const std::string& origin);
+
+/// A run_results.json that dbt accepts as previous state, listing `unique_ids` as successful.
+std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
+                                  const std::string& dbt_version,
+                                  const std::string& generated_at);
+
+}  // namespace orc

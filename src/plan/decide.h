@@ -1,0 +1,78 @@
+#pragma once
+// The decision: for each selected node, BUILD or REUSE, with the reason and the inputs that
+// decided it. Pure: no I/O, no clock (the caller passes `now`).
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "plan/graph.h"
+#include "plan/lineage.h"
+#include "state/state.h"
+
+namespace orc {
+
+/// Source unique_id -> max_loaded_at (ISO-8601). A source absent from the map, or mapped to
+/// nullopt, has unknown freshness, which counts as new data.
+using FreshnessMap = std::unordered_map<std::string, std::optional<std::string>>;
+
+struct DecideSettings {
+  bool full_refresh = false;
+  bool seed_state_orchestration = false;
+  /// "{integration_account_id}." when asset ids are account-scoped (account set, local_run
+  /// off); empty for plain unique_ids.
+  std::string asset_prefix;
+};
+
+/// The state key of a node.
+std::string asset_id(const Node& node, const DecideSettings& settings);
+
+enum class Action : uint8_t { Build, Reuse };
+
+/// One source input as the decision saw it.
+struct SourceInput {
+  NodeId source;
+  std::optional<std::string> recorded;  ///< value in the node's state entry
+  std::optional<std::string> current;   ///< freshness now (nullopt = unknown)
+  bool is_new = false;
+};
+
+struct NodeDecision {
+  NodeId node;
+  Action action = Action::Build;
+  std::string reason;
+  bool has_entry = false;
+  std::string checksum_old;
+  std::string checksum_new;
+  std::string last_updated;  ///< from the state entry
+  std::vector<SourceInput> sources;
+  std::optional<BuildAfter> build_after;
+  bool build_after_inherited = false;
+};
+
+struct Plan {
+  std::vector<NodeDecision> decisions;  ///< one per decided node, parents before children
+  std::vector<int32_t> decision_index;  ///< NodeId -> index into `decisions`, or -1
+  size_t build_count = 0;
+  size_t reuse_count = 0;
+
+  const NodeDecision* find(NodeId id) const {
+    int32_t i = id < decision_index.size() ? decision_index[id] : -1;
+    return i < 0 ? nullptr : &decisions[static_cast<size_t>(i)];
+  }
+};
+
+/// True for the node kinds a dbt build/run/test executes and orc decides on: models other than
+/// ephemeral, seeds, snapshots, tests, unit tests, and other runnable types (always built).
+bool is_decidable(const Node& node);
+
+/// Decides every decidable node of `selected` (any order; duplicates ignored).
+Plan decide(const Graph& graph, Lineage& lineage, const std::vector<NodeId>& selected,
+            const FreshnessMap& freshness, const State& state, Micros now,
+            const DecideSettings& settings);
+
+/// Each node's build_after: its own, else the smallest of its children's when every
+/// (non-test) child has one. Indexed by NodeId; the bool says "inherited".
+std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(const Graph& graph);
+
+}  // namespace orc

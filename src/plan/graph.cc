@@ -1,0 +1,71 @@
+#include "plan/graph.h"
+
+namespace orc {
+
+Micros BuildAfter::window() const {
+  int64_t unit = 0;
+  if (period == "minute") unit = 60;
+  else if (period == "hour") unit = 3600;
+  else if (period == "day") unit = 86400;
+  return count * unit * 1000000;
+}
+
+NodeKind kind_from_resource_type(std::string_view t) {
+  if (t == "model") return NodeKind::Model;
+  if (t == "seed") return NodeKind::Seed;
+  if (t == "snapshot") return NodeKind::Snapshot;
+  if (t == "test") return NodeKind::Test;
+  if (t == "unit_test") return NodeKind::UnitTest;
+  if (t == "source") return NodeKind::Source;
+  return NodeKind::Other;
+}
+
+NodeId Graph::add(Node node) {
+  NodeId id = static_cast<NodeId>(nodes.size());
+  index.emplace(node.unique_id, id);
+  nodes.push_back(std::move(node));
+  return id;
+}
+
+void Graph::link() {
+  for (NodeId id = 0; id < nodes.size(); ++id) {
+    Node& n = nodes[id];
+    n.parents.clear();
+    n.parents.reserve(n.depends_on.size());
+    for (const auto& dep : n.depends_on) {
+      auto it = index.find(dep);
+      if (it == index.end() || it->second == id) continue;
+      bool dup = false;
+      for (NodeId p : n.parents) dup |= (p == it->second);
+      if (!dup) n.parents.push_back(it->second);
+    }
+  }
+  for (auto& n : nodes) n.children.clear();
+  for (NodeId id = 0; id < nodes.size(); ++id)
+    for (NodeId p : nodes[id].parents) nodes[p].children.push_back(id);
+}
+
+std::optional<NodeId> Graph::find(const std::string& unique_id) const {
+  auto it = index.find(unique_id);
+  if (it == index.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<NodeId> Graph::topological_order() const {
+  std::vector<uint32_t> pending(nodes.size());
+  std::vector<NodeId> order;
+  order.reserve(nodes.size());
+  for (NodeId id = 0; id < nodes.size(); ++id) {
+    pending[id] = static_cast<uint32_t>(nodes[id].parents.size());
+    if (pending[id] == 0) order.push_back(id);
+  }
+  for (size_t i = 0; i < order.size(); ++i)
+    for (NodeId c : nodes[order[i]].children)
+      if (--pending[c] == 0) order.push_back(c);
+  if (order.size() != nodes.size())
+    for (NodeId id = 0; id < nodes.size(); ++id)
+      if (pending[id] > 0) order.push_back(id);
+  return order;
+}
+
+}  // namespace orc

@@ -1,0 +1,72 @@
+#pragma once
+// The dbt project as a DAG: only what the decision needs, read from manifest.json.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/timestamp.h"
+
+namespace orc {
+
+using NodeId = uint32_t;
+
+enum class NodeKind : uint8_t { Model, Seed, Snapshot, Test, UnitTest, Source, Other };
+
+/// dbt's `config.freshness.build_after`.
+struct BuildAfter {
+  int64_t count = 0;
+  std::string period;  ///< minute | hour | day
+  bool updates_on_all = false;
+  /// The window length; 0 for an unknown period.
+  Micros window() const;
+};
+
+/// One manifest entry (node, source or unit test).
+struct Node {
+  std::string unique_id;
+  NodeKind kind = NodeKind::Other;
+  std::string resource_type;  ///< as dbt names it
+  std::string package_name;
+  std::string materialized;
+  std::string checksum;       ///< manifest checksum (seeds: replaced by the file's SHA-256)
+  std::string relation_name;
+  std::string original_file_path;
+  std::string root_path;      ///< seeds: directory the file path is relative to
+  std::vector<std::string> depends_on;  ///< parent unique_ids as written in the manifest
+  std::vector<NodeId> parents;          ///< resolved depends_on (unknown ids dropped)
+  std::vector<NodeId> children;
+  std::optional<BuildAfter> build_after;
+  // Sources only:
+  std::string source_name;
+  std::string name;
+  std::string loaded_at_field;
+  std::string loaded_at_query;
+  std::string freshness_filter;
+
+  bool is_ephemeral() const { return kind == NodeKind::Model && materialized == "ephemeral"; }
+  bool is_test() const { return kind == NodeKind::Test || kind == NodeKind::UnitTest; }
+  bool has_loaded_at() const { return !loaded_at_field.empty() || !loaded_at_query.empty(); }
+};
+
+/// All nodes, with an index by unique_id and resolved edges.
+struct Graph {
+  std::vector<Node> nodes;
+  std::unordered_map<std::string, NodeId> index;
+  std::string root_project;  ///< the project's own package name
+
+  /// Adds a node (edges are resolved later by `link`). Returns its id.
+  NodeId add(Node node);
+  /// Resolves `depends_on` into parents/children. Call once after all nodes are added.
+  void link();
+  std::optional<NodeId> find(const std::string& unique_id) const;
+  /// Every node id, parents before children (Kahn's algorithm; cycles, which dbt forbids,
+  /// are appended at the end rather than dropped).
+  std::vector<NodeId> topological_order() const;
+};
+
+/// Maps dbt's resource_type string to a kind.
+NodeKind kind_from_resource_type(std::string_view resource_type);
+
+}  // namespace orc

@@ -1,0 +1,79 @@
+#include "plan/lineage.h"
+
+#include <algorithm>
+
+#include "core/sha256.h"
+
+namespace orc {
+namespace {
+
+void add_unique(std::vector<NodeId>& v, NodeId id) {
+  if (std::find(v.begin(), v.end(), id) == v.end()) v.push_back(id);
+}
+
+}  // namespace
+
+Lineage::Lineage(const Graph& graph)
+    : graph_(graph),
+      inputs_(graph.nodes.size()),
+      has_inputs_(graph.nodes.size(), false),
+      expansions_(graph.nodes.size()) {}
+
+const Lineage::Expansion& Lineage::expand_ephemeral(NodeId id) {
+  Expansion& e = expansions_[id];
+  if (e.done) return e;
+  e.done = true;  // set first: a (forbidden) cycle terminates instead of recursing forever
+  e.ephemerals.push_back(id);
+  for (NodeId p : graph_.nodes[id].parents) {
+    const Node& parent = graph_.nodes[p];
+    if (parent.kind == NodeKind::Source) {
+      add_unique(e.sources, p);
+    } else if (parent.is_ephemeral()) {
+      const Expansion& up = expand_ephemeral(p);
+      for (NodeId s : up.sources) add_unique(e.sources, s);
+      for (NodeId n : up.nodes) add_unique(e.nodes, n);
+      for (NodeId x : up.ephemerals) add_unique(e.ephemerals, x);
+    } else {
+      add_unique(e.nodes, p);
+    }
+  }
+  return e;
+}
+
+const EffectiveInputs& Lineage::of(NodeId id) {
+  if (has_inputs_[id]) return inputs_[id];
+  EffectiveInputs& in = inputs_[id];
+  std::vector<NodeId> ephemerals;
+  for (NodeId p : graph_.nodes[id].parents) {
+    const Node& parent = graph_.nodes[p];
+    if (parent.kind == NodeKind::Source) {
+      add_unique(in.sources, p);
+    } else if (parent.is_ephemeral()) {
+      const Expansion& e = expand_ephemeral(p);
+      for (NodeId s : e.sources) add_unique(in.sources, s);
+      for (NodeId n : e.nodes) add_unique(in.nodes, n);
+      for (NodeId x : e.ephemerals) add_unique(ephemerals, x);
+    } else {
+      add_unique(in.nodes, p);
+    }
+  }
+  in.checksum = graph_.nodes[id].checksum;
+  if (!ephemerals.empty()) {
+    // Order-independent: sort the ephemeral ancestors by unique_id before hashing.
+    std::sort(ephemerals.begin(), ephemerals.end(), [&](NodeId a, NodeId b) {
+      return graph_.nodes[a].unique_id < graph_.nodes[b].unique_id;
+    });
+    std::string material = in.checksum;
+    for (NodeId x : ephemerals) {
+      material += '\n';
+      material += graph_.nodes[x].unique_id;
+      material += '=';
+      material += graph_.nodes[x].checksum;
+    }
+    in.checksum = "ephemeral-folded:" + sha256_hex(material);
+  }
+  has_inputs_[id] = true;
+  return in;
+}
+
+}  // namespace orc

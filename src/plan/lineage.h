@@ -1,0 +1,38 @@
+#pragma once
+// What a node really consumes once ephemeral models are folded into it: ephemerals never run
+// and never get state, so their sources, parents and SQL count as their children's own.
+#include <string>
+#include <vector>
+
+#include "plan/graph.h"
+
+namespace orc {
+
+/// A node's upstream with ephemerals expanded.
+struct EffectiveInputs {
+  std::vector<NodeId> sources;  ///< source parents, direct or reached through ephemerals
+  std::vector<NodeId> nodes;    ///< non-ephemeral, non-source parents (same)
+  std::string checksum;         ///< own checksum, or a hash over it and its ephemeral ancestors'
+};
+
+/// Lazily computes and caches effective inputs; linear in the graph over all queries.
+class Lineage {
+ public:
+  explicit Lineage(const Graph& graph);
+  const EffectiveInputs& of(NodeId id);
+
+ private:
+  struct Expansion {  // an ephemeral's upstream, expanded once
+    std::vector<NodeId> sources, nodes;
+    std::vector<NodeId> ephemerals;  ///< itself and its ephemeral ancestors
+    bool done = false;
+  };
+  const Expansion& expand_ephemeral(NodeId id);
+
+  const Graph& graph_;
+  std::vector<EffectiveInputs> inputs_;
+  std::vector<bool> has_inputs_;
+  std::vector<Expansion> expansions_;
+};
+
+}  // namespace orc

@@ -1,0 +1,51 @@
+#include "plan/state_update.h"
+
+#include <unordered_map>
+
+namespace orc {
+
+bool is_success_status(const std::string& status) {
+  return status == "success" || status == "pass";
+}
+
+State entries_for_results(const Graph& graph, Lineage& lineage,
+                          const std::vector<NodeResult>& results, const FreshnessMap& freshness,
+                          const State& before, const DecideSettings& settings,
+                          const std::string& fallback_time) {
+  State out;
+  // First pass: this run's new versions, so children can record parents built alongside them.
+  std::unordered_map<NodeId, std::string> new_version;
+  for (const auto& r : results) {
+    if (!is_success_status(r.status)) continue;
+    auto id = graph.find(r.unique_id);
+    if (!id) continue;
+    new_version[*id] = r.completed_at.empty() ? fallback_time : r.completed_at;
+  }
+  for (const auto& [id, version] : new_version) {
+    const Node& n = graph.nodes[id];
+    const EffectiveInputs& in = lineage.of(id);
+    StateEntry e;
+    e.checksum = in.checksum;
+    e.last_updated = version;
+    for (NodeId s : in.sources) {
+      auto f = freshness.find(graph.nodes[s].unique_id);
+      if (f != freshness.end() && f->second) e.sources[graph.nodes[s].unique_id] = *f->second;
+    }
+    e.has_parents = true;
+    for (NodeId p : in.nodes) {
+      std::string pkey = asset_id(graph.nodes[p], settings);
+      if (auto nv = new_version.find(p); nv != new_version.end()) {
+        e.parents[pkey] = nv->second;
+      } else if (auto old = before.entries.find(pkey); old != before.entries.end()) {
+        e.parents[pkey] = old->second.last_updated;
+      }
+    }
+    // Keep fields other tools added to the entry.
+    if (auto old = before.entries.find(asset_id(n, settings)); old != before.entries.end())
+      e.extra_fields = old->second.extra_fields;
+    out.entries.emplace(asset_id(n, settings), std::move(e));
+  }
+  return out;
+}
+
+}  // namespace orc

@@ -1,0 +1,30 @@
+#pragma once
+// Rule 6: after dbt finishes, the entries of the nodes that succeeded, and nothing else.
+#include <string>
+#include <vector>
+
+#include "plan/decide.h"
+
+namespace orc {
+
+/// One row of run_results.json, reduced to what the state needs.
+struct NodeResult {
+  std::string unique_id;
+  std::string status;        ///< success, pass, error, fail, skipped, warn, ...
+  std::string completed_at;  ///< end of the execute step (ISO-8601), may be empty
+};
+
+/// True for the statuses that mean "this node's result is now current": `success` (models,
+/// seeds, snapshots) and `pass` (tests).
+bool is_success_status(const std::string& status);
+
+/// The new entries for every succeeded node of `results` that is in `graph`: effective
+/// checksum, last_updated (completion time, else `fallback_time`), the sources it consumed
+/// (known freshness only) and the versions of the parents it consumed. `before` is the state
+/// the run started from; parents rebuilt in this run are recorded with their new version.
+State entries_for_results(const Graph& graph, Lineage& lineage,
+                          const std::vector<NodeResult>& results, const FreshnessMap& freshness,
+                          const State& before, const DecideSettings& settings,
+                          const std::string& fallback_time);
+
+}  // namespace orc

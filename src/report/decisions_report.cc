@@ -1,0 +1,108 @@
+#include "report/decisions_report.h"
+
+#include "core/json_writer.h"
+#include "core/log.h"
+
+namespace orc {
+namespace {
+
+void append_kv(std::string& out, const char* key, const std::string& value, bool comma = true) {
+  if (comma) out += ", ";
+  append_json_string(out, key);
+  out += ": ";
+  append_json_string(out, value);
+}
+
+void append_optional(std::string& out, const std::optional<std::string>& v) {
+  if (v) append_json_string(out, *v);
+  else out += "null";
+}
+
+void append_string_array(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    append_json_string(out, items[i]);
+  }
+  out += ']';
+}
+
+}  // namespace
+
+std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& info) {
+  std::string out;
+  out.reserve(1024 + plan.decisions.size() * 400);
+  out += "{";
+  append_kv(out, "orc_version", ORC_VERSION, false);
+  append_kv(out, "generated_at", info.generated_at);
+  append_kv(out, "command", info.command);
+  out += ", \"full_refresh\": ";
+  out += info.full_refresh ? "true" : "false";
+  out += ", \"dbt_processes\": ";
+  append_string_array(out, info.dbt_processes);
+  out += ", \"run_command\": ";
+  if (info.run_command.empty()) out += "null";
+  else append_string_array(out, info.run_command);
+  out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}}}",
+                     plan.decisions.size(), plan.build_count, plan.reuse_count);
+  out += ", \"nodes\": [";
+  bool first = true;
+  for (const NodeDecision& d : plan.decisions) {
+    const Node& n = graph.nodes[d.node];
+    out += first ? "\n  {" : ",\n  {";
+    first = false;
+    append_kv(out, "unique_id", n.unique_id, false);
+    append_kv(out, "resource_type", n.resource_type);
+    append_kv(out, "decision", d.action == Action::Build ? "build" : "reuse");
+    append_kv(out, "reason", d.reason);
+    out += ", \"inputs\": {\"checksum\": {\"old\": ";
+    append_optional(out, d.has_entry ? std::optional(d.checksum_old) : std::nullopt);
+    out += ", \"new\": ";
+    append_json_string(out, d.checksum_new);
+    out += "}, \"last_updated\": ";
+    append_optional(out, d.has_entry ? std::optional(d.last_updated) : std::nullopt);
+    out += ", \"sources\": {";
+    for (size_t i = 0; i < d.sources.size(); ++i) {
+      const SourceInput& s = d.sources[i];
+      if (i) out += ", ";
+      append_json_string(out, graph.nodes[s.source].unique_id);
+      out += ": {\"recorded\": ";
+      append_optional(out, s.recorded);
+      out += ", \"current\": ";
+      append_optional(out, s.current);
+      out += ", \"new_data\": ";
+      out += s.is_new ? "true" : "false";
+      out += "}";
+    }
+    out += "}, \"build_after\": ";
+    if (d.build_after) {
+      out += fmt::format("{{\"count\": {}, \"period\": ", d.build_after->count);
+      append_json_string(out, d.build_after->period);
+      out += fmt::format(", \"updates_on\": \"{}\", \"inherited\": {}}}",
+                         d.build_after->updates_on_all ? "all" : "any",
+                         d.build_after_inherited ? "true" : "false");
+    } else {
+      out += "null";
+    }
+    out += "}}";
+  }
+  out += first ? "]}\n" : "\n]}\n";
+  return out;
+}
+
+void log_decisions(const Graph& graph, const Plan& plan, size_t max_lines) {
+  const bool every_line = debug_logging() || plan.reuse_count <= max_lines;
+  for (const NodeDecision& d : plan.decisions) {
+    const Node& n = graph.nodes[d.node];
+    if (d.action == Action::Reuse) {
+      if (every_line) log_info("Reusing {}: {}", n.unique_id, d.reason);
+    } else {
+      log_debug("Building {}: {}", n.unique_id, d.reason);
+    }
+  }
+  if (!every_line)
+    log_info("Reusing {} nodes (run with ORCHESTRA_DBT_DEBUG=true to list them)",
+             plan.reuse_count);
+}
+
+}  // namespace orc

@@ -1,0 +1,27 @@
+#pragma once
+// What orc tells the user and tools about its decisions: log lines before dbt runs, and the
+// machine-readable <target-path>/orc_decisions.json.
+#include <string>
+#include <vector>
+
+#include "plan/decide.h"
+
+namespace orc {
+
+/// Facts about the invocation recorded beside the decisions.
+struct RunInfo {
+  std::string command;                  ///< build | run | test
+  bool full_refresh = false;
+  std::string generated_at;             ///< ISO-8601
+  std::vector<std::string> dbt_processes;  ///< dbt command lines started before the run
+  std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
+};
+
+/// The orc_decisions.json document.
+std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& info);
+
+/// One log line per reused node with its reason (a count instead when there are more than
+/// `max_lines` and debug is off), and one per built node in debug.
+void log_decisions(const Graph& graph, const Plan& plan, size_t max_lines = 50);
+
+}  // namespace orc
