@@ -1,0 +1,13 @@
+#pragma once
+// dbt's sources.json (from `dbt source freshness`) as a freshness map.
+#include <filesystem>
+
+#include "plan/decide.h"
+
+namespace orc {
+
+/// source unique_id -> max_loaded_at (normalised UTC ISO-8601) for every result that has one.
+/// Throws orc::Error naming the file when it cannot be read or is not a sources.json.
+FreshnessMap read_sources_json(const std::filesystem::path& path);
+
+}  // namespace orc
