@@ -164,10 +164,13 @@ std::vector<std::string> run_arguments(const std::string& subcommand, const DbtA
   for (const auto& g : args.groups)
     if (g.role == ArgRole::Project || g.role == ArgRole::Defer || g.role == ArgRole::RunOnly)
       append(out, g.tokens);
-  if (args.defer && !args.defer_state) {
+  // dbt also defers when DBT_DEFER is set in the environment.
+  auto env_defer = env.get_nonempty("DBT_DEFER");
+  const bool defer = args.defer || (env_defer && (*env_defer == "1" || *env_defer == "true" ||
+                                                  *env_defer == "True"));
+  if (defer && !args.defer_state && !env.get_nonempty("DBT_DEFER_STATE")) {
     // Our --state points at the private selection; deferral must keep the user's state.
     std::optional<std::string> user_state = args.state;
-    if (!user_state) user_state = env.get_nonempty("DBT_DEFER_STATE");
     if (!user_state) user_state = env.get_nonempty("DBT_STATE");
     if (user_state) append(out, {"--defer-state", *user_state});
   }
