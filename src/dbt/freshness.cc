@@ -1,6 +1,7 @@
 #include "dbt/freshness.h"
 
 #include <fmt/format.h>
+#include <regex>
 #include <simdjson.h>
 
 #include "core/error.h"
@@ -19,12 +20,21 @@ std::string sql_literal(std::string_view s) {
   return out;
 }
 
+/// dbt renders a source's loaded_at_query with `this` bound to the source; an inline query
+/// has no `this`, so the source is spelled out instead.
+std::string bind_this(const std::string& query, const Node& s) {
+  static const std::regex this_expr(R"(\{\{\s*this\s*\}\})");
+  return std::regex_replace(query, this_expr,
+                            fmt::format("{{{{ source({}, {}) }}}}", sql_literal(s.source_name),
+                                        sql_literal(s.name)));
+}
+
 std::string source_select(const Node& s) {
   std::string id = sql_literal(s.unique_id);
   if (!s.loaded_at_query.empty())
     return fmt::format("select {} as orc_source_id, cast(({}) as {{{{ dbt.type_string() }}}}) "
                        "as orc_max_loaded_at",
-                       id, s.loaded_at_query);
+                       id, bind_this(s.loaded_at_query, s));
   std::string sql = fmt::format(
       "select {} as orc_source_id, cast(max({}) as {{{{ dbt.type_string() }}}}) as "
       "orc_max_loaded_at from {{{{ source({}, {}) }}}}",
