@@ -1,0 +1,116 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/is_warn.h"
+#include "cli/passthrough.h"
+#include "config/config.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace orc {
+
+namespace {
+
+constexpr const char* kOrchestraCommands = "is_warn, plan, save-state";
+
+/// `orc dbt orchestra <command> <args...>`.
+int run_orchestra(const std::vector<std::string>& args, const Config& config) {
+  if (args.empty())
+    throw UsageError(fmt::format("`orc dbt orchestra` needs a command: one of {}",
+                                 kOrchestraCommands));
+  const std::string& command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "is_warn") {
+    auto path = is_warn_run_results_path(rest, config.env, std::filesystem::current_path());
+    log_debug("is_warn reads {}", path.string());
+    std::printf("%s\n", is_warn_verdict(path).c_str());
+    std::fflush(stdout);
+    return 0;
+  }
+  if (command == "plan") return run_plan_command(rest, config);
+  if (command == "save-state") return run_save_state_command(rest, config);
+  throw Error(fmt::format("unknown command `orc dbt orchestra {}`; known commands: {}", command,
+                          kOrchestraCommands));
+}
+
+}  // namespace
+
+std::string usage_line() {
+  return "Usage: orc dbt <subcommand> [args...]\nTry 'orc --help' for help.";
+}
+
+std::string help_text() {
+  return fmt::format(
+      R"(orc {} - state-aware orchestration for dbt Core
+
+Usage: orc dbt <subcommand> [args...]
+       orc --version | --help
+
+Commands:
+  orc dbt build|run|test [args...]  with use_stateful on: rebuild only the nodes whose
+                                    inputs changed, reuse the rest; else plain dbt
+  orc dbt <other> [args...]         runs dbt unchanged (same output, same exit code)
+  orc dbt orchestra is_warn         prints WARNING if the last run_results.json has a
+                                    result with status warn, else SUCCEEDED
+  orc dbt orchestra plan ...        decide on given artifacts without running dbt
+  orc dbt orchestra save-state ...  merge entries into the configured state store
+
+Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml (walking up from the
+working directory); environment variables override it.
+  use_stateful              ORCHESTRA_USE_STATEFUL              (default false)
+  state_file                ORCHESTRA_STATE_FILE                (local path or s3://, gs://,
+                                                                 abfs(s):// URI)
+  orchestra_env             ORCHESTRA_ENV                       (app | stage | dev; default app)
+  local_run                 ORCHESTRA_LOCAL_RUN                 (default true)
+  debug                     ORCHESTRA_DBT_DEBUG                 (default false)
+  integration_account_id    ORCHESTRA_INTEGRATION_ACCOUNT_ID    (default none)
+  seed_state_orchestration  ORCHESTRA_SEED_STATE_ORCHESTRATION  (default false)
+Other environment variables:
+  ORCHESTRA_API_KEY   store state in Orchestra (takes precedence over state files)
+  ORC_DBT             the dbt executable to run (default: dbt on PATH)
+)",
+      ORC_VERSION);
+}
+
+int dispatch_dbt(const std::string& subcommand, const std::vector<std::string>& args,
+                 const Config& config) {
+  if (subcommand == "orchestra") return run_orchestra(args, config);
+  if (config.use_stateful && (subcommand == "build" || subcommand == "run" || subcommand == "test"))
+    return run_stateful_command(subcommand, args, config);
+  return run_passthrough(subcommand, args, config);
+}
+
+int run_cli(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("missing command: orc runs dbt commands as `orc dbt <subcommand>`");
+  const std::string& first = args[0];
+  if (first == "--version") {
+    std::printf("orc %s\n", ORC_VERSION);
+    return 0;
+  }
+  if (first == "--help" || first == "-h") {
+    std::fputs(help_text().c_str(), stdout);
+    return 0;
+  }
+  if (first != "dbt") {
+    if (!first.empty() && first[0] == '-') throw UsageError(fmt::format("no such option: {}", first));
+    throw UsageError(
+        fmt::format("no such command '{}'; did you mean `orc dbt {}`?", first, first));
+  }
+  if (args.size() < 2)
+    throw UsageError("missing dbt subcommand, e.g. `orc dbt build` or `orc dbt run`");
+
+  Config config = load_config(std::filesystem::current_path(), Environment::from_process());
+  set_debug_logging(config.debug);
+  if (config.api_key) add_log_secret(*config.api_key);
+  log_debug("orc {}; configuration from {}", ORC_VERSION,
+            config.pyproject ? config.pyproject->string() : "defaults and environment");
+
+  std::vector<std::string> rest(args.begin() + 2, args.end());
+  return dispatch_dbt(args[1], rest, config);
+}
+
+}  // namespace orc
