@@ -1,0 +1,174 @@
+"""Fixtures for the end-to-end tests: the orc and dbt binaries, a PostgreSQL server, and
+scratch copies of the tutorial project (DuckDB or PostgreSQL) in each test's tmp_path.
+
+Layout of one test (tmp_path = workspace):
+    pyproject.toml      [tool.orchestra_dbt] use_stateful = true, state_file = "state.json"
+    state.json          {"state": {}}
+    warehouse.duckdb    the DuckDB database (outside the project)
+    project/            copy of tutorial/ with dbt_packages installed and raw tables created
+
+Fixtures: orc_bin, dbt_bin, pg_env, make_project(target), project (DuckDB),
+pg_project (PostgreSQL, own schema, dropped afterwards), any_project (both).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from helpers import (REPO, TUTORIAL, Project, base_env, dbt_binary, orc_binary, run_dbt)
+
+_TEMPLATE_IGNORE = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml",
+                                          "*.duckdb", "*.duckdb.wal", "__pycache__")
+
+
+@pytest.fixture(scope="session")
+def orc_bin() -> Path:
+    path = orc_binary()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"orc binary not found at {path}: build it (cmake -S . -B build -G Ninja && "
+                    f"cmake --build build) or point ORC_BIN at it", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dbt_bin() -> Path:
+    path = dbt_binary()
+    if not path.is_file():
+        pytest.fail(f"dbt not found at {path}: run scripts/install_deps.sh", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_env() -> dict[str, str]:
+    """Starts (or reuses) the test PostgreSQL server; returns its PG* variables."""
+    script = REPO / "scripts" / "pg.sh"
+    # pg.sh is not safe to run twice at once (initdb); parallel workers take turns.
+    with open(script) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL with scripts/pg.sh:\n{proc.stdout}{proc.stderr}",
+                    pytrace=False)
+    env = dict(re.findall(r"(PG[A-Z]+)=(\S+)", proc.stdout))
+    if "PGHOST" not in env:
+        pytest.fail(f"scripts/pg.sh printed no PG* variables:\n{proc.stdout}", pytrace=False)
+    return env
+
+
+@pytest.fixture(scope="session")
+def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
+    """One copy of the tutorial per session with `dbt deps` done, and a DuckDB warehouse with
+    the raw tables (`dbt run-operation setup_raw`). Returns (project dir, warehouse file).
+    Tests copy both; nobody writes to the template."""
+    root = tmp_path_factory.mktemp("tutorial-template")
+    project = root / "project"
+    shutil.copytree(TUTORIAL, project, ignore=_TEMPLATE_IGNORE, symlinks=True)
+    warehouse = root / "warehouse.duckdb"
+    env = base_env() | {"DBT_PROFILES_DIR": str(project), "ORC_DUCKDB_PATH": str(warehouse)}
+    for args in (["deps"], ["run-operation", "setup_raw"]):
+        r = run_dbt(args, project, env, dbt_bin)
+        if r.returncode != 0:
+            pytest.fail(f"preparing the tutorial failed:\n{r.describe()}", pytrace=False)
+    shutil.rmtree(project / "target", ignore_errors=True)  # tests start without artifacts
+    shutil.rmtree(project / "logs", ignore_errors=True)
+    return project, warehouse
+
+
+def _copy_project(template: Path, dest: Path) -> None:
+    """Copies the prepared tutorial. `dbt deps` installs a local package as a symlink to its
+    absolute path; point the copy's link at the copy's own package, exactly as deps would."""
+    shutil.copytree(template, dest, symlinks=True)
+    packages = dest / "dbt_packages"
+    for link in packages.iterdir():
+        if link.is_symlink():
+            target = Path(os.readlink(link))
+            if target.is_relative_to(template):
+                link.unlink()
+                link.symlink_to(dest / target.relative_to(template))
+
+
+def _schema_name(node_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", node_name.lower()).strip("_")[:30]
+    return f"orc_{slug}_{uuid.uuid4().hex[:8]}"
+
+
+def _drop_pg_schemas(pg: dict[str, str], schema: str) -> None:
+    import psycopg2  # installed with dbt-postgres
+
+    conn = psycopg2.connect(host=pg["PGHOST"], port=pg["PGPORT"], user=pg["PGUSER"],
+                            password=pg.get("PGPASSWORD", ""), dbname=pg["PGDATABASE"])
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for s in (schema, f"{schema}_raw"):
+                cur.execute(f'drop schema if exists "{s}" cascade')
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def make_project(request, tmp_path, tutorial_template, orc_bin, dbt_bin):
+    """Factory: make_project("duckdb" | "postgres", name="project") → Project.
+
+    The workspace (tmp_path, or tmp_path/<name> for extra projects) gets a pyproject.toml with
+    use_stateful = true and state_file = "state.json", and a bootstrapped empty state file.
+    A PostgreSQL project gets its own schema (ORC_PG_SCHEMA), dropped after the test."""
+    template_dir, template_warehouse = tutorial_template
+    cleanups = []
+
+    def make(target: str = "duckdb", name: str = "project") -> Project:
+        workspace = tmp_path if name == "project" else tmp_path / name
+        workspace.mkdir(parents=True, exist_ok=True)
+        project_dir = workspace / "project"
+        _copy_project(template_dir, project_dir)
+        env = base_env() | {"DBT_PROFILES_DIR": str(project_dir),
+                            "ORC_DUCKDB_PATH": str(workspace / "warehouse.duckdb")}
+        schema = None
+        if target == "duckdb":
+            shutil.copyfile(template_warehouse, workspace / "warehouse.duckdb")
+        elif target == "postgres":
+            pg = request.getfixturevalue("pg_env")
+            schema = _schema_name(request.node.name)
+            env |= pg | {"ORC_PG_SCHEMA": schema}
+            cleanups.append(lambda: _drop_pg_schemas(pg, schema))
+        else:
+            raise ValueError(f"unknown target {target!r}")
+        project = Project(dir=project_dir, workspace=workspace, target=target, env=env,
+                          orc_bin=orc_bin, dbt_bin=dbt_bin, schema=schema)
+        if target == "postgres":
+            r = project.dbt("run-operation", "setup_raw")
+            assert r.returncode == 0, r.describe()
+            shutil.rmtree(project_dir / "target", ignore_errors=True)
+        project.write_config(use_stateful=True, state_file="state.json")
+        project.write_state({"state": {}})
+        return project
+
+    yield make
+    for cleanup in cleanups:
+        cleanup()
+
+
+@pytest.fixture
+def project(make_project) -> Project:
+    """The tutorial on DuckDB."""
+    return make_project("duckdb")
+
+
+@pytest.fixture
+def pg_project(make_project) -> Project:
+    """The tutorial on PostgreSQL, in a schema of its own."""
+    return make_project("postgres")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_project(request, make_project) -> Project:
+    """The tutorial on each warehouse in turn."""
+    return make_project(request.param)

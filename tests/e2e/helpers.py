@@ -1,0 +1,287 @@
+"""Shared helpers for the end-to-end tests: run orc and dbt, read dbt's artifacts and orc's
+decision record, hash the project tree, and steer the tutorial's raw data.
+
+Every path used here lives under a test's own tmp_path (and every PostgreSQL test has its own
+schema), so tests can run in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, NamedTuple, Sequence
+
+REPO = Path(__file__).resolve().parents[2]
+TUTORIAL = REPO / "tutorial"
+VENV_BIN = REPO / ".venv" / "bin"
+
+# dbt's own outputs inside a project; everything else must stay byte-identical.
+DBT_OUTPUT_NAMES = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
+
+# Inherited variables that would change what orc or dbt do behind a test's back.
+_SCRUBBED_ENV_PREFIXES = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZURE_")
+
+DEFAULT_TIMEOUT = 600
+
+
+class Result(NamedTuple):
+    """Outcome of one process: unpacks as (returncode, stdout, stderr)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    args: Sequence[str] = ()
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def describe(self, tail: int = 60) -> str:
+        """The command, its exit code and the end of its output, for assertion messages."""
+        lines = self.output.splitlines()[-tail:]
+        return f"$ {' '.join(map(str, self.args))}\nexit {self.returncode}\n" + "\n".join(lines)
+
+
+def orc_binary() -> Path:
+    """The orc binary under test: $ORC_BIN, else build/orc in the repository."""
+    return Path(os.environ.get("ORC_BIN") or REPO / "build" / "orc").resolve()
+
+
+def dbt_binary() -> Path:
+    """The dbt executable of the project's venv."""
+    return VENV_BIN / "dbt"
+
+
+def base_env() -> dict[str, str]:
+    """The caller's environment without orc/dbt/cloud settings, with the venv first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_process(argv: Sequence[str | os.PathLike], cwd: Path, env: dict[str, str] | None = None,
+                timeout: float = DEFAULT_TIMEOUT, stdin: str | None = None) -> Result:
+    """Runs argv (no shell) and returns its exit code and captured output."""
+    argv = [str(a) for a in argv]
+    proc = subprocess.run(argv, cwd=cwd, env=env if env is not None else base_env(),
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr, argv)
+
+
+def run_orc(args: Sequence[str | os.PathLike], cwd: Path, env: dict[str, str] | None = None,
+            orc_bin: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Result:
+    """Runs `orc <args>` (args include the leading "dbt" when wanted)."""
+    return run_process([orc_bin or orc_binary(), *args], cwd, env, timeout)
+
+
+def run_dbt(args: Sequence[str | os.PathLike], cwd: Path, env: dict[str, str] | None = None,
+            dbt_bin: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Result:
+    """Runs `dbt <args>` directly, without orc."""
+    return run_process([dbt_bin or dbt_binary(), *args], cwd, env, timeout)
+
+
+def _project_dir(project: "Project | Path") -> Path:
+    return project.dir if isinstance(project, Project) else Path(project)
+
+
+def read_json(path: Path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def read_run_results(project: "Project | Path") -> dict[str, str]:
+    """{unique_id: status} from the project's target/run_results.json."""
+    data = read_json(_project_dir(project) / "target" / "run_results.json")
+    return {r["unique_id"]: r["status"] for r in data["results"]}
+
+
+def read_sources_json(project: "Project | Path") -> dict[str, dict]:
+    """{source unique_id: result} from the project's target/sources.json."""
+    data = read_json(_project_dir(project) / "target" / "sources.json")
+    return {r["unique_id"]: r for r in data["results"]}
+
+
+def read_decisions(project: "Project | Path"):
+    """The parsed target/orc_decisions.json written by a stateful orc run."""
+    return read_json(_project_dir(project) / "target" / "orc_decisions.json")
+
+
+def project_tree_snapshot(project: "Project | Path") -> dict[str, str]:
+    """{relative path: digest} of everything under the project except dbt's own outputs
+    (top-level target/, logs/, dbt_packages/, .user.yml). Directories and symlinks count too,
+    so a created or removed entry shows up as well as a changed byte."""
+    root = _project_dir(project)
+    snap: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d not in DBT_OUTPUT_NAMES]
+            filenames = [f for f in filenames if f not in DBT_OUTPUT_NAMES]
+        dirnames.sort()
+        for d in dirnames:
+            p = Path(dirpath) / d
+            rel = str(rel_dir / d)
+            snap[rel] = ("link:" + os.readlink(p)) if p.is_symlink() else "dir"
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            rel = str(rel_dir / name)
+            if p.is_symlink():
+                snap[rel] = "link:" + os.readlink(p)
+            else:
+                snap[rel] = f"{oct(p.stat().st_mode & 0o7777)}:" + hashlib.sha256(p.read_bytes()).hexdigest()
+    return snap
+
+
+def project_tree_hash(project: "Project | Path") -> str:
+    """One SHA-256 over project_tree_snapshot(): equal before and after means untouched."""
+    h = hashlib.sha256()
+    for rel, digest in sorted(project_tree_snapshot(project).items()):
+        h.update(f"{rel}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+def tree_diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Human-readable differences between two project_tree_snapshot() results."""
+    out = []
+    for rel in sorted(set(before) | set(after)):
+        if rel not in after:
+            out.append(f"removed: {rel}")
+        elif rel not in before:
+            out.append(f"added:   {rel}")
+        elif before[rel] != after[rel]:
+            out.append(f"changed: {rel}")
+    return out
+
+
+def toml_value(value) -> str:
+    """A Python value as a TOML literal (bool, int, float, str)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))  # JSON string escapes are valid TOML basic strings
+
+
+@dataclass
+class Project:
+    """A scratch copy of the tutorial plus its workspace.
+
+    Layout: `workspace/` (the test's tmp_path) holds `pyproject.toml` with
+    `[tool.orchestra_dbt]`, the state file `state.json` and the DuckDB warehouse;
+    `workspace/project/` is the dbt project, which orc finds its configuration above.
+    """
+
+    dir: Path
+    workspace: Path
+    target: str  # "duckdb" or "postgres"
+    env: dict[str, str]
+    orc_bin: Path
+    dbt_bin: Path
+    schema: str | None = None  # PostgreSQL schema (raw tables in `<schema>_raw`)
+    extra_cleanup: list = field(default_factory=list)
+
+    @property
+    def target_args(self) -> list[str]:
+        """Arguments that select this project's target (empty for the default, DuckDB)."""
+        return ["--target", "postgres"] if self.target == "postgres" else []
+
+    @property
+    def pyproject(self) -> Path:
+        return self.workspace / "pyproject.toml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.workspace / "state.json"
+
+    @property
+    def target_dir(self) -> Path:
+        return self.dir / "target"
+
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        merged = dict(self.env)
+        for k, v in (env or {}).items():
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        return merged
+
+    def orc(self, *args, target: bool = True, env: dict[str, str | None] | None = None,
+            cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        """`orc dbt <args> [--target postgres]` from the project directory.
+        env entries are added to the project's environment (None removes a variable)."""
+        argv = ["dbt", *map(str, args), *(self.target_args if target else [])]
+        return run_orc(argv, cwd or self.dir, self._env(env), self.orc_bin, timeout)
+
+    def orc_raw(self, *args, env: dict[str, str | None] | None = None,
+                cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        """`orc <args>` exactly as given (no "dbt", no target)."""
+        return run_orc(list(map(str, args)), cwd or self.dir, self._env(env), self.orc_bin, timeout)
+
+    def dbt(self, *args, target: bool = True, env: dict[str, str | None] | None = None,
+            cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Result:
+        """Plain `dbt <args> [--target postgres]` from the project directory."""
+        argv = [*map(str, args), *(self.target_args if target else [])]
+        return run_dbt(argv, cwd or self.dir, self._env(env), self.dbt_bin, timeout)
+
+    def write_config(self, **settings) -> None:
+        """Rewrites workspace/pyproject.toml with these [tool.orchestra_dbt] settings only."""
+        body = "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items())
+        self.pyproject.write_text("[tool.orchestra_dbt]\n" + body, encoding="utf-8")
+
+    def write_state(self, state) -> None:
+        """Writes the state file (a dict is dumped as JSON, a str is written verbatim)."""
+        text = state if isinstance(state, str) else json.dumps(state, indent=2)
+        self.state_file.write_text(text, encoding="utf-8")
+
+    def read_state(self):
+        return read_json(self.state_file)
+
+    def run_results(self) -> dict[str, str]:
+        return read_run_results(self)
+
+    def decisions(self):
+        return read_decisions(self)
+
+    def sources_json(self) -> dict[str, dict]:
+        return read_sources_json(self)
+
+    def tree_hash(self) -> str:
+        return project_tree_hash(self)
+
+    def tree_snapshot(self) -> dict[str, str]:
+        return project_tree_snapshot(self)
+
+    def add_source_rows(self, table: str, count: int = 1) -> Result:
+        return add_source_rows(self, table, count)
+
+    def clear_target(self) -> None:
+        """Removes target/ so the next run cannot read a stale artifact."""
+        shutil.rmtree(self.target_dir, ignore_errors=True)
+
+
+def add_source_rows(project: Project, table: str, count: int = 1) -> Result:
+    """Appends `count` rows loaded now to raw table `table` (orders, payments, customers,
+    page_views) through the tutorial's add_raw_rows macro; fails the test if dbt fails."""
+    args = json.dumps({"table": table, "count": count})
+    r = project.dbt("run-operation", "add_raw_rows", "--args", args)
+    assert r.returncode == 0, r.describe()
+    return r
+
+
+def assert_tree_unchanged(project: Project, before: dict[str, str]) -> None:
+    """Fails with the list of differing paths when the project tree changed."""
+    diff = tree_diff(before, project_tree_snapshot(project))
+    assert not diff, "project files changed:\n" + "\n".join(diff)
+
+
+def statuses(results: dict[str, str], ids: Iterable[str]) -> dict[str, str | None]:
+    """The status of each id (None when it did not run)."""
+    return {i: results.get(i) for i in ids}
