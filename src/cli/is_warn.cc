@@ -65,7 +65,7 @@ fs::path is_warn_run_results_path(const std::vector<std::string>& args, const En
       }
     }
   }
-  return (base / target.value_or("target")).lexically_normal();
+  return (base / target.value_or("target") / "run_results.json").lexically_normal();
 }
 
 std::string is_warn_verdict(const fs::path& path) {

@@ -26,7 +26,6 @@ namespace {
 constexpr int kMaxChildren = 64;
 std::atomic<pid_t> g_children[kMaxChildren];
 std::atomic<int> g_interrupt_signal{0};
-std::atomic<bool> g_handlers_installed{false};
 
 /// SIGINT/SIGTERM handler. A signal sent with kill()/sigqueue() (si_code <= 0, e.g. from a
 /// scheduler stopping the job) reached only orc, so it is passed on to the children. One from
@@ -44,15 +43,25 @@ void on_interrupt(int sig, siginfo_t* info, void*) {
   errno = saved_errno;
 }
 
-void install_handlers() {
-  bool expected = false;
-  if (!g_handlers_installed.compare_exchange_strong(expected, true)) return;
-  struct sigaction sa {};
-  sa.sa_sigaction = on_interrupt;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+/// Installs the forwarding handler for SIGINT and SIGTERM, except for a signal that orc was
+/// told to ignore (e.g. SIGINT in a shell's background job): dbt run directly would ignore it
+/// too, so it stays ignored and the child inherits that. Returns the signals handled.
+sigset_t install_handlers() {
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM}) {
+    struct sigaction current {};
+    ::sigaction(sig, nullptr, &current);
+    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) continue;
+    sigaddset(&handled, sig);
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_interrupt) continue;
+    struct sigaction sa {};
+    sa.sa_sigaction = on_interrupt;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, nullptr);
+  }
+  return handled;
 }
 
 int register_child(pid_t pid) {
@@ -179,7 +188,7 @@ std::optional<fs::path> search_path(const std::string& name, const std::string& 
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) throw Error("internal error: run_process called without a program");
-  install_handlers();
+  const sigset_t handled = install_handlers();
 
   Fd out_read, out_write, err_read, err_write;
   auto make_pipe = [](Fd& r, Fd& w) {
@@ -214,12 +223,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   {
     BlockInterrupts block;
     // The child starts with orc's original mask and default dispositions for the signals
-    // orc handles.
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+    // orc handles (ignored ones stay ignored).
+    posix_spawnattr_setsigdefault(&setup.attr, &handled);
     posix_spawnattr_setsigmask(&setup.attr, &block.old_mask());
     posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     int rc = ::posix_spawnp(&pid, cargv[0], &setup.actions, &setup.attr, cargv.data(),
