@@ -135,16 +135,42 @@ def e2e_section(e: dict) -> list[str]:
     L = ["## 2. End to end: `orc dbt build` on the tutorial project (DuckDB)", ""]
     L.append(e.get("description", ""))
     L.append("")
-    L.append("| scenario | orc wall min / median (s) | reference wall min / median (s) | orc / reference | dbt processes orc / reference | nodes built orc / reference |")
-    L.append("|---|---:|---:|---:|---:|---:|")
+    L.append("| scenario | orc wall min / median (s) | reference wall min / median (s) | orc / reference | dbt processes orc / reference | dbt invocations orc / reference | nodes built orc / reference |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
+    failures = []
     for s in e["scenarios"]:
         o, r = s["orc"], s["reference"]
-        ratio = o["wall_s_median"] / r["wall_s_median"] if r.get("wall_s_median") else float("nan")
-        L.append(f"| {s['name']} | {o['wall_s_min']:.2f} / {o['wall_s_median']:.2f} "
-                 f"| {r['wall_s_min']:.2f} / {r['wall_s_median']:.2f} | {ratio:.2f} "
-                 f"| {o['dbt_processes']} / {r['dbt_processes']} "
-                 f"| {o['nodes_built']} / {r['nodes_built']} |")
+        cells = [s["name"]]
+        for x, who in ((o, "orc"), (r, "reference")):
+            if "error" in x:
+                cells.append("error")
+                failures.append(f"{who} / {s['name']}: {x['error'][-400:]}")
+            else:
+                cells.append(f"{x['wall_s_min']:.2f} / {x['wall_s_median']:.2f}"
+                             + ("" if x["all_ok"] else f" (exit {x['rc']})"))
+                if not x["all_ok"]:
+                    failures.append(f"{who} / {s['name']}: exit codes {x['rc']}: "
+                                    f"{x['failure'][-400:]}")
+        if "error" in o or "error" in r:
+            cells += ["—"] * 4
+        else:
+            cells.append(f"{o['wall_s_median'] / r['wall_s_median']:.2f}")
+            cells.append(f"{o['dbt_processes']} / {r['dbt_processes']}")
+            cells.append(f"{o['dbt_invocations']} / {r['dbt_invocations']}")
+            cells.append(f"{o['nodes_built']} / {r['nodes_built']}")
+        L.append("| " + " | ".join(cells) + " |")
     L.append("")
+    for s in e["scenarios"]:
+        for who in ("orc", "reference"):
+            x = s[who]
+            if "dbt_commands" in x:
+                L.append(f"- {who}, {s['name']}: dbt processes: "
+                         + ("; ".join(f"`dbt {c[:120]}`" for c in x["dbt_commands"]) or "none"))
+    L.append("")
+    for f in failures:
+        L.append(f"- failure: {f}")
+    if failures:
+        L.append("")
     for note in e.get("notes", []):
         L.append(f"- {note}")
     L.append("")
