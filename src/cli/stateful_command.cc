@@ -175,7 +175,9 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
 
   // 5. Record exactly what succeeded in this invocation.
   auto results = read_run_results(results_path);
-  if (!results || results->invocation_id == previous_invocation) {
+  if (dargs.placeholder_data) {
+    log_info("--empty/--sample run: tables hold placeholder data, so no state is recorded");
+  } else if (!results || results->invocation_id == previous_invocation) {
     log_warn("dbt wrote no run results for this invocation; state not updated");
   } else {
     State updates = entries_for_results(graph, lineage, results->results, freshness, state,

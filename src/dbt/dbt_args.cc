@@ -125,6 +125,8 @@ DbtArgs parse_dbt_args(const std::vector<std::string>& args) {
     else if (g.name == "--defer") out.defer = true;
     else if (g.name == "--no-defer") out.defer = false;
     else if (g.name == "--resource-type") out.has_resource_type = true;
+    else if (g.name == "--empty" || g.name == "--sample") out.placeholder_data = true;
+    else if (g.name == "--no-empty") out.placeholder_data = false;
     else if (value && g.name == "--project-dir") out.project_dir = *value;
     else if (value && g.name == "--target-path") out.target_path = *value;
     else if (value && g.name == "--profiles-dir") out.profiles_dir = *value;

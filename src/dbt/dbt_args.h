@@ -32,6 +32,8 @@ struct DbtArgs {
   bool full_refresh = false;
   bool defer = false;
   bool has_resource_type = false;
+  /// --empty / --sample: dbt builds placeholder data, which must never be recorded as state.
+  bool placeholder_data = false;
   std::optional<std::string> project_dir, target_path, profiles_dir, target, state, defer_state;
 };
 

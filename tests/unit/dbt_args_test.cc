@@ -123,3 +123,10 @@ TEST(Selection, ParsesLsJsonLinesAndSkipsLogLines) {
   EXPECT_EQ(ids[0], "model.p.a");
   EXPECT_EQ(ids[1], "test.p.t.1");
 }
+
+TEST(DbtArgs, EmptyAndSampleRunsAreMarkedAsPlaceholderData) {
+  EXPECT_TRUE(parse_dbt_args({"--empty"}).placeholder_data);
+  EXPECT_TRUE(parse_dbt_args({"--sample", "3 days"}).placeholder_data);
+  EXPECT_FALSE(parse_dbt_args({"--empty", "--no-empty"}).placeholder_data);
+  EXPECT_FALSE(parse_dbt_args({"--threads", "4"}).placeholder_data);
+}

@@ -1,0 +1,136 @@
+"""Where orc must be right and the reference is wrong (issue "correctness"): failed runs,
+ephemeral models, interrupted runs, placeholder (--empty) runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from helpers import Project, assert_tree_unchanged
+from test_stateful_core import (DAILY_REVENUE, FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
+                                PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly, built,
+                                decisions_by_id, run_ok)
+
+SLOW = f"model.{P}.slow_when_requested"
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_child_that_failed_is_rebuilt_without_new_data(make_project, target):
+    p = make_project(target)
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    before = p.tree_snapshot()
+    run_ok(p, "build")
+    # New orders arrive; stg_orders succeeds but fct_orders fails.
+    p.add_source_rows("orders")
+    r = p.orc("build", "--vars", json.dumps({"orc_fail": ["fct_orders"]}))
+    assert r.returncode != 0, r.describe()
+    results = p.run_results()
+    assert results[STG_ORDERS] == "success" and results[FCT_ORDERS] == "error"
+    state = p.read_state()["state"]
+    stg_version = state[STG_ORDERS]["last_updated"]
+    assert state[FCT_ORDERS]["parents"][STG_ORDERS] != stg_version, "fct_orders kept its old entry"
+
+    # No new data, failure removed: the stale child is built (the reference would reuse it).
+    run_ok(p, "build")
+    d = decisions_by_id(p)
+    assert d[STG_ORDERS]["decision"] == "reuse"
+    assert d[FCT_ORDERS]["decision"] == "build"
+    assert d[FCT_ORDERS]["reason"].startswith(
+        f"parent {STG_ORDERS} was rebuilt since the last build"), d[FCT_ORDERS]
+    assert d[ORDERS_BY_STATUS]["decision"] == "build"
+    assert p.run_results()[FCT_ORDERS] == "success"
+    assert p.read_state()["state"][FCT_ORDERS]["parents"][STG_ORDERS] == stg_version
+    assert_ran_exactly(p, d)
+
+    # And once caught up, it is reused again.
+    run_ok(p, "build")
+    assert decisions_by_id(p)[FCT_ORDERS]["decision"] == "reuse"
+    assert_tree_unchanged(p, before)
+
+
+def test_ephemeral_children_reused_and_rebuilt_on_ephemeral_edit(make_project):
+    p = make_project("duckdb")
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    run_ok(p, "build")
+    run_ok(p, "build")
+    d = decisions_by_id(p)
+    assert f"model.{P}.int_payments" not in d, "ephemerals are folded, never decided"
+    assert d[FCT_PAYMENTS]["decision"] == "reuse", d[FCT_PAYMENTS]
+    assert f"source.{P}.shop.payments" in d[FCT_PAYMENTS]["inputs"]["sources"]
+
+    eph = p.dir / "models" / "intermediate" / "int_payments.sql"
+    eph.write_text(eph.read_text() + "\n-- edited\n")
+    before = p.tree_snapshot()
+    run_ok(p, "build")
+    d = decisions_by_id(p)
+    assert d[FCT_PAYMENTS]["decision"] == "build"
+    assert d[FCT_PAYMENTS]["reason"] == "checksum changed"
+    assert d[PAYMENTS_BY_METHOD]["decision"] == "build"
+    assert d[STG_ORDERS]["decision"] == "reuse"
+    assert_ran_exactly(p, d)
+    assert_tree_unchanged(p, before)
+
+
+def test_empty_run_records_no_state(make_project):
+    p = make_project("duckdb")
+    run_ok(p, "build")
+    state_before = p.state_file.read_bytes()
+    p.add_source_rows("orders")
+    r = run_ok(p, "build", "--empty")
+    assert "no state is recorded" in r.stdout
+    assert p.run_results()[STG_ORDERS] == "success"
+    assert p.state_file.read_bytes() == state_before
+    # The next real run still sees the new orders as new.
+    run_ok(p, "build")
+    assert decisions_by_id(p)[STG_ORDERS]["decision"] == "build"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_records_what_finished_and_leaves_project_intact(make_project, sig):
+    p = make_project("duckdb")
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    run_ok(p, "build")
+    p.add_source_rows("orders")
+    before = p.tree_snapshot()
+    state_before = p.read_state()["state"]
+    argv = [str(p.orc_bin), "dbt", "build", "--threads", "1",
+            "--vars", json.dumps({"orc_slow_rows": 30_000_000_000})]
+    proc = subprocess.Popen(argv, cwd=p.dir, env=p.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.time() + 300
+    for line in proc.stdout:
+        lines.append(line)
+        if "START sql table model main.slow_when_requested" in line:
+            break
+        assert time.time() < deadline, "".join(lines)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=120)
+    output = "".join(lines) + out
+    assert proc.returncode != 0, output
+
+    results = p.run_results()
+    assert results.get(SLOW) != "success", output
+    state = p.read_state()["state"]
+    assert state[SLOW] == state_before[SLOW], "the interrupted node is not recorded"
+    if sig == signal.SIGINT:
+        # dbt handles SIGINT: it cancels and writes the results of what finished, which orc
+        # records.
+        assert results.get(STG_ORDERS) == "success", output
+        assert state[STG_ORDERS]["last_updated"] != state_before[STG_ORDERS]["last_updated"]
+    else:
+        # Python dies on SIGTERM without writing results: nothing may be recorded from the
+        # previous command's run_results.json.
+        assert "dbt wrote no run results for this invocation" in output, output
+        assert state == state_before
+    assert_tree_unchanged(p, before)
+
+    # The next run picks up the interrupted node.
+    run_ok(p, "build")
+    d = decisions_by_id(p)
+    assert d[SLOW]["decision"] == "build", d[SLOW]
