@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end benchmark: `orc dbt build` (ours) against the reference's `orc dbt build`
-(bench/.venv-ref) on the tutorial project with DuckDB, stateful with a local state file.
+(bench/.venv-ref) on the tutorial project, stateful with a local state file, on DuckDB and on
+PostgreSQL (E2E_TARGETS, default "duckdb,postgres"; PostgreSQL from scripts/pg.sh).
 Writes bench/out/e2e.json (read by report.py).
 
 Each tool gets its own scratch copy of tutorial/ (identical files), its own DuckDB file and
@@ -42,12 +43,15 @@ def log(msg: str) -> None:
 
 
 class Tool:
-    def __init__(self, name: str, orc: list[str], venv_bin: Path, work: Path):
-        self.name, self.orc, self.venv_bin = name, orc, venv_bin
-        self.dir = work / name / "tutorial"
-        self.wrapper_dir = work / name / "wrapper"
-        self.proc_log = work / name / "dbt_processes.log"
-        self.db = work / name / "tutorial.duckdb"
+    def __init__(self, name: str, orc: list[str], venv_bin: Path, work: Path, target: str):
+        self.name, self.orc, self.venv_bin, self.target = name, orc, venv_bin, target
+        base = work / f"{name}-{target}"
+        self.dir = base / "tutorial"
+        self.wrapper_dir = base / "wrapper"
+        self.proc_log = base / "dbt_processes.log"
+        self.db = base / "tutorial.duckdb"
+        self.pg_schema = f"orc_bench_{name}"
+        self.target_args = ["--target", target]
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -59,6 +63,7 @@ class Tool:
             "DBT_PROFILES_DIR": str(self.dir), "ORC_DUCKDB_PATH": str(self.db),
             "BENCH_DBT_LOG": str(self.proc_log), "BENCH_REAL_DBT": str(self.venv_bin / "dbt"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "NO_COLOR": "1",
+            "ORC_PG_SCHEMA": self.pg_schema,
         })
         return env
 
@@ -72,12 +77,15 @@ class Tool:
         self.wrapper_dir.mkdir(parents=True)
         w = self.wrapper_dir / "dbt"
         w.write_text('#!/bin/sh\n# counts dbt processes for the benchmark\n'
-                     'echo "$*" >> "$BENCH_DBT_LOG"\nexec "$BENCH_REAL_DBT" "$@"\n')
+                     'printf "%s" "$*" | tr "\\n" " " >> "$BENCH_DBT_LOG"\n'
+                     'echo >> "$BENCH_DBT_LOG"\nexec "$BENCH_REAL_DBT" "$@"\n')
         w.chmod(0o755)
         self.dbt(["deps", "-q"])
 
     def dbt(self, args: list[str]) -> None:
         """A dbt command for preparation (not timed, not counted)."""
+        if args[0] != "deps":
+            args = args + self.target_args
         r = subprocess.run([str(self.venv_bin / "dbt")] + args, cwd=self.dir, env=self.env(),
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -88,6 +96,10 @@ class Tool:
         for p in (self.db, Path(str(self.db) + ".wal")):
             if p.exists():
                 p.unlink()
+        if self.target == "postgres":
+            subprocess.run(["psql", "-q", "-c", f"drop schema if exists {self.pg_schema} cascade; "
+                            f"drop schema if exists {self.pg_schema}_raw cascade"],
+                           env=self.env(), check=True, capture_output=True)
         self.dbt(["run-operation", "setup_raw", "-q"])
         state = self.dir / ".orchestra" / "state.json"
         state.parent.mkdir(exist_ok=True)
@@ -105,7 +117,8 @@ class Tool:
         rr = self.dir / "target" / "run_results.json"
         start_wall = time.time()
         t = time.perf_counter()
-        r = subprocess.run(self.orc + ["dbt", "build"], cwd=self.dir, env=self.env(),
+        r = subprocess.run(self.orc + ["dbt", "build"] + self.target_args, cwd=self.dir,
+                           env=self.env(),
                            capture_output=True, text=True)
         wall = time.perf_counter() - t
         procs = [l for l in self.proc_log.read_text().splitlines() if l.strip()]
@@ -153,7 +166,7 @@ def scenario(tool: Tool, name: str) -> list[dict]:
                 tool.timed_build()
             tool.dbt(["run-operation", "add_raw_rows", "--args", "{table: orders}", "-q"])
         r = tool.timed_build()
-        log(f"{tool.name} / {name} #{i + 1}: {r['wall_s']:.2f} s, rc {r['rc']}, "
+        log(f"{tool.name} / {name} / {tool.target} #{i + 1}: {r['wall_s']:.2f} s, rc {r['rc']}, "
             f"{r['dbt_processes']} dbt processes, {r['dbt_invocations']} dbt invocations, "
             f"built {r['built']} + {r['tests']} tests")
         runs.append(r)
@@ -163,16 +176,25 @@ def scenario(tool: Tool, name: str) -> list[dict]:
 def main() -> int:
     orc_bin = os.environ.get("ORC_BIN", str(ROOT / "build" / "orc"))
     work = Path(os.environ.get("E2E_WORKDIR") or tempfile.mkdtemp(prefix="orc_bench_e2e_"))
-    tools = [
-        Tool("orc", [orc_bin], ROOT / ".venv" / "bin", work),
-        Tool("reference", [str(BENCH / ".venv-ref" / "bin" / "orc")], BENCH / ".venv-ref" / "bin", work),
-    ]
+    targets = os.environ.get("E2E_TARGETS", "duckdb,postgres").split(",")
+    if "postgres" in targets:
+        pg = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start"], capture_output=True,
+                            text=True, check=True).stdout
+        for assignment in pg.replace("export", "").split():
+            k, _, v = assignment.partition("=")
+            os.environ[k] = v
+    tools = []
+    for target in targets:
+        tools += [Tool("orc", [orc_bin], ROOT / ".venv" / "bin", work, target),
+                  Tool("reference", [str(BENCH / ".venv-ref" / "bin" / "orc")],
+                       BENCH / ".venv-ref" / "bin", work, target)]
     for t in tools:
         t.setup()
     names = ["first run", "nothing changed", "one source changed"]
     result = {"scenarios": [], "runs_per_scenario": RUNS, "workdir": str(work),
               "description": (
-                  "Each tool works on its own copy of tutorial/ (same files), its own DuckDB file "
+                  "Each tool works on its own copy of tutorial/ (same files), its own database "
+                  "(DuckDB file, or PostgreSQL schema) "
                   "and its own local state file, configured by the same pyproject.toml "
                   "([tool.orchestra_dbt] use_stateful = true). Wall = the whole `orc dbt build` "
                   f"process, min / median of {RUNS} runs. *dbt processes*: `dbt` processes "
@@ -180,17 +202,20 @@ def main() -> int:
                   "in-process through dbtRunner (`dbt ls`, `dbt source freshness`), counted in "
                   "*dbt invocations* from the \"Running with dbt=\" lines of logs/dbt.log. "
                   "*Nodes built*: results in run_results.json that ran.")}
-    for name in names:
-        row = {"name": name}
-        for t in tools:
-            try:
-                row[t.name] = summarize(scenario(t, name))
-            except Exception as e:  # a tool that cannot run is reported, not fatal
-                log(f"{t.name} / {name}: {e}")
-                row[t.name] = {"error": str(e)[-1500:]}
-        result["scenarios"].append(row)
-        OUT.mkdir(exist_ok=True)
-        (OUT / "e2e.json").write_text(json.dumps(result, indent=1))
+    for target in targets:
+        for name in names:
+            row = {"name": f"{name} ({target})"}
+            for t in tools:
+                if t.target != target:
+                    continue
+                try:
+                    row[t.name] = summarize(scenario(t, name))
+                except Exception as e:  # a tool that cannot run is reported, not fatal
+                    log(f"{t.name} / {name}: {e}")
+                    row[t.name] = {"error": str(e)[-1500:]}
+            result["scenarios"].append(row)
+            OUT.mkdir(exist_ok=True)
+            (OUT / "e2e.json").write_text(json.dumps(result, indent=1))
     return 0
 
 

@@ -195,7 +195,7 @@ def main() -> int:
     for n in sizes:
         d = ensure_project(n)
         meta = json.loads((d / "meta.json").read_text())
-        row = {"n": n, "meta": meta}
+        row = {"n": n, "meta": meta, "loadavg_before": os.getloadavg()[0]}
         problem = check_orc(orc, d)
         if problem:
             log(f"orc engine not available: {problem}")

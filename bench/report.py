@@ -52,8 +52,8 @@ def engine_section(e: dict) -> list[str]:
              "log_reused_nodes, update_state, save_state); wall = whole process including "
              "Python start-up and imports, *engine* = the timed calls only.")
     L.append("")
-    L.append("| nodes | edges | manifest MB (KB/node) | orc wall min / median (ms) | orc peak RSS MB (× manifest) | orc phases (ms): parse / sources / state / decide / write / update | orc build / reuse | reference wall | reference engine | reference peak RSS MB | reference / orc (wall) | reference / orc (engine) |")
-    L.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    L.append("| nodes | edges | manifest MB (KB/node) | orc wall min / median (ms) | orc peak RSS MB (× manifest) | orc phases (ms): parse / sources / state / decide / write / update | orc build / reuse: all / models+seeds+snapshots | reference wall | reference engine | reference peak RSS MB | reference build / reuse (models+seeds+snapshots) | reference / orc (wall) | reference / orc (engine) | load avg |")
+    L.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = e["sizes"]
     by_n = {r["n"]: r for r in rows}
     for r in rows:
@@ -70,19 +70,24 @@ def engine_section(e: dict) -> list[str]:
                       " / ".join(ms(p[k]) for k in ("parse_manifest_ms", "read_sources_ms",
                                                     "load_state_ms", "decide_ms",
                                                     "write_decisions_ms", "update_state_ms")),
-                      f"{t['build']:,} / {t['reuse']:,}"]
+                      f"{t['build']:,} / {t['reuse']:,} — "
+                      f"{o['check']['materialisations'].get('build', 0):,} / "
+                      f"{o['check']['materialisations'].get('reuse', 0):,}"]
         cells.append(ref_cell(ref))
         if "wall_ms_median" in ref:
-            cells += [secs(ref["engine_ms_min"]), f"{ref['rss_kb_max'] / 1024:.0f}"]
+            rt = ref["timings_median_run"]
+            cells += [secs(ref["engine_ms_min"]), f"{ref['rss_kb_max'] / 1024:.0f}",
+                      f"{rt['build']:,} / {rt['reuse']:,}"]
             if "error" not in o:
                 cells += [f"{ref['wall_ms_median'] / o['wall_ms_median']:.0f}×",
                           f"{ref['engine_ms_min'] / o['phase_ms_median']['total_ms']:.0f}×"]
             else:
                 cells += ["n/a", "n/a"]
         elif "timeout_s" in ref and "error" not in o:
-            cells += ["—", "—", f"> {ref['timeout_s'] * 1000 / o['wall_ms_median']:.0f}×", "—"]
+            cells += ["—", "—", "—", f"> {ref['timeout_s'] * 1000 / o['wall_ms_median']:.0f}×", "—"]
         else:
-            cells += ["—"] * 4
+            cells += ["—"] * 5
+        cells.append(f"{r['loadavg_before']:.1f}" if "loadavg_before" in r else "?")
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
 
@@ -132,7 +137,7 @@ def engine_section(e: dict) -> list[str]:
 
 
 def e2e_section(e: dict) -> list[str]:
-    L = ["## 2. End to end: `orc dbt build` on the tutorial project (DuckDB)", ""]
+    L = ["## 2. End to end: `orc dbt build` on the tutorial project (DuckDB and PostgreSQL)", ""]
     L.append(e.get("description", ""))
     L.append("")
     L.append("| scenario | orc wall min / median (s) | reference wall min / median (s) | orc / reference | dbt processes orc / reference | dbt invocations orc / reference | nodes built orc / reference |")
