@@ -18,7 +18,9 @@ from typing import Iterable, NamedTuple, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 TUTORIAL = REPO / "tutorial"
-VENV_BIN = REPO / ".venv" / "bin"
+# The Python venv whose dbt the tests run; ORC_TEST_VENV points at another one (for example
+# a venv with dbt-core 1.10) to run the suite against that dbt version.
+VENV_BIN = Path(os.environ.get("ORC_TEST_VENV") or REPO / ".venv").resolve() / "bin"
 
 # dbt's own outputs inside a project; everything else must stay byte-identical.
 DBT_OUTPUT_NAMES = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
