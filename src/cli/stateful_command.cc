@@ -77,6 +77,74 @@ std::vector<NodeId> sources_needed(const Graph& graph, Lineage& lineage,
   return out;
 }
 
+/// Nodes a plain `dbt <subcommand>` (no selection arguments) runs.
+std::vector<NodeId> default_selection(const Graph& graph, const std::string& subcommand) {
+  std::vector<NodeId> out;
+  for (NodeId id = 0; id < graph.nodes.size(); ++id) {
+    const Node& n = graph.nodes[id];
+    bool runs = subcommand == "run"    ? (n.kind == NodeKind::Model && !n.is_ephemeral())
+                : subcommand == "test" ? n.is_test()
+                                       : is_decidable(n);
+    if (runs) out.push_back(id);
+  }
+  return out;
+}
+
+/// Whether dbt would select everything of the command's types: no selection arguments, no
+/// selection environment variables (a `default: true` selector is checked on the manifest).
+bool selects_everything(const DbtArgs& args, const Environment& env) {
+  for (const auto& g : args.groups)
+    if (g.role == ArgRole::Selection) return false;
+  for (const char* var : {"DBT_RESOURCE_TYPES", "DBT_EXCLUDE_RESOURCE_TYPES", "DBT_SELECTOR"})
+    if (env.get_nonempty(var)) return false;
+  return true;
+}
+
+/// The one-process path for an unfiltered run: the freshness query is built from the previous
+/// manifest and the same `dbt show` writes the fresh manifest, so no `dbt ls` is needed.
+/// Sources the fresh manifest reads differently are queried again. Returns false (nothing
+/// decided) when the path does not apply: a selection, no previous manifest, a default
+/// selector, or a dbt process that did not regenerate the manifest.
+bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& args,
+                                  const Environment& env, const fs::path& manifest_path,
+                                  DbtRunner& dbt, Graph& graph, std::vector<NodeId>& selected,
+                                  FreshnessMap& freshness) {
+  std::error_code ec;
+  if (!selects_everything(args, env) || !fs::exists(manifest_path, ec)) return false;
+  Graph previous;
+  try {
+    previous = read_manifest(manifest_path);
+  } catch (const Error& e) {
+    log_debug("previous manifest not usable ({}); resolving the selection with dbt ls", e.what());
+    return false;
+  }
+  if (previous.has_default_selector) return false;
+  Lineage previous_lineage(previous);
+  std::vector<NodeId> previous_sources =
+      sources_needed(previous, previous_lineage, default_selection(previous, subcommand));
+  const auto written_before = fs::last_write_time(manifest_path, ec);
+  FreshnessMap probed =
+      probe_freshness(previous, previous_sources, dbt, project_arguments(args), true);
+  if (interrupt_received() || fs::last_write_time(manifest_path, ec) == written_before)
+    return false;
+  graph = read_manifest(manifest_path);
+  if (graph.has_default_selector) return false;
+  selected = default_selection(graph, subcommand);
+  Lineage lineage(graph);
+  std::vector<NodeId> again;
+  for (NodeId s : sources_needed(graph, lineage, selected)) {
+    const Node& now = graph.nodes[s];
+    auto before = previous.find(now.unique_id);
+    if (!before || !same_freshness_query(previous.nodes[*before], now)) {
+      probed.erase(now.unique_id);
+      again.push_back(s);
+    }
+  }
+  for (auto& [id, ts] : probe_freshness(graph, again, dbt, project_arguments(args))) probed[id] = ts;
+  freshness = std::move(probed);
+  return true;
+}
+
 void stop_if_interrupted() {
   if (interrupt_received())
     throw Error("interrupted before dbt started; nothing was run or recorded",
@@ -106,27 +174,35 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
 
   DbtRunner dbt(find_dbt_executable(env), cwd);
 
-  // 1. The user's selection, resolved by dbt itself (this also writes a fresh manifest).
-  ProcessResult ls = dbt.capture(ls_arguments(subcommand, dargs));
-  if (ls.exit_code != 0) {
-    std::fputs(ls.stdout_text.c_str(), stdout);
-    std::fputs(ls.stderr_text.c_str(), stderr);
-    log_error("dbt ls failed while resolving the selection (exit code {})", ls.exit_code);
-    return ls.exit_code;
+  // 1+2. The selection (as dbt resolves it), a fresh manifest, and the freshness of the
+  // sources the selected nodes read.
+  const fs::path manifest_path = paths.target_dir / "manifest.json";
+  Graph graph;
+  std::vector<NodeId> selected;
+  FreshnessMap freshness;
+  if (!probe_with_previous_manifest(subcommand, dargs, env, manifest_path, dbt, graph, selected,
+                                    freshness)) {
+    ProcessResult ls = dbt.capture(ls_arguments(subcommand, dargs));
+    if (ls.exit_code != 0) {
+      std::fputs(ls.stdout_text.c_str(), stdout);
+      std::fputs(ls.stderr_text.c_str(), stderr);
+      log_error("dbt ls failed while resolving the selection (exit code {})", ls.exit_code);
+      return ls.exit_code;
+    }
+    stop_if_interrupted();
+    graph = read_manifest(manifest_path);
+    selected.clear();
+    for (const auto& uid : parse_ls_output(ls.stdout_text))
+      if (auto id = graph.find(uid)) selected.push_back(*id);
+    Lineage sources_of(graph);
+    freshness = probe_freshness(graph, sources_needed(graph, sources_of, selected), dbt,
+                                project_arguments(dargs));
   }
   stop_if_interrupted();
-  Graph graph = read_manifest(paths.target_dir / "manifest.json");
-  std::vector<NodeId> selected;
-  for (const auto& uid : parse_ls_output(ls.stdout_text))
-    if (auto id = graph.find(uid)) selected.push_back(*id);
   if (config.seed_state_orchestration) hash_seed_files(graph, selected, paths.project_dir);
   Lineage lineage(graph);
-
-  // 2. Freshness of the sources those nodes read.
-  std::vector<NodeId> sources = sources_needed(graph, lineage, selected);
-  FreshnessMap freshness = probe_freshness(graph, sources, dbt, project_arguments(dargs));
-  log_debug("freshness known for {} of {} sources", freshness.size(), sources.size());
-  stop_if_interrupted();
+  log_debug("selected {} nodes; freshness known for {} sources", selected.size(),
+            freshness.size());
 
   // 3. The decision.
   const std::string started_at = format_timestamp(now_micros());

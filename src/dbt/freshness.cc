@@ -44,11 +44,13 @@ std::string source_select(const Node& s) {
 }
 
 void probe(const Graph& graph, const std::vector<NodeId>& sources, DbtRunner& dbt,
-           const std::vector<std::string>& project_args, FreshnessMap& out) {
+           const std::vector<std::string>& project_args, FreshnessMap& out,
+           bool write_manifest) {
   if (sources.empty()) return;
   std::vector<std::string> args = {"show", "--inline", freshness_query(graph, sources),
                                    "--output", "json", "--limit", "-1", "--quiet",
-                                   "--no-write-json", "--log-format", "text", "--no-use-colors"};
+                                   write_manifest ? "--write-json" : "--no-write-json",
+                                   "--log-format", "text", "--no-use-colors"};
   args.insert(args.end(), project_args.begin(), project_args.end());
   ProcessResult r = dbt.capture(args);
   if (r.exit_code == 0) {
@@ -68,8 +70,8 @@ void probe(const Graph& graph, const std::vector<NodeId>& sources, DbtRunner& db
   // One part failed (a missing table, a bad loaded_at_field): split to isolate it.
   log_debug("freshness query over {} sources failed; splitting it", sources.size());
   size_t half = sources.size() / 2;
-  probe(graph, {sources.begin(), sources.begin() + half}, dbt, project_args, out);
-  probe(graph, {sources.begin() + half, sources.end()}, dbt, project_args, out);
+  probe(graph, {sources.begin(), sources.begin() + half}, dbt, project_args, out, false);
+  probe(graph, {sources.begin() + half, sources.end()}, dbt, project_args, out, false);
 }
 
 }  // namespace
@@ -109,13 +111,20 @@ FreshnessMap parse_freshness_output(std::string_view text) {
 }
 
 FreshnessMap probe_freshness(const Graph& graph, const std::vector<NodeId>& sources,
-                             DbtRunner& dbt, const std::vector<std::string>& project_args) {
+                             DbtRunner& dbt, const std::vector<std::string>& project_args,
+                             bool write_manifest) {
   std::vector<NodeId> checkable;
   for (NodeId s : sources)
     if (graph.nodes[s].has_loaded_at()) checkable.push_back(s);
   FreshnessMap out;
-  probe(graph, checkable, dbt, project_args, out);
+  probe(graph, checkable, dbt, project_args, out, write_manifest);
   return out;
+}
+
+bool same_freshness_query(const Node& a, const Node& b) {
+  return a.loaded_at_field == b.loaded_at_field && a.loaded_at_query == b.loaded_at_query &&
+         a.freshness_filter == b.freshness_filter && a.source_name == b.source_name &&
+         a.name == b.name;
 }
 
 }  // namespace orc

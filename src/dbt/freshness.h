@@ -21,8 +21,13 @@ std::string freshness_query(const Graph& graph, const std::vector<NodeId>& sourc
 FreshnessMap parse_freshness_output(std::string_view stdout_text);
 
 /// Queries the freshness of `sources` through dbt. Sources without loaded_at_* and sources
-/// whose query fails stay out of the map (unknown = assume new data).
+/// whose query fails stay out of the map (unknown = assume new data). With `write_manifest`,
+/// the first dbt process also writes target/manifest.json (so it can replace `dbt ls`).
 FreshnessMap probe_freshness(const Graph& graph, const std::vector<NodeId>& sources,
-                             DbtRunner& dbt, const std::vector<std::string>& project_args);
+                             DbtRunner& dbt, const std::vector<std::string>& project_args,
+                             bool write_manifest = false);
+
+/// True when both source nodes would be queried with the same SQL.
+bool same_freshness_query(const Node& a, const Node& b);
 
 }  // namespace orc

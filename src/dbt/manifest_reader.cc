@@ -123,6 +123,21 @@ void read_section(od::value section, Graph& graph, NodeKind default_kind) {
   }
 }
 
+bool has_default_selector(od::value selectors) {
+  if (selectors.type() != od::json_type::object) return false;
+  bool found = false;
+  for (auto sel : selectors.get_object()) {
+    od::value v = sel.value();
+    if (v.type() != od::json_type::object) continue;
+    for (auto f : v.get_object()) {
+      if (std::string_view(f.unescaped_key()) != "default") continue;
+      od::value d = f.value();
+      if (d.type() == od::json_type::boolean && bool(d.get_bool())) found = true;
+    }
+  }
+  return found;
+}
+
 Graph parse_padded(const simdjson::padded_string& padded, const std::string& origin) {
   Graph graph;
   try {
@@ -144,6 +159,8 @@ Graph parse_padded(const simdjson::padded_string& padded, const std::string& ori
         read_section(field.value(), graph, NodeKind::Source);
       } else if (k == "unit_tests") {
         read_section(field.value(), graph, NodeKind::UnitTest);
+      } else if (k == "selectors") {
+        graph.has_default_selector = has_default_selector(field.value());
       } else if (k == "functions") {
         read_section(field.value(), graph, NodeKind::Other);
       }

@@ -55,6 +55,8 @@ struct Graph {
   std::vector<Node> nodes;
   std::unordered_map<std::string, NodeId> index;
   std::string root_project;  ///< the project's own package name
+  /// selectors.yml has a `default: true` selector, which dbt applies when no selection is given.
+  bool has_default_selector = false;
 
   /// Adds a node (edges are resolved later by `link`). Returns its id.
   NodeId add(Node node);

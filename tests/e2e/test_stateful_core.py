@@ -103,6 +103,9 @@ def test_first_run_builds_all_and_rerun_reuses(any_project: Project):
     assert "unknown" in second[STG_PAGE_VIEWS]["reason"]
     assert second[PAGE_VIEWS_DAILY]["decision"] == "build"
     assert_ran_exactly(p, second)
+    # An unfiltered run needs one dbt process before the build: the freshness query, which
+    # also writes the fresh manifest (no `dbt ls`).
+    assert [c.split()[1] for c in p.decisions()["dbt_processes"]] == ["show"]
     n_reused = len(reused(second))
     assert f"{n_reused}/{len(second)} nodes reused" in r.stdout
     assert f"Reusing {STG_ORDERS}: no new upstream data" in r.stdout
