@@ -99,8 +99,11 @@ def test_interrupted_run_records_what_finished_and_leaves_project_intact(make_pr
     state_before = p.read_state()["state"]
     argv = [str(p.orc_bin), "dbt", "build", "--threads", "1",
             "--vars", json.dumps({"orc_slow_rows": 30_000_000_000})]
+    # A test runner started in the background inherits SIGINT ignored (orc keeps that, as
+    # dbt itself would); this test is about a job scheduler's signal, so start from default.
     proc = subprocess.Popen(argv, cwd=p.dir, env=p.env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     deadline = time.time() + 300
     for line in proc.stdout:
