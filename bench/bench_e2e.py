@@ -191,7 +191,8 @@ def main() -> int:
     for t in tools:
         t.setup()
     names = ["first run", "nothing changed", "one source changed"]
-    result = {"scenarios": [], "runs_per_scenario": RUNS, "workdir": str(work),
+    result = {"scenarios": [], "runs_per_scenario": RUNS, "workdir": str(work), "orc_bin": orc_bin,
+              "date": time.strftime("%Y-%m-%d %H:%M"),
               "description": (
                   "Each tool works on its own copy of tutorial/ (same files), its own database "
                   "(DuckDB file, or PostgreSQL schema) "

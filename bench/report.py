@@ -138,7 +138,7 @@ def engine_section(e: dict) -> list[str]:
 
 def e2e_section(e: dict) -> list[str]:
     L = ["## 2. End to end: `orc dbt build` on the tutorial project (DuckDB and PostgreSQL)", ""]
-    L.append(e.get("description", ""))
+    L.append(e.get("description", "") + (f" Run {e['date']}." if "date" in e else ""))
     L.append("")
     L.append("| scenario | orc wall min / median (s) | reference wall min / median (s) | orc / reference | dbt processes orc / reference | dbt invocations orc / reference | nodes built orc / reference |")
     L.append("|---|---:|---:|---:|---:|---:|---:|")
