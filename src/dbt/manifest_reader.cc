@@ -72,6 +72,11 @@ Node read_node(std::string_view unique_id, od::object obj) {
     } else if (k == "package_name") {
       node.package_name = str(v);
     } else if (k == "checksum") {
+      // Nodes carry {"name": "sha256", "checksum": "..."}; unit tests a plain string.
+      if (v.type() == od::json_type::string) {
+        node.checksum = str(v);
+        continue;
+      }
       if (v.type() != od::json_type::object) continue;
       for (auto c : v.get_object())
         if (std::string_view(c.unescaped_key()) == "checksum") node.checksum = str(c.value());
