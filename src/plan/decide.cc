@@ -8,6 +8,7 @@ namespace {
 /// Two stored timestamps denote the same instant (falls back to text equality when either
 /// does not parse).
 bool same_instant(const std::string& a, const std::string& b) {
+  if (a == b) return true;
   auto ta = parse_timestamp(a), tb = parse_timestamp(b);
   if (ta && tb) return *ta == *tb;
   return a == b;
@@ -29,8 +30,13 @@ class Decider {
   Decider(const Graph& g, Lineage& lineage, const FreshnessMap& freshness, const State& state,
           Micros now, const DecideSettings& settings)
       : g_(g), lineage_(lineage), freshness_(freshness), state_(state), now_(now),
-        settings_(settings), build_after_(effective_build_after(g)) {
+        settings_(settings), build_after_(effective_build_after(g)),
+        entries_(g.nodes.size(), nullptr), entry_known_(g.nodes.size(), false) {
     plan_.decision_index.assign(g.nodes.size(), -1);
+    if (!settings.asset_prefix.empty()) {
+      keys_.reserve(g.nodes.size());
+      for (const Node& n : g.nodes) keys_.push_back(asset_id(n, settings));
+    }
   }
 
   Plan run(const std::vector<NodeId>& selected) {
@@ -48,9 +54,19 @@ class Decider {
   }
 
  private:
-  const StateEntry* entry_of(NodeId id) const {
-    auto it = state_.entries.find(asset_id(g_.nodes[id], settings_));
-    return it == state_.entries.end() ? nullptr : &it->second;
+  /// The node's state key (its unique_id unless keys are account-scoped).
+  const std::string& key(NodeId id) const {
+    return keys_.empty() ? g_.nodes[id].unique_id : keys_[id];
+  }
+
+  /// The node's state entry, looked up once.
+  const StateEntry* entry_of(NodeId id) {
+    if (!entry_known_[id]) {
+      auto it = state_.entries.find(key(id));
+      entries_[id] = it == state_.entries.end() ? nullptr : &it->second;
+      entry_known_[id] = true;
+    }
+    return entries_[id];
   }
 
   bool built_now(NodeId id) const {
@@ -59,7 +75,7 @@ class Decider {
   }
 
   /// Has node parent `p` changed since `entry` (the child's) was recorded? Sets `why`.
-  bool parent_changed(NodeId p, const StateEntry& entry, std::string& why) const {
+  bool parent_changed(NodeId p, const StateEntry& entry, std::string& why) {
     const std::string& pid = g_.nodes[p].unique_id;
     if (built_now(p)) {
       why = fmt::format("parent {} is built in this run", pid);
@@ -71,7 +87,7 @@ class Decider {
       return true;
     }
     if (entry.has_parents) {
-      auto it = entry.parents.find(asset_id(g_.nodes[p], settings_));
+      auto it = entry.parents.find(key(p));
       if (it == entry.parents.end()) {
         why = fmt::format("parent {} was not an input at the last build", pid);
         return true;
@@ -201,6 +217,9 @@ class Decider {
   Micros now_;
   const DecideSettings& settings_;
   std::vector<std::pair<std::optional<BuildAfter>, bool>> build_after_;
+  std::vector<std::string> keys_;  ///< account-scoped keys; empty when keys are unique_ids
+  std::vector<const StateEntry*> entries_;
+  std::vector<bool> entry_known_;
   Plan plan_;
 };
 
