@@ -13,5 +13,6 @@ ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 
 echo "== end-to-end tests (pytest) =="
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
-"$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider ${PYTEST_ARGS:-} || status=1
+"$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
+  ${PYTEST_ARGS:-} || status=1
 exit $status
