@@ -62,9 +62,10 @@ void probe(const Graph& graph, const std::vector<NodeId>& sources, DbtRunner& db
     }
   }
   if (sources.size() == 1) {
+    std::string why = r.stdout_text.empty() ? r.stderr_text : r.stdout_text;
+    if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
     log_warn("freshness of {} could not be read (treated as new data): {}",
-             graph.nodes[sources[0]].unique_id,
-             r.stdout_text.empty() ? r.stderr_text : r.stdout_text);
+             graph.nodes[sources[0]].unique_id, why);
     return;
   }
   // One part failed (a missing table, a bad loaded_at_field): split to isolate it.
