@@ -137,3 +137,28 @@ def test_interrupted_run_records_what_finished_and_leaves_project_intact(make_pr
     run_ok(p, "build")
     d = decisions_by_id(p)
     assert d[SLOW]["decision"] == "build", d[SLOW]
+
+
+def test_failing_freshness_query_is_isolated_to_its_source(make_project):
+    p = make_project("duckdb")
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    run_ok(p, "build")
+    # A loaded_at_field that does not exist: the combined query fails, orc splits it.
+    sources_yml = p.dir / "models" / "staging" / "sources.yml"
+    text = sources_yml.read_text()
+    marker = "      - name: customers\n        config:\n          loaded_at_field: loaded_at"
+    assert marker in text
+    sources_yml.write_text(text.replace(
+        marker, "      - name: customers\n        config:\n          loaded_at_field: no_such_column"))
+    before = p.tree_snapshot()
+    r = run_ok(p, "build")
+    d = decisions_by_id(p)
+    stg_customers = f"model.{P}.stg_customers"
+    assert "unknown" in d[stg_customers]["reason"], d[stg_customers]
+    assert d[stg_customers]["decision"] == "build"
+    assert d[STG_ORDERS]["decision"] == "reuse", "the other sources' freshness is still known"
+    assert d[FCT_PAYMENTS]["decision"] == "reuse"
+    shows = [c for c in p.decisions()["dbt_processes"] if c.startswith("dbt show")]
+    assert len(shows) > 1, p.decisions()["dbt_processes"]
+    assert f"freshness of source.{P}.shop.customers could not be read" in r.stderr
+    assert_tree_unchanged(p, before)
