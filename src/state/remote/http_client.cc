@@ -1,0 +1,104 @@
+#include "state/remote/http_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <curl/curl.h>
+#include <mutex>
+#include <thread>
+
+#include "core/error.h"
+
+namespace orc::remote {
+
+namespace {
+
+void global_init_once() {
+  static std::once_flag flag;
+  std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+std::string trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string line(data, size * count);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    (*headers)[trim(name)] = trim(line.substr(colon + 1));
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    headers->clear();  // a new response (after a redirect or 100-continue) starts afresh
+  }
+  return size * count;
+}
+
+}  // namespace
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpResponse http_perform(const HttpRequest& request) {
+  global_init_once();
+  HttpResponse response;
+  CURL* curl = curl_easy_init();
+  if (!curl) throw Error("cannot initialise libcurl");
+  curl_slist* header_list = nullptr;
+  for (const auto& [name, value] : request.headers)
+    header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+  // libcurl would otherwise add "Expect: 100-continue" to larger bodies and wait for it.
+  header_list = curl_slist_append(header_list, "Expect:");
+
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (!request.body.empty() || request.method == "PUT" || request.method == "PATCH" ||
+      request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.total_timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  // Never send credentials on to another host, and never follow redirects silently.
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+
+  CURLcode rc = curl_easy_perform(curl);
+  if (rc != CURLE_OK) {
+    response.status = 0;
+    response.network_error = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+  } else {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  }
+  curl_slist_free_all(header_list);
+  curl_easy_cleanup(curl);
+  return response;
+}
+
+void sleep_seconds(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace orc::remote
