@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "core/sha256.h"
+#include "core/temp_dir.h"
 #include "dbt/dbt_args.h"
 #include "dbt/dbt_runner.h"
 #include "dbt/freshness.h"
@@ -27,26 +28,6 @@ namespace orc {
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A directory outside the project for the synthetic run_results.json; removed on scope exit.
-class PrivateDir {
- public:
-  PrivateDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "orc-selection-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw Error(fmt::format("cannot create a temporary directory in {}", tmpl));
-    path_ = tmpl;
-  }
-  ~PrivateDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Seeds are identified by their file's bytes (the manifest's checksum of a large seed is
 /// only its path).
@@ -230,12 +211,12 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   }
 
   // 4. Run dbt on the BUILD set (or as given with --full-refresh).
-  std::optional<PrivateDir> private_dir;
+  std::optional<TempDir> private_dir;  // outside the project: the synthetic run_results.json
   if (dargs.full_refresh) {
     info.run_command = {subcommand};
     info.run_command.insert(info.run_command.end(), args.begin(), args.end());
   } else {
-    private_dir.emplace();
+    private_dir.emplace("orc-selection");
     write_file_atomic(private_dir->path() / "run_results.json",
                       synthetic_run_results(to_build, "orc", started_at));
     info.run_command = run_arguments(subcommand, dargs, private_dir->path().string(), env);

@@ -24,39 +24,30 @@ const Lineage::Expansion& Lineage::expand_ephemeral(NodeId id) {
   if (e.done) return e;
   e.done = true;  // set first: a (forbidden) cycle terminates instead of recursing forever
   e.ephemerals.push_back(id);
-  for (NodeId p : graph_.nodes[id].parents) {
-    const Node& parent = graph_.nodes[p];
-    if (parent.kind == NodeKind::Source) {
-      add_unique(e.sources, p);
-    } else if (parent.is_ephemeral()) {
-      const Expansion& up = expand_ephemeral(p);
-      for (NodeId s : up.sources) add_unique(e.sources, s);
-      for (NodeId n : up.nodes) add_unique(e.nodes, n);
-      for (NodeId x : up.ephemerals) add_unique(e.ephemerals, x);
-    } else {
-      add_unique(e.nodes, p);
-    }
-  }
+  for (NodeId p : graph_.nodes[id].parents) fold_parent(p, e.sources, e.nodes, e.ephemerals);
   return e;
+}
+
+void Lineage::fold_parent(NodeId p, std::vector<NodeId>& sources, std::vector<NodeId>& nodes,
+                          std::vector<NodeId>& ephemerals) {
+  const Node& parent = graph_.nodes[p];
+  if (parent.kind == NodeKind::Source) {
+    add_unique(sources, p);
+  } else if (parent.is_ephemeral()) {
+    const Expansion& up = expand_ephemeral(p);
+    for (NodeId s : up.sources) add_unique(sources, s);
+    for (NodeId n : up.nodes) add_unique(nodes, n);
+    for (NodeId x : up.ephemerals) add_unique(ephemerals, x);
+  } else {
+    add_unique(nodes, p);
+  }
 }
 
 const EffectiveInputs& Lineage::of(NodeId id) {
   if (has_inputs_[id]) return inputs_[id];
   EffectiveInputs& in = inputs_[id];
   std::vector<NodeId> ephemerals;
-  for (NodeId p : graph_.nodes[id].parents) {
-    const Node& parent = graph_.nodes[p];
-    if (parent.kind == NodeKind::Source) {
-      add_unique(in.sources, p);
-    } else if (parent.is_ephemeral()) {
-      const Expansion& e = expand_ephemeral(p);
-      for (NodeId s : e.sources) add_unique(in.sources, s);
-      for (NodeId n : e.nodes) add_unique(in.nodes, n);
-      for (NodeId x : e.ephemerals) add_unique(ephemerals, x);
-    } else {
-      add_unique(in.nodes, p);
-    }
-  }
+  for (NodeId p : graph_.nodes[id].parents) fold_parent(p, in.sources, in.nodes, ephemerals);
   in.checksum = graph_.nodes[id].checksum;
   if (!ephemerals.empty()) {
     // Order-independent: sort the ephemeral ancestors by unique_id before hashing.

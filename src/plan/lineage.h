@@ -28,6 +28,9 @@ class Lineage {
     bool done = false;
   };
   const Expansion& expand_ephemeral(NodeId id);
+  /// Adds parent `p` to the lists: a source or a node as itself, an ephemeral as its upstream.
+  void fold_parent(NodeId p, std::vector<NodeId>& sources, std::vector<NodeId>& nodes,
+                   std::vector<NodeId>& ephemerals);
 
   const Graph& graph_;
   std::vector<EffectiveInputs> inputs_;

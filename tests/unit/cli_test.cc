@@ -2,6 +2,8 @@
 // passthrough to a real program standing in for dbt (via ORC_DBT).
 #include <gtest/gtest.h>
 
+#include "core/temp_dir.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,21 +22,9 @@ using orc::Config;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "orc-cli-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = fs::canonical(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// A fresh directory, removed at the end of the test.
+struct TempDir : orc::TempDir {
+  TempDir() : orc::TempDir("orc-cli-test") {}
 };
 
 void write(const fs::path& p, const std::string& text) {

@@ -2,6 +2,8 @@
 // state location resolution and every validation message.
 #include <gtest/gtest.h>
 
+#include "core/temp_dir.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,21 +23,8 @@ using orc::load_config;
 namespace {
 
 /// A fresh directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "orc-config-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = fs::canonical(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+struct TempDir : orc::TempDir {
+  TempDir() : orc::TempDir("orc-config-test") {}
 };
 
 void write(const fs::path& p, const std::string& text) {

@@ -2,6 +2,8 @@
 // cwd/env, signal forwarding, and finding dbt.
 #include <gtest/gtest.h>
 
+#include "core/temp_dir.h"
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -23,21 +25,9 @@ using orc::run_process;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "orc-process-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = fs::canonical(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// A fresh directory, removed at the end of the test.
+struct TempDir : orc::TempDir {
+  TempDir() : orc::TempDir("orc-process-test") {}
 };
 
 ProcessOptions capture_both() {
