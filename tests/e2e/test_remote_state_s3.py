@@ -186,3 +186,51 @@ def test_build_twice_with_s3_state_reuses(project: Project, moto, bucket):
     reused = {u for u, d in decisions.items() if d == "reuse"}
     assert f"model.{P}.stg_orders" in reused and f"model.{P}.fct_orders" in reused
     assert set(project.run_results()) == {u for u, d in decisions.items() if d == "build"}
+
+
+class TestNetworkCredentialProviders:
+    """IMDSv2, the ECS container endpoint and STS web identity, served locally and handing out
+    the IAM key that the signature-checking moto accepts: the save only succeeds if orc got
+    the key through the provider's protocol."""
+
+    def env(self, server, extra):
+        env = base_env() | {"AWS_ENDPOINT_URL_S3": server.endpoint, "AWS_REGION": "us-east-1",
+                            "HOME": "/nonexistent", "ORCHESTRA_DBT_DEBUG": "true",
+                            "ORCHESTRA_STATE_FILE": f"s3://orc-authed/{uuid.uuid4().hex}.json"}
+        return env | extra
+
+    def check(self, tmp_path, server, env, source):
+        r = save_state(tmp_path, env, {"model.p.a": entry("2024-01-01T00:00:00Z")})
+        assert r.returncode == 0, r.describe()
+        assert f"AWS credentials for s3://orc-authed/" in r.stdout and source in r.stdout
+
+    def test_imdsv2(self, tmp_path, authed):
+        from servers.aws_credentials_endpoints import CredentialEndpoints
+        server, key_id, secret = authed
+        with CredentialEndpoints(key_id, secret) as ep:
+            self.check(tmp_path, server,
+                       self.env(server, {"AWS_EC2_METADATA_SERVICE_ENDPOINT": ep.url}),
+                       "EC2 instance metadata (role orc-role)")
+            assert ep.requests[0]["method"] == "PUT"  # token first (IMDSv2)
+
+    def test_ecs_container_endpoint(self, tmp_path, authed):
+        from servers.aws_credentials_endpoints import CredentialEndpoints
+        server, key_id, secret = authed
+        with CredentialEndpoints(key_id, secret, ecs_auth="secret-ecs-auth") as ep:
+            self.check(tmp_path, server, self.env(server, {
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{ep.url}/ecs/creds",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "secret-ecs-auth",
+                "AWS_EC2_METADATA_DISABLED": "true"}), "ECS container endpoint")
+
+    def test_web_identity_via_sts(self, tmp_path, authed):
+        from servers.aws_credentials_endpoints import CredentialEndpoints
+        server, key_id, secret = authed
+        token = tmp_path / "token"
+        token.write_text("header.payload.signature\n")
+        with CredentialEndpoints(key_id, secret) as ep:
+            self.check(tmp_path, server, self.env(server, {
+                "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+                "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/orc",
+                "AWS_ENDPOINT_URL_STS": ep.url, "AWS_EC2_METADATA_DISABLED": "true"}),
+                "web identity")
+            assert "WebIdentityToken=header.payload.signature" in ep.requests[0]["body"]
