@@ -192,7 +192,9 @@ class Decider {
       if (up.any_new) return build(up.first_reason);
       return reuse("all parents reused and unchanged since the last run");
     }
-    if (!up.any_new) return reuse("no new upstream data since the last build");
+    if (!up.any_new)
+      return reuse(n.kind == NodeKind::Seed ? "seed file unchanged since the last build"
+                                            : "no new upstream data since the last build");
 
     const auto& [ba, inherited] = build_after_[id];
     if (ba) {

@@ -166,6 +166,7 @@ TEST(Decide, SeedsAlwaysBuiltUnlessSeedStateOrchestration) {
   w.settings.seed_state_orchestration = true;
   p = w.decide_all();
   EXPECT_EQ(p.build_count, 0u);
+  EXPECT_EQ(w.of(p, "seed.proj.countries").reason, "seed file unchanged since the last build");
   w.g.nodes[*w.g.find("seed.proj.countries")].checksum = "new file bytes";
   p = w.decide_all();
   EXPECT_EQ(w.of(p, "seed.proj.countries").reason, "checksum changed");
