@@ -147,8 +147,17 @@ std::vector<std::string> project_arguments(const DbtArgs& args) {
 
 std::vector<std::string> ls_arguments(const std::string& subcommand, const DbtArgs& args) {
   std::vector<std::string> out = {"ls"};
-  for (const auto& g : args.groups)
-    if (g.role != ArgRole::RunOnly) append(out, g.tokens);
+  for (const auto& g : args.groups) {
+    if (g.role == ArgRole::RunOnly) continue;
+    if (g.name == "--select") {
+      // In `dbt ls`, -m/--models is a separate option that cannot be combined with
+      // --resource-type; for build/run/test it is --select, so hand ls --select.
+      out.push_back("--select");
+      append(out, g.values);
+    } else {
+      append(out, g.tokens);
+    }
+  }
   if (subcommand == "run") {
     append(out, {"--resource-type", "model"});
   } else if (subcommand == "test" && !args.has_resource_type) {

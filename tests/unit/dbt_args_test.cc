@@ -26,7 +26,7 @@ TEST(DbtArgs, SplitsSelectionProjectAndRunArguments) {
   EXPECT_TRUE(a.full_refresh);
   EXPECT_EQ(a.target, "postgres");
   Args ls = ls_arguments("build", a);
-  EXPECT_TRUE(contains_seq(ls, {"-s", "+mart", "stg_orders"}));
+  EXPECT_TRUE(contains_seq(ls, {"--select", "+mart", "stg_orders"}));
   EXPECT_TRUE(contains_seq(ls, {"--exclude", "tag:slow"}));
   EXPECT_TRUE(contains_seq(ls, {"--target", "postgres"}));
   EXPECT_TRUE(contains_seq(ls, {"--vars", "{\"a\": \"b c\"}"}));
@@ -68,8 +68,9 @@ TEST(DbtArgs, EqualsSyntaxAndShortFlags) {
   EXPECT_EQ(a.project_dir, "/p");
   EXPECT_EQ(a.target, "dev");
   Args ls = ls_arguments("run", a);
-  EXPECT_TRUE(contains_seq(ls, {"--select=a"}));
-  EXPECT_TRUE(contains_seq(ls, {"-m", "b", "c"}));
+  EXPECT_TRUE(contains_seq(ls, {"--select", "a"}));
+  EXPECT_TRUE(contains_seq(ls, {"--select", "b", "c"})) << "ls's -m cannot take --resource-type";
+  EXPECT_EQ(std::count(ls.begin(), ls.end(), "-m"), 0);
   EXPECT_TRUE(contains_seq(ls, {"--resource-type", "model"}));
   EXPECT_EQ(std::count(ls.begin(), ls.end(), "-x"), 0);
   Args run = run_arguments("run", a, "/tmp/s", {});
