@@ -154,3 +154,15 @@ def test_runs_from_anywhere(make_project):
     assert_tree_unchanged(p, {k: v for k, v in before.items()} | {
         k: v for k, v in p.tree_snapshot().items()
         if k.startswith(("custom_target", "env_target"))})
+
+
+def test_run_with_models_flag(built_project: Project):
+    # `dbt run -m x` is the most common spelling; `dbt ls -m` would clash with the resource
+    # type orc adds for `run`.
+    p = built_project
+    p.add_source_rows("orders")
+    run_ok(p, "run", "-m", "stg_orders+")
+    d = decisions_by_id(p)
+    assert set(d) == dbt_selection(p, "--select", "stg_orders+", "--resource-type", "model")
+    assert d[STG_ORDERS]["decision"] == "build"
+    assert_ran_exactly(p, d)
