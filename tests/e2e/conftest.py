@@ -172,3 +172,21 @@ def pg_project(make_project) -> Project:
 def any_project(request, make_project) -> Project:
     """The tutorial on each warehouse in turn."""
     return make_project(request.param)
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    """A real S3 server (moto in server mode) on loopback, one per test module."""
+    from servers.moto_s3 import MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(moto) -> str:
+    """A fresh bucket on the module's moto server."""
+    name = f"orc-{uuid.uuid4().hex[:12]}"
+    moto.client().create_bucket(Bucket=name)
+    return name

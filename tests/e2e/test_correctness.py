@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from helpers import Project, assert_tree_unchanged
-from test_stateful_core import (DAILY_REVENUE, FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
-                                PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly, built,
+from helpers import assert_tree_unchanged
+from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
+                                PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly,
                                 decisions_by_id, run_ok)
 
 SLOW = f"model.{P}.slow_when_requested"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from helpers import Project, assert_tree_unchanged, read_json
+from helpers import Project, assert_tree_unchanged
 
 # A dbt log line starts with a timestamp; strip it (and colour codes) to compare two runs.
 _TS = re.compile(r"^(\x1b\[[0-9;]*m)*\d\d:\d\d:\d\d(\.\d+)?\s+")

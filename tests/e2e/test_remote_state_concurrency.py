@@ -11,10 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 
 from helpers import base_env, orc_binary
-from servers.moto_s3 import MotoServer
 
 WRITERS = 8
 ENTRIES_PER_WRITER = 5
@@ -63,13 +61,6 @@ def test_eight_orc_writers_local_file_lose_nothing(tmp_path):
     assert_all_ok(results)
     stored = set(json.loads(state.read_text())["state"])
     assert stored == expected_keys() | {"model.p.existing"}
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
 
 
 def test_eight_orc_writers_s3_lose_nothing(tmp_path, moto):

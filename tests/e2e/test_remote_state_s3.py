@@ -20,20 +20,6 @@ def entry(ts: str, checksum: str = "c") -> dict:
     return {"checksum": checksum, "last_updated": ts, "sources": {}}
 
 
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bucket(moto) -> str:
-    name = f"orc-{uuid.uuid4().hex[:12]}"
-    moto.client().create_bucket(Bucket=name)
-    return name
-
-
 def workspace(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text("[tool.orchestra_dbt]\nuse_stateful = true\n")
     return tmp_path

@@ -8,31 +8,15 @@ but whether a conflict happens there is up to the scheduler."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from helpers import base_env, run_orc
 from servers.forwarding_proxy import ForwardingProxy
-from servers.moto_s3 import MotoServer
 
 
 def entry(ts: str) -> dict:
     return {"checksum": "c", "last_updated": ts, "sources": {}}
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto-conflicts"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bucket(moto) -> str:
-    name = f"orc-{uuid.uuid4().hex[:12]}"
-    moto.client().create_bucket(Bucket=name)
-    return name
 
 
 def put_doc(moto, bucket: str, key: str, entries: dict) -> None:

@@ -6,7 +6,6 @@ snapshot of every project file before and after orc ran."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest

@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from helpers import Project, assert_tree_unchanged
-from test_stateful_core import (CALENDAR, FCT_ORDERS, ORDERS_BY_STATUS, P, STG_ORDERS,
-                                assert_ran_exactly, built, decisions_by_id, run_ok)
+from test_stateful_core import (CALENDAR, FCT_ORDERS, ORDERS_BY_STATUS, STG_ORDERS,
+                                assert_ran_exactly, decisions_by_id, run_ok)
 
 PKG_COUNTS = "model.orc_tutorial_extras.extras_order_counts"
 DECIDED_TYPES = {"model", "seed", "snapshot", "test", "unit_test"}
