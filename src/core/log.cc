@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/timestamp.h"
+
 namespace orc {
 namespace {
 
@@ -16,15 +18,6 @@ std::vector<std::string>& secrets() {
   return s;
 }
 std::mutex g_log_mutex;
-
-std::string clock_prefix() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -59,7 +52,7 @@ void log_line(LogLevel level, std::string_view message) {
   }
   std::string line = redact_secrets(std::string(message));
   std::lock_guard<std::mutex> lock(g_log_mutex);
-  std::fprintf(out, "%s  %s%s%s\n", clock_prefix().c_str(), start, line.c_str(), end);
+  std::fprintf(out, "%s  %s%s%s\n", format_utc_now("%H:%M:%S").c_str(), start, line.c_str(), end);
   std::fflush(out);
 }
 

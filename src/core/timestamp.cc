@@ -1,6 +1,7 @@
 #include "core/timestamp.h"
 
 #include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 
 namespace orc {
@@ -106,6 +107,15 @@ std::string format_timestamp(Micros t) {
   if (frac != 0) out += fmt::format(".{:06}", frac);
   out += 'Z';
   return out;
+}
+
+std::string format_utc_now(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 Micros now_micros() {

@@ -21,4 +21,7 @@ std::string format_timestamp(Micros t);
 /// The current wall-clock time.
 Micros now_micros();
 
+/// The current UTC time formatted with strftime's `format` (e.g. "%H:%M:%S").
+std::string format_utc_now(const char* format);
+
 }  // namespace orc

@@ -287,3 +287,14 @@ def assert_tree_unchanged(project: Project, before: dict[str, str]) -> None:
 def statuses(results: dict[str, str], ids: Iterable[str]) -> dict[str, str | None]:
     """The status of each id (None when it did not run)."""
     return {i: results.get(i) for i in ids}
+
+
+def state_entry(ts: str, checksum: str = "c") -> dict:
+    """A state entry in the reference's shape, built at `ts`."""
+    return {"checksum": checksum, "last_updated": ts, "sources": {}}
+
+
+def stateful_workspace(tmp_path: Path) -> Path:
+    """tmp_path with a pyproject.toml that turns stateful mode on (the store comes from env)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.orchestra_dbt]\nuse_stateful = true\n")
+    return tmp_path

@@ -8,19 +8,11 @@ import json
 from pathlib import Path
 
 from helpers import Project, base_env, run_orc
+from helpers import state_entry as entry, stateful_workspace as workspace
 from servers.orchestra_api import OrchestraApiServer
 
 API_KEY = "orc-test-key-5f1c9e2b7d"  # distinctive, so any leak is found by substring search
 P = "orc_tutorial"
-
-
-def entry(ts: str, checksum: str = "c") -> dict:
-    return {"checksum": checksum, "last_updated": ts, "sources": {}}
-
-
-def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[tool.orchestra_dbt]\nuse_stateful = true\n")
-    return tmp_path
 
 
 def api_env(server: OrchestraApiServer, **extra) -> dict[str, str]:

@@ -11,18 +11,10 @@ from pathlib import Path
 import pytest
 
 from helpers import Project, base_env, run_orc
+from helpers import state_entry as entry, stateful_workspace as workspace
 from servers.moto_s3 import MotoServer
 
 P = "orc_tutorial"
-
-
-def entry(ts: str, checksum: str = "c") -> dict:
-    return {"checksum": checksum, "last_updated": ts, "sources": {}}
-
-
-def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[tool.orchestra_dbt]\nuse_stateful = true\n")
-    return tmp_path
 
 
 def save_state(tmp_path: Path, env: dict, entries: dict, name: str = "updates.json"):

@@ -11,12 +11,8 @@ import json
 
 import pytest
 
-from helpers import base_env, run_orc
+from helpers import base_env, run_orc, state_entry as entry
 from servers.forwarding_proxy import ForwardingProxy
-
-
-def entry(ts: str) -> dict:
-    return {"checksum": "c", "last_updated": ts, "sources": {}}
 
 
 def put_doc(moto, bucket: str, key: str, entries: dict) -> None:

@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 
 #include "core/error.h"
+#include "core/timestamp.h"
 #include "core/sha256.h"
 
 namespace orc::remote {
@@ -121,13 +122,6 @@ std::string sign_request(const SigV4Request& request, const AwsCredentials& cred
                      signature);
 }
 
-std::string amz_date_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string amz_date_now() { return format_utc_now("%Y%m%dT%H%M%SZ"); }
 
 }  // namespace orc::remote
