@@ -107,7 +107,12 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   std::vector<NodeId> all(graph.nodes.size());
   for (NodeId i = 0; i < all.size(); ++i) all[i] = i;
   Lineage lineage(graph);
-  Plan plan = decide(graph, lineage, all, freshness, state, now, settings);
+  Observations observed;
+  observed.freshness = std::move(freshness);
+  FingerprintContext context;  // no warehouse here: the values of vars are unknown
+  context.env = [&config](const std::string& name) { return config.env.get(name); };
+  Fingerprinter fingerprints(graph, lineage, std::move(context));
+  Plan plan = decide(graph, lineage, fingerprints, all, observed, state, now, settings);
   const double decide_ms = clock.lap();
 
   RunInfo info;
@@ -121,8 +126,9 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   if (!o.run_results.empty()) {
     auto results = read_run_results(o.run_results);
     if (!results) throw Error(fmt::format("cannot read run results {}", o.run_results));
-    State updates = entries_for_results(graph, lineage, results->results, freshness, state,
-                                        settings, format_timestamp(now));
+    State updates = entries_for_results(graph, lineage, fingerprints, results->results,
+                                        observed.freshness, state, settings,
+                                        format_timestamp(now));
     merge_state(stored, updates);
     write_file_atomic(o.state_out, serialize_state(stored));
     update_ms = clock.lap();

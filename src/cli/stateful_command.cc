@@ -1,6 +1,7 @@
 // `orc dbt build|run|test` in stateful mode: resolve the selection, read freshness, decide,
 // run dbt on the BUILD set only, record what succeeded.
 #include <cstdlib>
+#include <set>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,11 +15,12 @@
 #include "core/temp_dir.h"
 #include "dbt/dbt_args.h"
 #include "dbt/dbt_runner.h"
-#include "dbt/freshness.h"
 #include "dbt/manifest_reader.h"
 #include "dbt/project_paths.h"
 #include "dbt/run_results.h"
 #include "dbt/selection.h"
+#include "dbt/warehouse_probe.h"
+#include "core/fast_hash.h"
 #include "plan/decide.h"
 #include "plan/state_update.h"
 #include "report/decisions_report.h"
@@ -58,6 +60,62 @@ std::vector<NodeId> sources_needed(const Graph& graph, Lineage& lineage,
   return out;
 }
 
+/// What the warehouse probe must answer for deciding `selected`: the sources they read, the
+/// schemas holding the relations they may reuse (when verifying relations) and the vars
+/// they read.
+ProbeRequest probe_request(const Graph& graph, const std::vector<NodeId>& selected,
+                           bool verify_relations) {
+  Lineage lineage(graph);
+  ProbeRequest r;
+  r.sources = sources_needed(graph, lineage, selected);
+  std::vector<NodeId> decidable;
+  std::set<std::pair<std::string, std::string>> schemas;
+  for (NodeId id : selected) {
+    const Node& n = graph.nodes[id];
+    if (!is_decidable(n)) continue;
+    decidable.push_back(id);
+    if (verify_relations && !expected_relation_kind(n).empty())
+      schemas.emplace(n.database, n.schema);
+  }
+  r.schemas.assign(schemas.begin(), schemas.end());
+  Fingerprinter reads(graph, lineage, {});
+  r.vars = reads.vars_read(decidable);
+  return r;
+}
+
+/// The parts of `now` that `asked` did not cover (sources whose query changed count as new).
+ProbeRequest not_yet_asked(const Graph& graph, const ProbeRequest& now, const Graph& before,
+                           const ProbeRequest& asked) {
+  ProbeRequest again;
+  std::set<std::string> asked_sources;
+  for (NodeId s : asked.sources) asked_sources.insert(before.nodes[s].unique_id);
+  for (NodeId s : now.sources) {
+    const Node& n = graph.nodes[s];
+    auto old = before.find(n.unique_id);
+    if (!asked_sources.count(n.unique_id) || !old || !same_freshness_query(before.nodes[*old], n))
+      again.sources.push_back(s);
+  }
+  std::set<std::pair<std::string, std::string>> schemas(asked.schemas.begin(), asked.schemas.end());
+  for (const auto& sc : now.schemas)
+    if (!schemas.count(sc)) again.schemas.push_back(sc);
+  std::set<std::string> vars(asked.vars.begin(), asked.vars.end());
+  for (const auto& v : now.vars)
+    if (!vars.count(v)) again.vars.push_back(v);
+  return again;
+}
+
+/// Hash of where var values come from in bulk: --vars and the project's dbt_project.yml.
+std::string vars_source_hash(const DbtArgs& args, const fs::path& project_dir) {
+  HashBuilder h;
+  for (const auto& g : args.groups)
+    if (g.name == "--vars")
+      for (const auto& v : g.values) h.add(v);
+  std::error_code ec;
+  fs::path yml = project_dir / "dbt_project.yml";
+  h.add(fs::exists(yml, ec) ? sha256_file_hex(yml) : std::string("no dbt_project.yml"));
+  return h.hex();
+}
+
 /// Nodes a plain `dbt <subcommand>` (no selection arguments) runs.
 std::vector<NodeId> default_selection(const Graph& graph, const std::string& subcommand) {
   std::vector<NodeId> out;
@@ -81,15 +139,15 @@ bool selects_everything(const DbtArgs& args, const Environment& env) {
   return true;
 }
 
-/// The one-process path for an unfiltered run: the freshness query is built from the previous
+/// The one-process path for an unfiltered run: the warehouse query is built from the previous
 /// manifest and the same `dbt show` writes the fresh manifest, so no `dbt ls` is needed.
-/// Sources the fresh manifest reads differently are queried again. Returns false (nothing
-/// decided) when the path does not apply: a selection, no previous manifest, a default
-/// selector, or a dbt process that did not regenerate the manifest.
+/// What the fresh manifest needs beyond that is asked again. Returns false (nothing decided)
+/// when the path does not apply: a selection, no previous manifest, a default selector, or a
+/// dbt process that did not regenerate the manifest.
 bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& args,
                                   const Environment& env, const fs::path& manifest_path,
-                                  DbtRunner& dbt, Graph& graph, std::vector<NodeId>& selected,
-                                  FreshnessMap& freshness) {
+                                  bool verify_relations, DbtRunner& dbt, Graph& graph,
+                                  std::vector<NodeId>& selected, ProbeResult& probed) {
   std::error_code ec;
   if (!selects_everything(args, env) || !fs::exists(manifest_path, ec)) return false;
   Graph previous;
@@ -100,30 +158,33 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
     return false;
   }
   if (previous.has_default_selector) return false;
-  Lineage previous_lineage(previous);
-  std::vector<NodeId> previous_sources =
-      sources_needed(previous, previous_lineage, default_selection(previous, subcommand));
+  ProbeRequest asked =
+      probe_request(previous, default_selection(previous, subcommand), verify_relations);
   const auto written_before = fs::last_write_time(manifest_path, ec);
-  FreshnessMap probed =
-      probe_freshness(previous, previous_sources, dbt, project_arguments(args), true);
+  ProbeResult result;
+  if (!probe_warehouse(previous, asked, dbt, project_arguments(args), result, true))
+    return false;  // nothing to ask: `dbt ls` gives the fresh manifest instead
   if (interrupt_received() || fs::last_write_time(manifest_path, ec) == written_before)
     return false;
   graph = read_manifest(manifest_path);
   if (graph.has_default_selector) return false;
   selected = default_selection(graph, subcommand);
-  Lineage lineage(graph);
-  std::vector<NodeId> again;
-  for (NodeId s : sources_needed(graph, lineage, selected)) {
-    const Node& now = graph.nodes[s];
-    auto before = previous.find(now.unique_id);
-    if (!before || !same_freshness_query(previous.nodes[*before], now)) {
-      probed.erase(now.unique_id);
-      again.push_back(s);
-    }
-  }
-  for (auto& [id, ts] : probe_freshness(graph, again, dbt, project_arguments(args))) probed[id] = ts;
-  freshness = std::move(probed);
+  ProbeRequest again =
+      not_yet_asked(graph, probe_request(graph, selected, verify_relations), previous, asked);
+  for (NodeId s : again.sources) result.freshness.erase(graph.nodes[s].unique_id);
+  probe_warehouse(graph, again, dbt, project_arguments(args), result);
+  probed = std::move(result);
   return true;
+}
+
+/// Now, or the test-only override ORC_NOW (an ISO-8601 timestamp) so that tests can move time
+/// past a build_after window.
+Micros clock_now(const Environment& env) {
+  if (auto fixed = env.get_nonempty("ORC_NOW")) {
+    if (auto t = parse_timestamp(*fixed)) return *t;
+    throw Error(fmt::format("ORC_NOW=\"{}\" is not an ISO-8601 timestamp", *fixed));
+  }
+  return now_micros();
 }
 
 void stop_if_interrupted() {
@@ -158,11 +219,12 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   // 1+2. The selection (as dbt resolves it), a fresh manifest, and the freshness of the
   // sources the selected nodes read.
   const fs::path manifest_path = paths.target_dir / "manifest.json";
+  const bool verify_relations = config.verify_relations_exist && !dargs.full_refresh;
   Graph graph;
   std::vector<NodeId> selected;
-  FreshnessMap freshness;
-  if (!probe_with_previous_manifest(subcommand, dargs, env, manifest_path, dbt, graph, selected,
-                                    freshness)) {
+  ProbeResult probed;
+  if (!probe_with_previous_manifest(subcommand, dargs, env, manifest_path, verify_relations, dbt,
+                                    graph, selected, probed)) {
     ProcessResult ls = dbt.capture(ls_arguments(subcommand, dargs));
     if (ls.exit_code != 0) {
       std::fputs(ls.stdout_text.c_str(), stdout);
@@ -175,19 +237,30 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
     selected.clear();
     for (const auto& uid : parse_ls_output(ls.stdout_text))
       if (auto id = graph.find(uid)) selected.push_back(*id);
-    Lineage sources_of(graph);
-    freshness = probe_freshness(graph, sources_needed(graph, sources_of, selected), dbt,
-                                project_arguments(dargs));
+    if (!dargs.full_refresh)
+      probe_warehouse(graph, probe_request(graph, selected, verify_relations), dbt,
+                      project_arguments(dargs), probed);
   }
   stop_if_interrupted();
   if (config.seed_state_orchestration) hash_seed_files(graph, selected, paths.project_dir);
   Lineage lineage(graph);
-  log_debug("selected {} nodes; freshness known for {} sources", selected.size(),
-            freshness.size());
+  Observations observed;
+  observed.freshness = std::move(probed.freshness);
+  observed.relations = std::move(probed.relations);
+  observed.relations.enabled = verify_relations;
+  const FreshnessMap& freshness = observed.freshness;
+  FingerprintContext context;
+  context.var_values = std::move(probed.var_values);
+  context.vars_source = vars_source_hash(dargs, paths.project_dir);
+  context.env = [&env](const std::string& name) { return env.get(name); };
+  Fingerprinter fingerprints(graph, lineage, std::move(context));
+  log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
+            selected.size(), freshness.size(), observed.relations.kinds.size());
 
   // 3. The decision.
-  const std::string started_at = format_timestamp(now_micros());
-  Plan plan = decide(graph, lineage, selected, freshness, state, now_micros(), settings);
+  const Micros now = clock_now(env);
+  const std::string started_at = format_timestamp(now);
+  Plan plan = decide(graph, lineage, fingerprints, selected, observed, state, now, settings);
   log_decisions(graph, plan);
 
   RunInfo info;
@@ -237,8 +310,9 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   } else if (!results || results->invocation_id == previous_invocation) {
     log_warn("dbt wrote no run results for this invocation; state not updated");
   } else {
-    State updates = entries_for_results(graph, lineage, results->results, freshness, state,
-                                        settings, format_timestamp(now_micros()));
+    State updates = entries_for_results(graph, lineage, fingerprints, results->results,
+                                        freshness, state, settings,
+                                        format_timestamp(clock_now(env)));
     if (!updates.entries.empty()) {
       try {
         store->save_merged(updates);

@@ -103,6 +103,7 @@ std::optional<std::string> read_pyproject(const fs::path& file, Config& config) 
   if (auto v = toml_bool(*t, file, "local_run")) config.local_run = *v;
   if (auto v = toml_bool(*t, file, "debug")) config.debug = *v;
   if (auto v = toml_bool(*t, file, "seed_state_orchestration")) config.seed_state_orchestration = *v;
+  if (auto v = toml_bool(*t, file, "verify_relations_exist")) config.verify_relations_exist = *v;
   if (auto v = toml_string(*t, file, "orchestra_env", std::string("one of ") + kEnvChoices)) {
     std::string lowered = lower(*v);
     if (!is_valid_env(lowered))
@@ -145,6 +146,8 @@ Config load_config(const fs::path& cwd, const Environment& env) {
   if (auto v = env.get_nonempty("ORCHESTRA_DBT_DEBUG")) config.debug = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_SEED_STATE_ORCHESTRATION"))
     config.seed_state_orchestration = env_bool(*v);
+  if (auto v = env.get_nonempty("ORCHESTRA_VERIFY_RELATIONS_EXIST"))
+    config.verify_relations_exist = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
     config.integration_account_id = *v;
   if (auto v = env.get_nonempty("ORCHESTRA_ENV")) {

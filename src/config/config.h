@@ -16,6 +16,9 @@ struct Config {
   bool debug = false;
   std::optional<std::string> integration_account_id;
   bool seed_state_orchestration = false;
+  /// Reuse a node only when its relation exists in the warehouse with the kind it was built as
+  /// (dbt-orchestra 1.5's key; on by default in orc).
+  bool verify_relations_exist = true;
 
   /// Where state lives when no API key is set: a local path (absolute) or a URI.
   std::optional<std::string> state_location;

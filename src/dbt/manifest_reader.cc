@@ -3,9 +3,14 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "core/error.h"
-#include "core/mapped_file.h"
+#include <algorithm>
 #include <optional>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/fast_hash.h"
+#include "core/mapped_file.h"
+#include "plan/fingerprint.h"
 
 namespace orc {
 namespace od = simdjson::ondemand;
@@ -40,20 +45,94 @@ void read_build_after(od::value freshness, Node& node) {
   }
 }
 
-void read_config(od::value config, Node& node) {
-  if (config.type() != od::json_type::object) return;
+/// A value's JSON text as written (objects and arrays whole), consuming it.
+std::string_view raw_of(od::value v) {
+  switch (v.type()) {
+    case od::json_type::object: {
+      od::object o = v.get_object();
+      return o.raw_json();
+    }
+    case od::json_type::array: {
+      od::array a = v.get_array();
+      return a.raw_json();
+    }
+    default: return v.raw_json_token();
+  }
+}
+
+/// "null", "[]", "{}" and "" (after minifying): a config value equivalent to an absent key.
+bool is_empty_json(std::string_view minified) {
+  return minified.empty() || minified == "null" || minified == "[]" || minified == "{}";
+}
+
+/// The interned id of a config key.
+uint32_t config_key_id(Graph& graph, std::string_view key,
+                       std::unordered_map<std::string, uint32_t>& ids) {
+  auto it = ids.find(std::string(key));
+  if (it != ids.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(graph.config_keys.size());
+  graph.config_keys.emplace_back(key);
+  ids.emplace(std::string(key), id);
+  return id;
+}
+
+/// Reads what the decision needs from `config` and hashes every result-affecting key.
+/// Returns whether the node's contract is enforced.
+bool read_config(od::value config, Node& node, Graph& graph,
+                 std::unordered_map<std::string, uint32_t>& key_ids) {
+  if (config.type() != od::json_type::object) return false;
+  bool contract_enforced = false;
   for (auto f : config.get_object()) {
     std::string_view k = f.unescaped_key();
+    od::value v = f.value();
+    if (k == "freshness" && node.kind != NodeKind::Source) {
+      read_build_after(v, node);
+      continue;
+    }
+    if (k == "loaded_at_field" && node.loaded_at_field.empty()) {
+      node.loaded_at_field = str(v);
+      continue;
+    }
+    if (k == "loaded_at_query" && node.loaded_at_query.empty()) {
+      node.loaded_at_query = str(v);
+      continue;
+    }
+    if (node.kind == NodeKind::Source) continue;  // sources are not fingerprinted
     if (k == "materialized") {
-      node.materialized = str(f.value());
-    } else if (k == "freshness" && node.kind != NodeKind::Source) {
-      read_build_after(f.value(), node);
-    } else if (k == "loaded_at_field" && node.loaded_at_field.empty()) {
-      node.loaded_at_field = str(f.value());
-    } else if (k == "loaded_at_query" && node.loaded_at_query.empty()) {
-      node.loaded_at_query = str(f.value());
+      node.materialized = str(v);
+      node.config.emplace_back(config_key_id(graph, k, key_ids),
+                               fast_hash(node.materialized));
+      continue;
+    }
+    if (!config_key_affects_result(k)) continue;
+    std::string minified = minify_json(raw_of(v));
+    if (is_empty_json(minified)) continue;
+    if (k == "pre-hook" || k == "post-hook") node.hooks_text += minified;
+    if (k == "contract" && minified.find("\"enforced\":true") != std::string::npos)
+      contract_enforced = true;
+    node.config.emplace_back(config_key_id(graph, k, key_ids), fast_hash(minified));
+  }
+  return contract_enforced;
+}
+
+/// Hash of what an enforced contract turns into DDL: each column's name, data_type,
+/// constraints and quoting (descriptions, meta and tags do not count).
+uint64_t hash_contract_columns(od::value columns) {
+  HashBuilder h;
+  if (columns.type() != od::json_type::object) return h.value();
+  for (auto c : columns.get_object()) {
+    h.add(std::string_view(c.unescaped_key()));
+    od::value col = c.value();
+    if (col.type() != od::json_type::object) continue;
+    for (auto f : col.get_object()) {
+      std::string_view k = f.unescaped_key();
+      if (k == "data_type" || k == "constraints" || k == "quote" || k == "name") {
+        h.add(k);
+        h.add(minify_json(raw_of(f.value())));
+      }
     }
   }
+  return h.value();
 }
 
 void read_source_freshness(od::value v, Node& node) {
@@ -62,9 +141,13 @@ void read_source_freshness(od::value v, Node& node) {
     if (std::string_view(f.unescaped_key()) == "filter") node.freshness_filter = str(f.value());
 }
 
-Node read_node(std::string_view unique_id, od::object obj) {
+Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
+               std::unordered_map<std::string, uint32_t>& key_ids, NodeKind default_kind) {
   Node node;
   node.unique_id = std::string(unique_id);
+  if (default_kind == NodeKind::Source) node.kind = NodeKind::Source;
+  bool contract_enforced = false;
+  std::optional<uint64_t> contract_columns, node_constraints;
   for (auto field : obj) {
     std::string_view k = field.unescaped_key();
     od::value v = field.value();
@@ -83,15 +166,36 @@ Node read_node(std::string_view unique_id, od::object obj) {
       for (auto c : v.get_object())
         if (std::string_view(c.unescaped_key()) == "checksum") node.checksum = str(c.value());
     } else if (k == "config") {
-      read_config(v, node);
+      contract_enforced = read_config(v, node, graph, key_ids);
+    } else if (k == "columns") {
+      contract_columns = hash_contract_columns(v);
+    } else if (k == "constraints") {
+      std::string minified = minify_json(raw_of(v));
+      if (!is_empty_json(minified)) node_constraints = fast_hash(minified);
+    } else if (k == "database") {
+      node.database = str(v);
+    } else if (k == "schema") {
+      node.schema = str(v);
+    } else if (k == "alias" || k == "identifier") {
+      node.alias = str(v);
+    } else if (k == "language") {
+      node.language = str(v);
+    } else if (k == "raw_code") {
+      node.raw_code = str(v);
+    } else if (k == "test_metadata") {  // a generic test's name, namespace and arguments
+      std::string minified = minify_json(raw_of(v));
+      if (!is_empty_json(minified))
+        node.config.emplace_back(config_key_id(graph, "test_metadata", key_ids),
+                                 fast_hash(minified));
     } else if (k == "depends_on") {
       if (v.type() != od::json_type::object) continue;
       for (auto d : v.get_object()) {
-        if (std::string_view(d.unescaped_key()) != "nodes") continue;
+        std::string_view dk = d.unescaped_key();
+        if (dk != "nodes" && dk != "macros") continue;
         od::value arr = d.value();
         if (arr.type() != od::json_type::array) continue;
-        for (auto item : arr.get_array())
-          node.depends_on.emplace_back(std::string_view(item.get_string()));
+        auto& into = dk == "nodes" ? node.depends_on : node.macro_deps;
+        for (auto item : arr.get_array()) into.emplace_back(std::string_view(item.get_string()));
       }
     } else if (k == "relation_name") {
       node.relation_name = str(v);
@@ -111,22 +215,62 @@ Node read_node(std::string_view unique_id, od::object obj) {
       read_source_freshness(v, node);  // nodes keep build_after under config.freshness
     }
   }
-  // A unit test's kind comes from its section when resource_type is absent.
+  if (contract_enforced) {
+    if (contract_columns)
+      node.config.emplace_back(config_key_id(graph, "columns (contract)", key_ids),
+                               *contract_columns);
+    if (node_constraints)
+      node.config.emplace_back(config_key_id(graph, "constraints (contract)", key_ids),
+                               *node_constraints);
+  }
+  std::sort(node.config.begin(), node.config.end());
   return node;
 }
 
-void read_section(od::value section, Graph& graph, NodeKind default_kind) {
+void read_section(od::value section, Graph& graph, NodeKind default_kind,
+                  std::unordered_map<std::string, uint32_t>& key_ids) {
   if (section.type() != od::json_type::object) return;
   for (auto entry : section.get_object()) {
     std::string_view uid = entry.unescaped_key();
     od::value v = entry.value();
     if (v.type() != od::json_type::object) continue;
-    Node node = read_node(uid, v.get_object());
+    Node node = read_node(uid, v.get_object(), graph, key_ids, default_kind);
     if (node.resource_type.empty() && default_kind != NodeKind::Other) {
       node.kind = default_kind;
       node.resource_type = default_kind == NodeKind::Source ? "source" : "unit_test";
     }
     graph.add(std::move(node));
+  }
+}
+
+void read_macros(od::value section, Graph& graph) {
+  if (section.type() != od::json_type::object) return;
+  for (auto entry : section.get_object()) {
+    od::value v = entry.value();
+    if (v.type() != od::json_type::object) continue;
+    Macro m;
+    m.unique_id = std::string(std::string_view(entry.unescaped_key()));
+    for (auto f : v.get_object()) {
+      std::string_view k = f.unescaped_key();
+      if (k == "name") {
+        m.name = str(f.value());
+      } else if (k == "package_name") {
+        m.package_name = str(f.value());
+      } else if (k == "macro_sql") {
+        m.sql = str(f.value());
+      } else if (k == "depends_on") {
+        od::value d = f.value();
+        if (d.type() != od::json_type::object) continue;
+        for (auto g : d.get_object()) {
+          if (std::string_view(g.unescaped_key()) != "macros") continue;
+          od::value arr = g.value();
+          if (arr.type() != od::json_type::array) continue;
+          for (auto item : arr.get_array()) m.depends_on.emplace_back(std::string_view(item.get_string()));
+        }
+      }
+    }
+    graph.macro_index.emplace(m.unique_id, static_cast<uint32_t>(graph.macros.size()));
+    graph.macros.push_back(std::move(m));
   }
 }
 
@@ -153,25 +297,30 @@ Graph parse_padded(const char* data, size_t size, size_t capacity, const std::st
     od::parser parser;
     od::document doc = parser.iterate(data, size, capacity);
     bool saw_nodes = false;
+    std::unordered_map<std::string, uint32_t> key_ids;
     for (auto field : doc.get_object()) {
       std::string_view k = field.unescaped_key();
       if (k == "metadata") {
         od::value meta = field.value();
         if (meta.type() != od::json_type::object) continue;
-        for (auto m : meta.get_object())
-          if (std::string_view(m.unescaped_key()) == "project_name")
-            graph.root_project = str(m.value());
+        for (auto m : meta.get_object()) {
+          std::string_view mk = m.unescaped_key();
+          if (mk == "project_name") graph.root_project = str(m.value());
+          else if (mk == "adapter_type") graph.adapter_type = str(m.value());
+        }
       } else if (k == "nodes") {
         saw_nodes = true;
-        read_section(field.value(), graph, NodeKind::Other);
+        read_section(field.value(), graph, NodeKind::Other, key_ids);
       } else if (k == "sources") {
-        read_section(field.value(), graph, NodeKind::Source);
+        read_section(field.value(), graph, NodeKind::Source, key_ids);
       } else if (k == "unit_tests") {
-        read_section(field.value(), graph, NodeKind::UnitTest);
+        read_section(field.value(), graph, NodeKind::UnitTest, key_ids);
+      } else if (k == "macros") {
+        read_macros(field.value(), graph);
       } else if (k == "selectors") {
         graph.has_default_selector = has_default_selector(field.value());
       } else if (k == "functions") {
-        read_section(field.value(), graph, NodeKind::Other);
+        read_section(field.value(), graph, NodeKind::Other, key_ids);
       }
     }
     if (!saw_nodes)

@@ -21,16 +21,17 @@ std::string period_text(const BuildAfter& b) {
 /// Why a node has new upstream data, per input.
 struct Upstream {
   bool any_new = false;
-  std::string first_reason;         ///< reason of the first new input
+  Reason first;                     ///< reason of the first new input
   std::string first_stale_parent;   ///< first input without new data (for updates_on: all)
 };
 
 class Decider {
  public:
-  Decider(const Graph& g, Lineage& lineage, const FreshnessMap& freshness, const State& state,
-          Micros now, const DecideSettings& settings)
-      : g_(g), lineage_(lineage), freshness_(freshness), state_(state), now_(now),
-        settings_(settings), build_after_(effective_build_after(g)),
+  Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
+          const Observations& observed, const State& state, Micros now,
+          const DecideSettings& settings)
+      : g_(g), lineage_(lineage), fingerprints_(fingerprints), observed_(observed),
+        state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)),
         entries_(g.nodes.size(), nullptr), entry_known_(g.nodes.size(), false) {
     plan_.decision_index.assign(g.nodes.size(), -1);
     if (!settings.asset_prefix.empty()) {
@@ -59,11 +60,10 @@ class Decider {
     return keys_.empty() ? g_.nodes[id].unique_id : keys_[id];
   }
 
-  /// The node's state entry, looked up once.
+  /// The node's state entry for its current relation, looked up once.
   const StateEntry* entry_of(NodeId id) {
     if (!entry_known_[id]) {
-      auto it = state_.entries.find(key(id));
-      entries_[id] = it == state_.entries.end() ? nullptr : &it->second;
+      entries_[id] = find_entry(state_, key(id), relation_identity(g_.nodes[id]));
       entry_known_[id] = true;
     }
     return entries_[id];
@@ -74,75 +74,68 @@ class Decider {
     return d && d->action == Action::Build;
   }
 
-  /// Has node parent `p` changed since `entry` (the child's) was recorded? Sets `why`.
-  bool parent_changed(NodeId p, const StateEntry& entry, std::string& why) {
+  /// Has node parent `p` changed since `entry` (the child's) was recorded? nullopt if not.
+  std::optional<Reason> parent_changed(NodeId p, const StateEntry& entry) {
     const std::string& pid = g_.nodes[p].unique_id;
-    if (built_now(p)) {
-      why = fmt::format("parent {} is built in this run", pid);
-      return true;
-    }
+    if (built_now(p)) return Reason{ReasonCode::ParentBuilt, pid, {}};
     const StateEntry* pe = entry_of(p);
-    if (!pe) {
-      why = fmt::format("parent {} has no state entry", pid);
-      return true;
-    }
+    if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
     if (entry.has_parents) {
       auto it = entry.parents.find(key(p));
-      if (it == entry.parents.end()) {
-        why = fmt::format("parent {} was not an input at the last build", pid);
-        return true;
-      }
-      if (!same_instant(it->second, pe->last_updated)) {
-        why = fmt::format("parent {} was rebuilt since the last build ({} -> {})", pid,
-                          it->second, pe->last_updated);
-        return true;
-      }
-      return false;
+      if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
+      if (!same_instant(it->second, pe->last_updated))
+        return Reason{ReasonCode::ParentRebuilt, pid,
+                      fmt::format("{} -> {}", it->second, pe->last_updated)};
+      return std::nullopt;
     }
     // Entry written by the reference: compare build times instead of recorded versions.
     auto mine = parse_timestamp(entry.last_updated), theirs = parse_timestamp(pe->last_updated);
-    if (!mine || !theirs || *theirs > *mine) {
-      why = fmt::format("parent {} was rebuilt after the last build ({} > {})", pid,
-                        pe->last_updated, entry.last_updated);
-      return true;
-    }
-    return false;
+    if (!mine || !theirs || *theirs > *mine)
+      return Reason{ReasonCode::ParentRebuilt, pid,
+                    fmt::format("{} > {}", pe->last_updated, entry.last_updated)};
+    return std::nullopt;
   }
 
   Upstream upstream_of(NodeId id, const StateEntry& entry, NodeDecision& d) {
     Upstream up;
     const EffectiveInputs& in = lineage_.of(id);
-    auto note = [&](bool is_new, const std::string& why, const std::string& uid) {
-      if (is_new && !up.any_new) up.first_reason = why;
-      if (!is_new && up.first_stale_parent.empty()) up.first_stale_parent = uid;
-      up.any_new |= is_new;
+    auto note = [&](std::optional<Reason> why, const std::string& uid) {
+      if (why && !up.any_new) up.first = std::move(*why);
+      if (!why && up.first_stale_parent.empty()) up.first_stale_parent = uid;
+      up.any_new |= why.has_value();
     };
     for (NodeId s : in.sources) {
       const std::string& sid = g_.nodes[s].unique_id;
       SourceInput si{s, std::nullopt, std::nullopt, false};
       if (auto r = entry.sources.find(sid); r != entry.sources.end()) si.recorded = r->second;
-      if (auto f = freshness_.find(sid); f != freshness_.end()) si.current = f->second;
-      std::string why;
-      if (!si.current) {
-        si.is_new = true;
-        why = fmt::format("freshness of {} is unknown (assume new data)", sid);
-      } else if (!si.recorded) {
-        si.is_new = true;
-        why = fmt::format("no max_loaded_at recorded for {}", sid);
-      } else if (!same_instant(*si.recorded, *si.current)) {
-        si.is_new = true;
-        why = fmt::format("new data in {} (max_loaded_at {} -> {})", sid, *si.recorded,
-                          *si.current);
-      }
-      note(si.is_new, why, sid);
+      if (auto f = observed_.freshness.find(sid); f != observed_.freshness.end())
+        si.current = f->second;
+      std::optional<Reason> why;
+      if (!si.current)
+        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, {}};
+      else if (!si.recorded)
+        why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
+      else if (!same_instant(*si.recorded, *si.current))
+        why = Reason{ReasonCode::SourceNewData, sid,
+                     fmt::format("{} -> {}", *si.recorded, *si.current)};
+      si.is_new = why.has_value();
+      note(std::move(why), sid);
       d.sources.push_back(std::move(si));
     }
-    for (NodeId p : in.nodes) {
-      std::string why;
-      bool changed = parent_changed(p, entry, why);
-      note(changed, why, g_.nodes[p].unique_id);
-    }
+    for (NodeId p : in.nodes) note(parent_changed(p, entry), g_.nodes[p].unique_id);
     return up;
+  }
+
+  /// The warehouse check: nullopt when the relation is there with the kind it was built as.
+  std::optional<Reason> relation_problem(const Node& n, const Fingerprint& recorded) {
+    if (!observed_.relations.enabled || n.is_test() || recorded.kind.empty()) return std::nullopt;
+    std::optional<std::string> seen = observed_.relations.lookup(n);
+    if (!seen) return Reason{ReasonCode::RelationUnverified, n.relation_name, {}};
+    if (seen->empty()) return Reason{ReasonCode::RelationMissing, n.relation_name, {}};
+    if (*seen != recorded.kind && *seen != "unknown")
+      return Reason{ReasonCode::RelationKindChanged, n.relation_name,
+                    fmt::format("{} -> {}", recorded.kind, *seen)};
+    return std::nullopt;
   }
 
   NodeDecision decide_one(NodeId id) {
@@ -156,65 +149,72 @@ class Decider {
       d.checksum_old = entry->checksum;
       d.last_updated = entry->last_updated;
     }
-    auto build = [&](std::string why) {
+    auto build = [&](ReasonCode code, std::string subject = {}, std::string detail = {}) {
       d.action = Action::Build;
-      d.reason = std::move(why);
+      d.reason = Reason{code, std::move(subject), std::move(detail)};
       return d;
     };
-    auto reuse = [&](std::string why) {
-      d.action = Action::Reuse;
+    auto decide_as = [&](Action action, Reason why) {
+      d.action = action;
       d.reason = std::move(why);
       return d;
     };
 
-    if (settings_.full_refresh) return build("--full-refresh: reuse is off");
-    if (n.kind == NodeKind::Snapshot) return build("snapshot: always built");
+    if (settings_.full_refresh) return build(ReasonCode::FullRefresh);
+    if (n.kind == NodeKind::Snapshot) return build(ReasonCode::Snapshot);
     if (n.kind == NodeKind::Seed && !settings_.seed_state_orchestration)
-      return build("seed: always built (seed_state_orchestration is off)");
-    if (n.kind == NodeKind::Other)
-      return build(fmt::format("{}: always built", n.resource_type));
+      return build(ReasonCode::SeedAlways);
+    if (n.kind == NodeKind::Other) return build(ReasonCode::AlwaysBuilt, n.resource_type);
     if (n.kind == NodeKind::Model && n.package_name != g_.root_project && n.parents.empty())
-      return build(fmt::format("model of package {} without parents: always built",
-                               n.package_name));
+      return build(ReasonCode::PackageModelWithoutParents, n.package_name);
     if (n.is_test()) {
       for (NodeId p : n.parents)
         if (g_.nodes[p].kind == NodeKind::Source)
-          return build(fmt::format("tests source {}", g_.nodes[p].unique_id));
+          return build(ReasonCode::TestsSource, g_.nodes[p].unique_id);
       for (NodeId p : lineage_.of(id).nodes)
-        if (built_now(p)) return build(fmt::format("parent {} is built in this run",
-                                                   g_.nodes[p].unique_id));
+        if (built_now(p)) return build(ReasonCode::ParentBuilt, g_.nodes[p].unique_id);
     }
-    if (!entry) return build("no state entry");
-    if (entry->checksum != d.checksum_new) return build("checksum changed");
+    if (!entry) return build(ReasonCode::NoStateEntry);
+    if (!entry->fingerprint) return build(ReasonCode::FingerprintUnrecorded);
+    if (auto changed = compare_fingerprints(*entry->fingerprint, fingerprints_.of(id, entry),
+                                            n.unique_id))
+      return decide_as(Action::Build, std::move(*changed));
+    if (auto problem = relation_problem(n, *entry->fingerprint))
+      return decide_as(Action::Build, std::move(*problem));
 
     Upstream up = upstream_of(id, *entry, d);
     if (n.is_test()) {
-      if (up.any_new) return build(up.first_reason);
-      return reuse("all parents reused and unchanged since the last run");
+      if (up.any_new) return decide_as(Action::Build, std::move(up.first));
+      return decide_as(Action::Reuse, Reason{ReasonCode::TestParentsReused, {}, {}});
     }
     if (!up.any_new)
-      return reuse(n.kind == NodeKind::Seed ? "seed file unchanged since the last build"
-                                            : "no new upstream data since the last build");
+      return decide_as(Action::Reuse, Reason{n.kind == NodeKind::Seed ? ReasonCode::SeedUnchanged
+                                                                        : ReasonCode::NoNewData,
+                                             {}, {}});
 
     const auto& [ba, inherited] = build_after_[id];
     if (ba) {
       d.build_after = ba;
       d.build_after_inherited = inherited;
-      const char* from = inherited ? " (inherited from children)" : "";
+      const char* from = inherited ? " inherited from children" : "";
       if (ba->updates_on_all && !up.first_stale_parent.empty())
-        return reuse(fmt::format("build_after updates_on all{}: {} has no new data yet", from,
-                                 up.first_stale_parent));
+        return decide_as(Action::Reuse, Reason{ReasonCode::BuildAfterWaitingForAll,
+                                               up.first_stale_parent, from});
       auto last = parse_timestamp(entry->last_updated);
       if (last && now_ - *last < ba->window())
-        return reuse(fmt::format("build_after {}{}: last built {} ({})", period_text(*ba), from,
-                                 entry->last_updated, up.first_reason));
+        return decide_as(Action::Reuse,
+                         Reason{ReasonCode::BuildAfterWindow,
+                                fmt::format("{}{}", period_text(*ba), from),
+                                fmt::format("last built {}; {}", entry->last_updated,
+                                            reason_text(up.first))});
     }
-    return build(up.first_reason);
+    return decide_as(Action::Build, std::move(up.first));
   }
 
   const Graph& g_;
   Lineage& lineage_;
-  const FreshnessMap& freshness_;
+  Fingerprinter& fingerprints_;
+  const Observations& observed_;
   const State& state_;
   Micros now_;
   const DecideSettings& settings_;
@@ -273,10 +273,16 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
   return out;
 }
 
-Plan decide(const Graph& graph, Lineage& lineage, const std::vector<NodeId>& selected,
-            const FreshnessMap& freshness, const State& state, Micros now,
-            const DecideSettings& settings) {
-  return Decider(graph, lineage, freshness, state, now, settings).run(selected);
+Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
+            const std::vector<NodeId>& selected, const Observations& observed,
+            const State& state, Micros now, const DecideSettings& settings) {
+  return Decider(graph, lineage, fingerprints, observed, state, now, settings).run(selected);
+}
+
+const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
+                            const DecideSettings& settings) {
+  const Node& n = graph.nodes[id];
+  return find_entry(state, asset_id(n, settings), relation_identity(n));
 }
 
 }  // namespace orc

@@ -6,8 +6,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plan/fingerprint.h"
 #include "plan/graph.h"
 #include "plan/lineage.h"
+#include "plan/reason.h"
+#include "plan/relation_catalog.h"
 #include "state/state.h"
 
 namespace orc {
@@ -40,7 +43,7 @@ struct SourceInput {
 struct NodeDecision {
   NodeId node;
   Action action = Action::Build;
-  std::string reason;
+  Reason reason;
   bool has_entry = false;
   std::string checksum_old;
   std::string checksum_new;
@@ -66,10 +69,20 @@ struct Plan {
 /// ephemeral, seeds, snapshots, tests, unit tests, and other runnable types (always built).
 bool is_decidable(const Node& node);
 
+/// What the decision observes besides the manifest and the state.
+struct Observations {
+  FreshnessMap freshness;     ///< source freshness now
+  RelationCatalog relations;  ///< relations the warehouse holds (disabled: not checked)
+};
+
 /// Decides every decidable node of `selected` (any order; duplicates ignored).
-Plan decide(const Graph& graph, Lineage& lineage, const std::vector<NodeId>& selected,
-            const FreshnessMap& freshness, const State& state, Micros now,
-            const DecideSettings& settings);
+Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
+            const std::vector<NodeId>& selected, const Observations& observed,
+            const State& state, Micros now, const DecideSettings& settings);
+
+/// The state entry that describes node `id` (its key, built as its current relation).
+const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
+                            const DecideSettings& settings);
 
 /// Each node's build_after: its own, else the smallest of its children's when every
 /// (non-test) child has one. Indexed by NodeId; the bool says "inherited".

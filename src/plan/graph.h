@@ -32,6 +32,16 @@ struct Node {
   std::string materialized;
   std::string checksum;       ///< manifest checksum (seeds: replaced by the file's SHA-256)
   std::string relation_name;
+  std::string database;       ///< relation identity parts as dbt resolved them
+  std::string schema;
+  std::string alias;          ///< identifier (models, seeds, snapshots: alias; sources: identifier)
+  std::string language;       ///< sql | python
+  std::string raw_code;       ///< the node's code as written (Jinja unrendered)
+  std::vector<std::string> macro_deps;  ///< depends_on.macros
+  /// Result-affecting config, one (interned key id, value hash) per key, sorted by key id;
+  /// null and empty values are left out (see fingerprint.h for the excluded keys).
+  std::vector<std::pair<uint32_t, uint64_t>> config;
+  std::string hooks_text;     ///< raw JSON of pre-hook/post-hook when set (they may read vars)
   std::string original_file_path;
   std::string root_path;      ///< seeds: directory the file path is relative to
   std::vector<std::string> depends_on;  ///< parent unique_ids as written in the manifest
@@ -50,11 +60,24 @@ struct Node {
   bool has_loaded_at() const { return !loaded_at_field.empty() || !loaded_at_query.empty(); }
 };
 
+/// One macro of the manifest: what its users' fingerprints need.
+struct Macro {
+  std::string unique_id;
+  std::string name;
+  std::string package_name;
+  std::string sql;                      ///< macro_sql
+  std::vector<std::string> depends_on;  ///< depends_on.macros
+};
+
 /// All nodes, with an index by unique_id and resolved edges.
 struct Graph {
   std::vector<Node> nodes;
   std::unordered_map<std::string, NodeId> index;
   std::string root_project;  ///< the project's own package name
+  std::string adapter_type;  ///< metadata.adapter_type
+  std::vector<Macro> macros;
+  std::unordered_map<std::string, uint32_t> macro_index;
+  std::vector<std::string> config_keys;  ///< interned config key names (Node::config ids)
   /// selectors.yml has a `default: true` selector, which dbt applies when no selection is given.
   bool has_default_selector = false;
 

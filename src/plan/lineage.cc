@@ -63,6 +63,7 @@ const EffectiveInputs& Lineage::of(NodeId id) {
     }
     in.checksum = "ephemeral-folded:" + sha256_hex(material);
   }
+  in.ephemerals = std::move(ephemerals);
   has_inputs_[id] = true;
   return in;
 }

@@ -13,6 +13,7 @@ struct EffectiveInputs {
   std::vector<NodeId> sources;  ///< source parents, direct or reached through ephemerals
   std::vector<NodeId> nodes;    ///< non-ephemeral, non-source parents (same)
   std::string checksum;         ///< own checksum, or a hash over it and its ephemeral ancestors'
+  std::vector<NodeId> ephemerals;  ///< ephemeral ancestors folded in, sorted by unique_id
 };
 
 /// Lazily computes and caches effective inputs; linear in the graph over all queries.

@@ -8,7 +8,7 @@ bool is_success_status(const std::string& status) {
   return status == "success" || status == "pass";
 }
 
-State entries_for_results(const Graph& graph, Lineage& lineage,
+State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const FreshnessMap& freshness,
                           const State& before, const DecideSettings& settings,
                           const std::string& fallback_time) {
@@ -24,8 +24,10 @@ State entries_for_results(const Graph& graph, Lineage& lineage,
   for (const auto& [id, version] : new_version) {
     const Node& n = graph.nodes[id];
     const EffectiveInputs& in = lineage.of(id);
+    const std::string key = asset_id(n, settings);
     StateEntry e;
     e.checksum = in.checksum;
+    e.fingerprint = fingerprints.of(id, entry_for(graph, id, before, settings));
     e.last_updated = version;
     for (NodeId s : in.sources) {
       auto f = freshness.find(graph.nodes[s].unique_id);
@@ -40,10 +42,13 @@ State entries_for_results(const Graph& graph, Lineage& lineage,
         e.parents[pkey] = old->second.last_updated;
       }
     }
-    // Keep fields other tools added to the entry.
-    if (auto old = before.entries.find(asset_id(n, settings)); old != before.entries.end())
-      e.extra_fields = old->second.extra_fields;
-    out.entries.emplace(asset_id(n, settings), std::move(e));
+    if (auto old = before.entries.find(key); old != before.entries.end()) {
+      e.extra_fields = old->second.extra_fields;  // keep fields other tools added
+      const auto& old_fp = old->second.fingerprint;
+      if (old_fp && !old_fp->relation.empty() && old_fp->relation != e.fingerprint->relation)
+        out.entries.emplace(relation_key(key, old_fp->relation), old->second);
+    }
+    out.entries.emplace(key, std::move(e));
   }
   return out;
 }

@@ -54,7 +54,10 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     append_kv(out, "unique_id", n.unique_id, false);
     append_kv(out, "resource_type", n.resource_type);
     append_kv(out, "decision", d.action == Action::Build ? "build" : "reuse");
-    append_kv(out, "reason", d.reason);
+    append_kv(out, "reason", reason_text(d.reason));
+    append_kv(out, "reason_code", reason_code_name(d.reason.code));
+    append_kv(out, "reason_subject", d.reason.subject);
+    append_kv(out, "reason_detail", d.reason.detail);
     out += ", \"inputs\": {\"checksum\": {\"old\": ";
     append_optional(out, d.has_entry ? std::optional(d.checksum_old) : std::nullopt);
     out += ", \"new\": ";
@@ -95,9 +98,9 @@ void log_decisions(const Graph& graph, const Plan& plan, size_t max_lines) {
   for (const NodeDecision& d : plan.decisions) {
     const Node& n = graph.nodes[d.node];
     if (d.action == Action::Reuse) {
-      if (every_line) log_info("Reusing {}: {}", n.unique_id, d.reason);
+      if (every_line) log_info("Reusing {}: {}", n.unique_id, reason_text(d.reason));
     } else {
-      log_debug("Building {}: {}", n.unique_id, d.reason);
+      log_debug("Building {}: {}", n.unique_id, reason_text(d.reason));
     }
   }
   if (!every_line)

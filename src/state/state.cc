@@ -46,7 +46,66 @@ void append_string_map(std::string& out, const std::map<std::string, std::string
   out.push_back('}');
 }
 
+/// Reads the "fingerprint" object of an entry.
+Fingerprint read_fingerprint(simdjson::dom::element v, const std::string& origin,
+                             std::string_view key) {
+  simdjson::dom::object obj;
+  if (v.get_object().get(obj))
+    shape_error(origin, fmt::format("entry \"{}\" field \"fingerprint\" is not an object", key));
+  Fingerprint fp;
+  for (auto [f, fv] : obj) {
+    if (f == "code") fp.code = string_or_scalar(fv);
+    else if (f == "relation") fp.relation = string_or_scalar(fv);
+    else if (f == "adapter") fp.adapter = string_or_scalar(fv);
+    else if (f == "kind") fp.kind = string_or_scalar(fv);
+    else if (f == "inputs") fp.inputs = string_or_scalar(fv);
+    else if (f == "config") read_string_map(fv, fp.config, origin, key, "fingerprint.config");
+    else if (f == "macros") read_string_map(fv, fp.macros, origin, key, "fingerprint.macros");
+    else if (f == "vars") read_string_map(fv, fp.vars, origin, key, "fingerprint.vars");
+    else if (f == "env_vars") read_string_map(fv, fp.env_vars, origin, key, "fingerprint.env_vars");
+  }
+  return fp;
+}
+
+void append_fingerprint(std::string& out, const Fingerprint& fp) {
+  out += "{\"code\": ";
+  append_json_string(out, fp.code);
+  out += ", \"relation\": ";
+  append_json_string(out, fp.relation);
+  out += ", \"adapter\": ";
+  append_json_string(out, fp.adapter);
+  out += ", \"kind\": ";
+  append_json_string(out, fp.kind);
+  out += ", \"inputs\": ";
+  append_json_string(out, fp.inputs);
+  out += ", \"config\": ";
+  append_string_map(out, fp.config);
+  out += ", \"macros\": ";
+  append_string_map(out, fp.macros);
+  out += ", \"vars\": ";
+  append_string_map(out, fp.vars);
+  out += ", \"env_vars\": ";
+  append_string_map(out, fp.env_vars);
+  out += "}";
+}
+
 }  // namespace
+
+std::string relation_key(const std::string& key, const std::string& relation) {
+  return key + "@" + relation;
+}
+
+const StateEntry* find_entry(const State& state, const std::string& key,
+                             const std::string& relation) {
+  auto primary = state.entries.find(key);
+  const StateEntry* p = primary == state.entries.end() ? nullptr : &primary->second;
+  if (p && (!p->fingerprint || p->fingerprint->relation == relation)) return p;
+  if (!relation.empty()) {
+    auto other = state.entries.find(relation_key(key, relation));
+    if (other != state.entries.end()) return &other->second;
+  }
+  return p;
+}
 
 State parse_state(std::string_view text, const std::string& origin) {
   simdjson::dom::parser parser;
@@ -85,6 +144,8 @@ State parse_state(std::string_view text, const std::string& origin) {
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
+        } else if (f == "fingerprint" && !fv.is_null()) {
+          entry.fingerprint = read_fingerprint(fv, origin, asset);
         } else {
           if (!entry.extra_fields.empty()) entry.extra_fields.push_back(',');
           append_json_string(entry.extra_fields, f);
@@ -123,6 +184,10 @@ std::string serialize_state(const State& state) {
     if (e.has_parents) {
       out += ", \"parents\": ";
       append_string_map(out, e.parents);
+    }
+    if (e.fingerprint) {
+      out += ", \"fingerprint\": ";
+      append_fingerprint(out, *e.fingerprint);
     }
     if (!e.extra_fields.empty()) {
       out += ", ";

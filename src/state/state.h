@@ -1,6 +1,7 @@
 #pragma once
 // The state model shared by every backend: what orc remembers about each built node.
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -8,6 +9,22 @@
 #include "core/timestamp.h"
 
 namespace orc {
+
+/// Hashes of everything that decided a built relation (see docs/design.md, "Fingerprint").
+/// Only hashes are stored: var and env var values never reach the state.
+struct Fingerprint {
+  std::string code;      ///< normalised code of the node and its ephemeral ancestors
+  std::string relation;  ///< identity: relation_name, else "database.schema" (tests)
+  std::string adapter;   ///< adapter type
+  std::string kind;      ///< relation kind it was built as (table, view, ...); "" when none/unknown
+  std::string inputs;    ///< relation identities of the sources and parents it reads
+  std::map<std::string, std::string> config;    ///< result-affecting config key -> hash
+  std::map<std::string, std::string> macros;    ///< macro unique_id -> hash (closure)
+  std::map<std::string, std::string> vars;      ///< var name -> hash of its value
+  std::map<std::string, std::string> env_vars;  ///< env var name -> hash of its value
+
+  bool operator==(const Fingerprint&) const = default;
+};
 
 /// What one node consumed and produced when it last built successfully.
 struct StateEntry {
@@ -18,6 +35,8 @@ struct StateEntry {
   /// Absent in files written by the reference.
   std::map<std::string, std::string> parents;
   bool has_parents = false;                     ///< whether `parents` was recorded at all.
+  /// orc's addition; absent in entries written by the reference or by orc before 0.2.
+  std::optional<Fingerprint> fingerprint;
   /// Other fields of the entry, kept verbatim as `"key":value` pairs joined by ','.
   std::string extra_fields;
 };
@@ -27,6 +46,15 @@ struct State {
   std::unordered_map<std::string, StateEntry> entries;
   std::string extra_top_level;  ///< Other top-level fields, verbatim `"key":value,...`.
 };
+
+/// The entry that describes `key` built as `relation`: the primary entry `key` when it was built
+/// as that relation (or records no relation), else the per-relation entry `key@relation`, else
+/// the primary entry (whose other relation then explains a rebuild). Null when none exists.
+const StateEntry* find_entry(const State& state, const std::string& key,
+                             const std::string& relation);
+
+/// The key under which an entry of `key` built as another relation is kept.
+std::string relation_key(const std::string& key, const std::string& relation);
 
 /// Parses a state document. Throws orc::Error naming `origin` when the text is not JSON or
 /// not of the expected shape ({"state": {...}} with object entries).

@@ -1,0 +1,244 @@
+#include "dbt/warehouse_probe.h"
+
+#include <fmt/format.h>
+#include <regex>
+#include <simdjson.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace orc {
+namespace {
+
+constexpr const char* kText = "{{ dbt.type_string() }}";
+
+std::string sql_literal(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    out.push_back(c);
+    if (c == '\'') out.push_back('\'');
+  }
+  out.push_back('\'');
+  return out;
+}
+
+/// dbt renders a source's loaded_at_query with `this` bound to the source; an inline query
+/// has no `this`, so the source is spelled out instead.
+std::string bind_this(const std::string& query, const Node& s) {
+  static const std::regex this_expr(R"(\{\{\s*this\s*\}\})");
+  return std::regex_replace(query, this_expr,
+                            fmt::format("{{{{ source({}, {}) }}}}", sql_literal(s.source_name),
+                                        sql_literal(s.name)));
+}
+
+std::string source_select(const Node& s) {
+  std::string id = sql_literal(s.unique_id);
+  if (!s.loaded_at_query.empty())
+    return fmt::format("select {} as orc_source_id, cast(({}) as {}) as orc_max_loaded_at", id,
+                       bind_this(s.loaded_at_query, s), kText);
+  std::string sql = fmt::format(
+      "select {} as orc_source_id, cast(max({}) as {}) as orc_max_loaded_at from "
+      "{{{{ source({}, {}) }}}}",
+      id, s.loaded_at_field, kText, sql_literal(s.source_name), sql_literal(s.name));
+  if (!s.freshness_filter.empty()) sql += fmt::format(" where {}", s.freshness_filter);
+  return sql;
+}
+
+/// Lists schema number `i` with dbt's own list_relations_without_caching macro (one metadata
+/// query), emitting a marker row and one row per relation. Adapters whose listing has no
+/// name column answer "unlisted", which leaves their relations unverified.
+std::string schema_select(size_t i, const std::string& database, const std::string& schema) {
+  std::string db = database.empty() ? "none" : sql_literal(database);
+  return fmt::format(
+      "{{% set orc_t = list_relations_without_caching(api.Relation.create(database={db}, "
+      "schema={schema})) if execute else none -%}}"
+      "{{%- set orc_c = orc_t.column_names if orc_t is not none else [] -%}}"
+      "{{%- set orc_n = 'name' if 'name' in orc_c else ('identifier' if 'identifier' in orc_c "
+      "else ('table_name' if 'table_name' in orc_c else none)) -%}}"
+      "{{%- set orc_k = 'type' if 'type' in orc_c else ('kind' if 'kind' in orc_c else "
+      "('table_type' if 'table_type' in orc_c else none)) -%}}"
+      "select cast('schema:{i}' as {t}) as orc_source_id, "
+      "cast('{{{{ 'listed' if orc_n else 'unlisted' }}}}' as {t}) as orc_max_loaded_at"
+      "{{% if orc_n %}}{{% for r in orc_t.rows %}}\nunion all select "
+      "'rel:{i}:{{{{ r[orc_n] | replace(\"'\", \"''\") }}}}', "
+      "'{{{{ (r[orc_k] if orc_k else 'unknown') | replace(\"'\", \"''\") }}}}'"
+      "{{% endfor %}}{{% endif %}}",
+      fmt::arg("db", db), fmt::arg("schema", sql_literal(schema)), fmt::arg("i", i),
+      fmt::arg("t", kText));
+}
+
+/// The md5 of a var's JSON value as dbt resolves it in the root project.
+std::string var_select(const std::string& name) {
+  char quote = name.find('\'') == std::string::npos ? '\'' : '"';
+  std::string quoted = fmt::format("{0}{1}{0}", quote, name);
+  return fmt::format(
+      "select cast({} as {}) as orc_source_id, cast('{{{{ local_md5(tojson(var({}, "
+      "'__orc_var_unset__'), sort_keys=True)) if execute else '' }}}}' as {}) as "
+      "orc_max_loaded_at",
+      sql_literal("var:" + name), kText, quoted, kText);
+}
+
+/// One piece of the query; the unit a failing query is split into.
+struct Part {
+  enum class Kind { Source, Schema, Var } kind;
+  size_t index;  ///< into the request's sources / schemas / vars
+};
+
+std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
+  std::vector<Part> parts;
+  for (size_t i = 0; i < r.sources.size(); ++i)
+    if (graph.nodes[r.sources[i]].has_loaded_at()) parts.push_back({Part::Kind::Source, i});
+  for (size_t i = 0; i < r.schemas.size(); ++i) parts.push_back({Part::Kind::Schema, i});
+  for (size_t i = 0; i < r.vars.size(); ++i) {
+    const std::string& v = r.vars[i];
+    if (v.find('\'') != std::string::npos && v.find('"') != std::string::npos) continue;
+    parts.push_back({Part::Kind::Var, i});
+  }
+  return parts;
+}
+
+std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vector<Part>& parts) {
+  std::string sql;
+  for (const Part& p : parts) {
+    if (!sql.empty()) sql += "\nunion all\n";
+    switch (p.kind) {
+      case Part::Kind::Source: sql += source_select(graph.nodes[r.sources[p.index]]); break;
+      case Part::Kind::Schema:
+        sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
+        break;
+      case Part::Kind::Var: sql += var_select(r.vars[p.index]); break;
+    }
+  }
+  return sql;
+}
+
+std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
+  switch (p.kind) {
+    case Part::Kind::Source:
+      return fmt::format("freshness of {}", graph.nodes[r.sources[p.index]].unique_id);
+    case Part::Kind::Schema:
+      return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
+                         r.schemas[p.index].second);
+    case Part::Kind::Var: return fmt::format("the value of var {}", r.vars[p.index]);
+  }
+  return {};
+}
+
+void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part>& parts,
+               DbtRunner& dbt, const std::vector<std::string>& project_args,
+               ProbeResult& result, bool write_manifest) {
+  if (parts.empty()) return;
+  std::vector<std::string> args = {"show", "--inline", query_of(graph, r, parts),
+                                   "--output", "json", "--limit", "-1", "--quiet",
+                                   write_manifest ? "--write-json" : "--no-write-json",
+                                   "--log-format", "text", "--no-use-colors"};
+  args.insert(args.end(), project_args.begin(), project_args.end());
+  ProcessResult out = dbt.capture(args);
+  if (out.exit_code == 0) {
+    try {
+      read_probe_rows(graph, r, parse_probe_output(out.stdout_text), result);
+      return;
+    } catch (const Error& e) {
+      log_debug("warehouse query output not understood: {}", e.what());
+    }
+  }
+  if (parts.size() == 1) {
+    std::string why = out.stdout_text.empty() ? out.stderr_text : out.stdout_text;
+    if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
+    log_warn("{} could not be read (treated as changed): {}", describe(graph, r, parts[0]), why);
+    return;
+  }
+  // One part failed (a missing table, a bad loaded_at_field): split to isolate it.
+  log_debug("warehouse query over {} parts failed; splitting it", parts.size());
+  size_t half = parts.size() / 2;
+  run_parts(graph, r, {parts.begin(), parts.begin() + half}, dbt, project_args, result, false);
+  run_parts(graph, r, {parts.begin() + half, parts.end()}, dbt, project_args, result, false);
+}
+
+/// The number after `prefix` in `id` and the text after the following ':' (if any).
+bool split_indexed(std::string_view id, std::string_view prefix, size_t& index,
+                   std::string_view& rest) {
+  if (id.substr(0, prefix.size()) != prefix) return false;
+  id.remove_prefix(prefix.size());
+  size_t colon = id.find(':');
+  std::string_view digits = id.substr(0, colon);
+  if (digits.empty()) return false;
+  index = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    index = index * 10 + static_cast<size_t>(c - '0');
+  }
+  rest = colon == std::string_view::npos ? std::string_view() : id.substr(colon + 1);
+  return true;
+}
+
+}  // namespace
+
+std::string probe_query(const Graph& graph, const ProbeRequest& request) {
+  return query_of(graph, request, parts_of(graph, request));
+}
+
+std::vector<ProbeRow> parse_probe_output(std::string_view text) {
+  size_t key = text.find("\"show\"");
+  size_t start = key == std::string_view::npos ? key : text.rfind('{', key);
+  size_t end = text.rfind('}');
+  if (start == std::string_view::npos || end == std::string_view::npos || end < start)
+    throw Error("no JSON output from dbt show");
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(text.substr(start, end - start + 1));
+  simdjson::dom::element root;
+  simdjson::dom::array rows;
+  if (parser.parse(padded).get(root) || root["show"].get_array().get(rows))
+    throw Error("dbt show output is not the expected JSON");
+  std::vector<ProbeRow> out;
+  for (simdjson::dom::element row : rows) {
+    std::string_view id, value;
+    if (row["orc_source_id"].get_string().get(id)) continue;
+    std::optional<std::string> v;
+    if (!row["orc_max_loaded_at"].get_string().get(value)) v = std::string(value);
+    out.emplace_back(std::string(id), std::move(v));
+  }
+  return out;
+}
+
+void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vector<ProbeRow>& rows,
+                     ProbeResult& result) {
+  (void)graph;
+  for (const auto& [id, value] : rows) {
+    size_t i = 0;
+    std::string_view rest;
+    if (split_indexed(id, "schema:", i, rest)) {
+      if (i < r.schemas.size() && value == "listed")
+        result.relations.listed_schemas.insert(
+            RelationCatalog::schema_key(r.schemas[i].first, r.schemas[i].second));
+    } else if (split_indexed(id, "rel:", i, rest)) {
+      if (i < r.schemas.size())
+        result.relations.add(r.schemas[i].first, r.schemas[i].second, rest,
+                             value.value_or("unknown"));
+    } else if (id.rfind("var:", 0) == 0) {
+      if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
+    } else {
+      std::optional<std::string> ts;
+      if (value)
+        if (auto t = parse_timestamp(*value)) ts = format_timestamp(*t);
+      result.freshness[id] = ts;
+    }
+  }
+}
+
+bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtRunner& dbt,
+                     const std::vector<std::string>& project_args, ProbeResult& result,
+                     bool write_manifest) {
+  std::vector<Part> parts = parts_of(graph, request);
+  if (parts.empty()) return false;
+  run_parts(graph, request, parts, dbt, project_args, result, write_manifest);
+  return true;
+}
+
+bool same_freshness_query(const Node& a, const Node& b) {
+  return a.loaded_at_field == b.loaded_at_field && a.loaded_at_query == b.loaded_at_query &&
+         a.freshness_filter == b.freshness_filter && a.source_name == b.source_name &&
+         a.name == b.name;
+}
+
+}  // namespace orc

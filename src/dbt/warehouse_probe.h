@@ -1,0 +1,60 @@
+#pragma once
+// Everything orc asks the warehouse, in one `dbt show --inline` query run through dbt (so every
+// adapter works): the freshness of sources with loaded_at_field / loaded_at_query (whether or
+// not they have warn/error thresholds, which plain `dbt source freshness` needs), the relations
+// of the schemas orc may reuse nodes in, and the values of the vars nodes read (hashed by
+// dbt's own Jinja). Parts that fail are isolated by splitting the query.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "dbt/dbt_runner.h"
+#include "plan/decide.h"
+#include "plan/graph.h"
+
+namespace orc {
+
+/// What to ask.
+struct ProbeRequest {
+  std::vector<NodeId> sources;  ///< sources whose freshness is needed (those without
+                                ///< loaded_at_* are skipped: their freshness is unknown)
+  std::vector<std::pair<std::string, std::string>> schemas;  ///< (database, schema) to list
+  std::vector<std::string> vars;  ///< var names whose values (hashed) are needed
+
+  bool empty() const { return sources.empty() && schemas.empty() && vars.empty(); }
+};
+
+/// What was learnt. A source, schema or var missing from it could not be read.
+struct ProbeResult {
+  FreshnessMap freshness;
+  RelationCatalog relations;  ///< `enabled` is left to the caller
+  std::unordered_map<std::string, std::string> var_values;  ///< name -> md5 of its JSON value
+};
+
+/// The inline query for `request` (sources without loaded_at_* are left out).
+std::string probe_query(const Graph& graph, const ProbeRequest& request);
+
+/// One row of `dbt show --output json` output: (orc_source_id, orc_max_loaded_at or null).
+using ProbeRow = std::pair<std::string, std::optional<std::string>>;
+
+/// Parses `dbt show --output json` stdout into rows. Throws orc::Error when there is no show
+/// output in the text.
+std::vector<ProbeRow> parse_probe_output(std::string_view stdout_text);
+
+/// Adds the rows answering `request` to `result`; timestamps are normalised to UTC ISO-8601.
+void read_probe_rows(const Graph& graph, const ProbeRequest& request,
+                     const std::vector<ProbeRow>& rows, ProbeResult& result);
+
+/// Runs the query through dbt and adds what it learns to `result`. With `write_manifest`, the
+/// first dbt process also writes target/manifest.json (so it can replace `dbt ls`). Returns
+/// false when no dbt process ran (nothing to ask).
+bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtRunner& dbt,
+                     const std::vector<std::string>& project_args, ProbeResult& result,
+                     bool write_manifest = false);
+
+/// True when both source nodes would be queried with the same SQL.
+bool same_freshness_query(const Node& a, const Node& b);
+
+}  // namespace orc

@@ -1,0 +1,30 @@
+#pragma once
+// Canonical form of dbt code (comments and layout removed) and the vars/env vars it reads, so an
+// edit that cannot change a node's result does not count as a code change.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orc {
+
+/// Code of a dbt node or macro with everything that cannot change its result removed:
+/// SQL comments (`-- ...` to end of line, `/* ... */`) and Jinja comments (`{# ... #}`) are
+/// dropped, runs of whitespace collapse to one space, leading/trailing whitespace is trimmed.
+/// String literals ('...' with '' escapes and backslash escapes), double-quoted identifiers
+/// ("..."), backtick identifiers and dollar-quoted strings ($$...$$, $tag$...$tag$) are kept
+/// byte-exact. For `language == "python"` the code is returned unchanged (indentation matters).
+std::string normalize_code(std::string_view code, std::string_view language = "sql");
+
+/// Names of dbt vars and environment variables a piece of Jinja/SQL reads.
+struct CodeReferences {
+  std::vector<std::string> vars;      ///< var('name') / var("name"), first argument a literal
+  std::vector<std::string> env_vars;  ///< env_var('NAME')
+  bool dynamic_var = false;           ///< var(...) whose name is not a string literal
+  bool dynamic_env_var = false;       ///< env_var(...) whose name is not a string literal
+};
+
+/// Adds the var()/env_var() names read in `code` to `out` (sorted, without duplicates after
+/// the call). Scans the raw code, comments included (dbt renders Jinja inside SQL comments).
+void collect_references(std::string_view code, CodeReferences& out);
+
+}  // namespace orc

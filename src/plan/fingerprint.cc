@@ -1,0 +1,288 @@
+#include "plan/fingerprint.h"
+
+#include <algorithm>
+#include <array>
+#include <fmt/format.h>
+
+#include "core/fast_hash.h"
+
+namespace orc {
+namespace {
+
+void sort_unique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+/// Macros whose effect the fingerprint already sees through the relation identity.
+bool names_relations(std::string_view name) {
+  for (std::string_view n : {"generate_schema_name", "generate_alias_name",
+                             "generate_database_name"})
+    if (name == n || name == fmt::format("default__{}", n)) return true;
+  return false;
+}
+
+/// First differing key of two maps: "+k" added, "-k" removed, "k" changed; "" when equal.
+std::string first_difference(const std::map<std::string, std::string>& before,
+                             const std::map<std::string, std::string>& now,
+                             bool unknown_differs = false) {
+  auto a = before.begin(), b = now.begin();
+  while (a != before.end() || b != now.end()) {
+    if (b == now.end() || (a != before.end() && a->first < b->first)) return a->first;
+    if (a == before.end() || b->first < a->first) return b->first;
+    if (a->second != b->second || (unknown_differs && b->second == kUnknownValue))
+      return a->first;
+    ++a, ++b;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool config_key_affects_result(std::string_view key) {
+  static constexpr std::array<std::string_view, 9> kIgnored = {
+      "tags", "meta", "docs", "group", "access", "freshness", "description", "enabled",
+      "static_analysis"};
+  return std::find(kIgnored.begin(), kIgnored.end(), key) == kIgnored.end();
+}
+
+bool is_builtin_macro_package(std::string_view package) {
+  static constexpr std::array<std::string_view, 24> kAdapters = {
+      "dbt_postgres", "dbt_duckdb", "dbt_snowflake", "dbt_bigquery", "dbt_redshift",
+      "dbt_databricks", "dbt_spark", "dbt_trino", "dbt_fabric", "dbt_sqlserver",
+      "dbt_synapse", "dbt_athena", "dbt_clickhouse", "dbt_oracle", "dbt_teradata",
+      "dbt_exasol", "dbt_dremio", "dbt_glue", "dbt_impala", "dbt_hive", "dbt_mysql",
+      "dbt_sqlite", "dbt_vertica", "dbt_materialize"};
+  return package == "dbt" ||
+         std::find(kAdapters.begin(), kAdapters.end(), package) != kAdapters.end();
+}
+
+std::string expected_relation_kind(const Node& n) {
+  if (n.kind == NodeKind::Seed || n.kind == NodeKind::Snapshot) return "table";
+  if (n.kind != NodeKind::Model) return {};
+  const std::string& m = n.materialized;
+  if (m == "table" || m == "incremental" || m == "microbatch") return "table";
+  if (m == "view") return "view";
+  if (m == "materialized_view" || m == "dynamic_table") return m;
+  return {};
+}
+
+std::string relation_identity(const Node& n) {
+  if (!n.relation_name.empty()) return n.relation_name;
+  if (n.database.empty() && n.schema.empty()) return {};
+  return n.database + "." + n.schema;
+}
+
+Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintContext context)
+    : g_(graph), lineage_(lineage), ctx_(std::move(context)),
+      closures_(graph.macros.size()), closure_state_(graph.macros.size(), 0),
+      hashes_(graph.macros.size()), refs_(graph.macros.size()), reads_(graph.nodes.size()) {
+  std::unordered_map<std::string_view, bool> builtin_names;
+  for (uint32_t i = 0; i < g_.macros.size(); ++i) {
+    const Macro& m = g_.macros[i];
+    if (is_builtin_macro_package(m.package_name)) builtin_names.emplace(m.name, true);
+    else by_name_[m.name].push_back(i);
+  }
+  // A project or package macro named like a built-in one replaces it wherever dbt dispatches
+  // to it (materializations, adapter macros): it counts for every node.
+  std::vector<uint32_t> global;
+  for (const auto& [name, ids] : by_name_)
+    if (builtin_names.count(name) && !names_relations(name))
+      for (uint32_t id : ids)
+        for (uint32_t c : closure(id)) global.push_back(c);
+  std::sort(global.begin(), global.end());
+  global.erase(std::unique(global.begin(), global.end()), global.end());
+  global_ = std::move(global);
+}
+
+const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
+  if (closure_state_[macro] != 0) return closures_[macro];  // done, or a cycle: stop
+  closure_state_[macro] = 1;
+  std::vector<uint32_t> out{macro};
+  for (const std::string& dep : g_.macros[macro].depends_on) {
+    auto it = g_.macro_index.find(dep);
+    if (it == g_.macro_index.end()) continue;
+    if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
+    const auto& sub = closure(it->second);
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  closures_[macro] = std::move(out);
+  closure_state_[macro] = 2;
+  return closures_[macro];
+}
+
+const std::string& Fingerprinter::macro_hash(uint32_t macro) {
+  std::string& h = hashes_[macro];
+  if (h.empty()) h = hash_hex(fast_hash(normalize_code(g_.macros[macro].sql)));
+  return h;
+}
+
+const CodeReferences& Fingerprinter::macro_refs(uint32_t macro) {
+  auto& r = refs_[macro];
+  if (!r) {
+    r.emplace();
+    collect_references(g_.macros[macro].sql, *r);
+  }
+  return *r;
+}
+
+const NodeReads& Fingerprinter::reads(NodeId id) {
+  auto& slot = reads_[id];
+  if (slot) return *slot;
+  NodeReads out;
+  CodeReferences refs;
+  std::vector<uint32_t> macros = global_;
+  std::vector<NodeId> own{id};
+  const EffectiveInputs& in = lineage_.of(id);
+  own.insert(own.end(), in.ephemerals.begin(), in.ephemerals.end());
+  for (NodeId n : own) {
+    const Node& node = g_.nodes[n];
+    collect_references(node.raw_code, refs);
+    if (!node.hooks_text.empty()) collect_references(node.hooks_text, refs);
+    for (const std::string& dep : node.macro_deps) {
+      auto it = g_.macro_index.find(dep);
+      if (it == g_.macro_index.end()) continue;
+      if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
+      const auto& c = closure(it->second);
+      macros.insert(macros.end(), c.begin(), c.end());
+    }
+  }
+  // The materialization that builds the node, when the project or a package defines it.
+  const Node& self = g_.nodes[id];
+  if (!self.materialized.empty()) {
+    for (const std::string& name :
+         {fmt::format("materialization_{}_{}", self.materialized, g_.adapter_type),
+          fmt::format("materialization_{}_default", self.materialized)}) {
+      auto it = by_name_.find(name);
+      if (it == by_name_.end()) continue;
+      for (uint32_t m : it->second) {
+        const auto& c = closure(m);
+        macros.insert(macros.end(), c.begin(), c.end());
+      }
+    }
+  }
+  std::sort(macros.begin(), macros.end());
+  macros.erase(std::unique(macros.begin(), macros.end()), macros.end());
+  for (uint32_t m : macros) {
+    const CodeReferences& r = macro_refs(m);
+    refs.vars.insert(refs.vars.end(), r.vars.begin(), r.vars.end());
+    refs.env_vars.insert(refs.env_vars.end(), r.env_vars.begin(), r.env_vars.end());
+    refs.dynamic_var |= r.dynamic_var;
+    refs.dynamic_env_var |= r.dynamic_env_var;
+  }
+  sort_unique(refs.vars);
+  sort_unique(refs.env_vars);
+  out.vars = std::move(refs.vars);
+  out.env_vars = std::move(refs.env_vars);
+  out.dynamic_var = refs.dynamic_var;
+  out.dynamic_env_var = refs.dynamic_env_var;
+  out.macros = std::move(macros);
+  slot = std::move(out);
+  return *slot;
+}
+
+std::vector<std::string> Fingerprinter::vars_read(const std::vector<NodeId>& ids) {
+  std::vector<std::string> out;
+  for (NodeId id : ids) {
+    const NodeReads& r = reads(id);
+    out.insert(out.end(), r.vars.begin(), r.vars.end());
+  }
+  sort_unique(out);
+  return out;
+}
+
+std::string Fingerprinter::code_hash(NodeId id) {
+  const EffectiveInputs& in = lineage_.of(id);
+  HashBuilder h;
+  auto add_code = [&](const Node& n) {
+    if (n.raw_code.empty()) h.add(n.checksum);  // seeds (file hash), unit tests
+    else h.add(normalize_code(n.raw_code, n.language.empty() ? "sql" : n.language));
+  };
+  add_code(g_.nodes[id]);
+  for (NodeId e : in.ephemerals) {
+    h.add(g_.nodes[e].unique_id);
+    add_code(g_.nodes[e]);
+  }
+  return h.hex();
+}
+
+Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {
+  const Node& n = g_.nodes[id];
+  const EffectiveInputs& in = lineage_.of(id);
+  Fingerprint fp;
+  if (recorded && recorded->fingerprint && !in.checksum.empty() &&
+      recorded->checksum == in.checksum)
+    fp.code = recorded->fingerprint->code;  // dbt's checksum of the code is unchanged
+  else
+    fp.code = code_hash(id);
+  fp.relation = relation_identity(n);
+  fp.adapter = g_.adapter_type;
+  fp.kind = expected_relation_kind(n);
+
+  std::vector<std::string> inputs;
+  for (NodeId s : in.sources) inputs.push_back(relation_identity(g_.nodes[s]));
+  for (NodeId p : in.nodes) inputs.push_back(relation_identity(g_.nodes[p]));
+  sort_unique(inputs);
+  HashBuilder ih;
+  for (const auto& i : inputs) ih.add(i);
+  fp.inputs = ih.hex();
+
+  for (const auto& [key, value] : n.config) fp.config[g_.config_keys[key]] = hash_hex(value);
+  for (NodeId e : in.ephemerals)  // an ephemeral's own config shapes the SQL it inlines
+    for (const auto& [key, value] : g_.nodes[e].config)
+      fp.config[g_.nodes[e].unique_id + ":" + g_.config_keys[key]] = hash_hex(value);
+
+  const NodeReads& r = reads(id);
+  for (uint32_t m : r.macros) fp.macros[g_.macros[m].unique_id] = macro_hash(m);
+  for (const std::string& v : r.vars) {
+    auto it = ctx_.var_values.find(v);
+    fp.vars[v] = it == ctx_.var_values.end() ? kUnknownValue : it->second;
+  }
+  if (!r.vars.empty() && n.package_name != g_.root_project)
+    fp.vars["(package-scoped vars)"] = ctx_.vars_source;
+  if (r.dynamic_var) fp.vars["(var with a computed name)"] = ctx_.vars_source;
+  for (const std::string& e : r.env_vars) {
+    std::optional<std::string> value = ctx_.env ? ctx_.env(e) : std::nullopt;
+    fp.env_vars[e] = value ? hash_hex(fast_hash("orc-env:" + *value)) : "unset";
+  }
+  if (r.dynamic_env_var) fp.env_vars["(env var with a computed name)"] = kUnknownValue;
+  return fp;
+}
+
+std::optional<Reason> compare_fingerprints(const Fingerprint& old, const Fingerprint& now,
+                                           const std::string& node_id) {
+  if (old.relation != now.relation)
+    return Reason{ReasonCode::RelationChanged, now.relation,
+                  fmt::format("{} -> {}", old.relation, now.relation)};
+  if (old.adapter != now.adapter)
+    return Reason{ReasonCode::AdapterChanged, now.adapter,
+                  fmt::format("{} -> {}", old.adapter, now.adapter)};
+  if (old.code != now.code) return Reason{ReasonCode::CodeChanged, node_id, {}};
+  if (auto k = first_difference(old.macros, now.macros); !k.empty())
+    return Reason{ReasonCode::MacroChanged, k,
+                  !old.macros.count(k) ? "now called" : !now.macros.count(k) ? "no longer called"
+                                                                              : ""};
+  if (auto k = first_difference(old.config, now.config); !k.empty()) {
+    std::string detail;
+    if (k == "materialized" && !old.kind.empty() && !now.kind.empty() && old.kind != now.kind)
+      detail = fmt::format("{} -> {}", old.kind, now.kind);
+    return Reason{ReasonCode::ConfigChanged, k, detail};
+  }
+  if (old.inputs != now.inputs) return Reason{ReasonCode::InputsChanged, {}, {}};
+  auto dynamic = [](const std::string& k) { return !k.empty() && k[0] == '('; };
+  if (auto k = first_difference(old.vars, now.vars, true); !k.empty())
+    return Reason{dynamic(k) && now.vars.count(k) && now.vars.at(k) == kUnknownValue
+                      ? ReasonCode::VarNameDynamic
+                      : ReasonCode::VarChanged,
+                  k, {}};
+  if (auto k = first_difference(old.env_vars, now.env_vars, true); !k.empty())
+    return Reason{dynamic(k) ? ReasonCode::VarNameDynamic : ReasonCode::EnvVarChanged, k, {}};
+  if (old.kind != now.kind)
+    return Reason{ReasonCode::ConfigChanged, "materialized",
+                  fmt::format("{} -> {}", old.kind, now.kind)};
+  return std::nullopt;
+}
+
+}  // namespace orc

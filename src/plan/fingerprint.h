@@ -1,0 +1,96 @@
+#pragma once
+// A node's fingerprint: hashes of everything that decides its built relation and nothing
+// else (docs/design.md, "Fingerprint"). Pure: var values and the environment come in through
+// FingerprintContext.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "plan/code_normalizer.h"
+#include "plan/graph.h"
+#include "plan/lineage.h"
+#include "plan/reason.h"
+#include "state/state.h"
+
+namespace orc {
+
+/// False for the config keys that cannot change the relation (documentation, ownership,
+/// scheduling: tags, meta, docs, group, access, freshness, ...). The one list of them.
+bool config_key_affects_result(std::string_view key);
+
+/// True for dbt's own macros and the adapters' (package `dbt` and `dbt_<adapter>` plugins):
+/// they change only with a dbt upgrade and are not fingerprinted.
+bool is_builtin_macro_package(std::string_view package);
+
+/// The hash recorded for a var or env var whose value orc cannot know (never equal to itself:
+/// see compare_fingerprints).
+inline constexpr const char* kUnknownValue = "unknown";
+
+/// What the fingerprint needs from outside the manifest.
+struct FingerprintContext {
+  /// var name -> hash of its value as dbt resolves it in the root project; absent = unknown.
+  std::unordered_map<std::string, std::string> var_values;
+  /// Hash of where var values come from in bulk (--vars and dbt_project.yml): stands in for
+  /// vars of installed packages (package-scoped vars) and for var names that are not literals.
+  std::string vars_source;
+  /// Environment lookup (nullopt = unset).
+  std::function<std::optional<std::string>(const std::string&)> env;
+};
+
+/// The vars, env vars and macros a node reads (itself, its ephemeral ancestors, its macros).
+struct NodeReads {
+  std::vector<std::string> vars;
+  std::vector<std::string> env_vars;
+  bool dynamic_var = false;
+  bool dynamic_env_var = false;
+  std::vector<uint32_t> macros;  ///< indices into Graph::macros, fingerprinted ones only
+};
+
+/// Computes fingerprints lazily, memoising macro hashes and closures; linear in the graph.
+class Fingerprinter {
+ public:
+  Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintContext context);
+
+  /// What node `id` reads (memoised).
+  const NodeReads& reads(NodeId id);
+  /// The fingerprint of `id` now. `recorded` (its state entry, may be null) lets an unchanged
+  /// dbt checksum reuse the recorded code hash instead of normalising the code again.
+  Fingerprint of(NodeId id, const StateEntry* recorded);
+  /// The var names read by `ids` (for the warehouse probe), sorted and unique.
+  std::vector<std::string> vars_read(const std::vector<NodeId>& ids);
+
+ private:
+  const std::vector<uint32_t>& closure(uint32_t macro);
+  const std::string& macro_hash(uint32_t macro);
+  const CodeReferences& macro_refs(uint32_t macro);
+  std::string code_hash(NodeId id);
+
+  const Graph& g_;
+  Lineage& lineage_;
+  FingerprintContext ctx_;
+  std::vector<uint32_t> global_;  ///< user overrides of built-in macros, and their closure
+  std::unordered_map<std::string, std::vector<uint32_t>> by_name_;  ///< fingerprinted macros
+  std::vector<std::vector<uint32_t>> closures_;
+  std::vector<uint8_t> closure_state_;  ///< 0 new, 1 in progress, 2 done
+  std::vector<std::string> hashes_;
+  std::vector<std::optional<CodeReferences>> refs_;
+  std::vector<std::optional<NodeReads>> reads_;
+};
+
+/// The first component in which `now` differs from `recorded`, as a reason (relation, adapter,
+/// code, macros, config, inputs, vars, env vars, in that order); nullopt when equal. A var or
+/// env var whose value is unknown now always differs.
+std::optional<Reason> compare_fingerprints(const Fingerprint& recorded, const Fingerprint& now,
+                                           const std::string& node_id);
+
+/// The relation kind a materialization builds (table, view, materialized_view, ...), "" when
+/// it builds none or orc cannot tell (custom materializations, tests).
+std::string expected_relation_kind(const Node& node);
+
+/// The node's relation identity: relation_name, else "database.schema" (tests), else "".
+std::string relation_identity(const Node& node);
+
+}  // namespace orc

@@ -1,0 +1,97 @@
+#include "plan/reason.h"
+
+#include <fmt/format.h>
+
+namespace orc {
+
+const char* reason_code_name(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::FullRefresh: return "full_refresh";
+    case ReasonCode::Snapshot: return "snapshot";
+    case ReasonCode::SeedAlways: return "seed_always";
+    case ReasonCode::PackageModelWithoutParents: return "package_model_without_parents";
+    case ReasonCode::AlwaysBuilt: return "always_built";
+    case ReasonCode::NoStateEntry: return "no_state_entry";
+    case ReasonCode::FingerprintUnrecorded: return "fingerprint_unrecorded";
+    case ReasonCode::RelationChanged: return "relation_changed";
+    case ReasonCode::AdapterChanged: return "adapter_changed";
+    case ReasonCode::CodeChanged: return "code_changed";
+    case ReasonCode::MacroChanged: return "macro_changed";
+    case ReasonCode::ConfigChanged: return "config_changed";
+    case ReasonCode::InputsChanged: return "inputs_changed";
+    case ReasonCode::VarChanged: return "var_changed";
+    case ReasonCode::EnvVarChanged: return "env_var_changed";
+    case ReasonCode::VarNameDynamic: return "var_name_dynamic";
+    case ReasonCode::RelationMissing: return "relation_missing";
+    case ReasonCode::RelationKindChanged: return "relation_kind_changed";
+    case ReasonCode::RelationUnverified: return "relation_unverified";
+    case ReasonCode::SourceFreshnessUnknown: return "source_freshness_unknown";
+    case ReasonCode::SourceNotRecorded: return "source_not_recorded";
+    case ReasonCode::SourceNewData: return "source_new_data";
+    case ReasonCode::ParentBuilt: return "parent_built";
+    case ReasonCode::ParentNoEntry: return "parent_no_entry";
+    case ReasonCode::ParentNotRecorded: return "parent_not_recorded";
+    case ReasonCode::ParentRebuilt: return "parent_rebuilt";
+    case ReasonCode::TestsSource: return "tests_source";
+    case ReasonCode::NoNewData: return "no_new_data";
+    case ReasonCode::SeedUnchanged: return "seed_unchanged";
+    case ReasonCode::BuildAfterWindow: return "build_after_window";
+    case ReasonCode::BuildAfterWaitingForAll: return "build_after_waiting_for_all";
+    case ReasonCode::TestParentsReused: return "test_parents_reused";
+  }
+  return "unknown";
+}
+
+std::string reason_text(const Reason& r) {
+  const std::string& s = r.subject;
+  std::string detail = r.detail.empty() ? "" : fmt::format(" ({})", r.detail);
+  switch (r.code) {
+    case ReasonCode::FullRefresh: return "--full-refresh: reuse is off";
+    case ReasonCode::Snapshot: return "snapshot: always built";
+    case ReasonCode::SeedAlways: return "seed: always built (seed_state_orchestration is off)";
+    case ReasonCode::PackageModelWithoutParents:
+      return fmt::format("model of package {} without parents: always built", s);
+    case ReasonCode::AlwaysBuilt: return fmt::format("{}: always built", s);
+    case ReasonCode::NoStateEntry: return "no state entry";
+    case ReasonCode::FingerprintUnrecorded:
+      return "state entry has no fingerprint (written by dbt-orchestra or an older orc)";
+    case ReasonCode::RelationChanged: return fmt::format("relation changed{}", detail);
+    case ReasonCode::AdapterChanged: return fmt::format("adapter changed{}", detail);
+    case ReasonCode::CodeChanged: return fmt::format("code of {} changed", s);
+    case ReasonCode::MacroChanged: return fmt::format("macro {} changed{}", s, detail);
+    case ReasonCode::ConfigChanged: return fmt::format("config {} changed{}", s, detail);
+    case ReasonCode::InputsChanged: return "the relations it reads changed";
+    case ReasonCode::VarChanged: return fmt::format("var {} changed{}", s, detail);
+    case ReasonCode::EnvVarChanged: return fmt::format("env var {} changed{}", s, detail);
+    case ReasonCode::VarNameDynamic:
+      return fmt::format("reads a var or env var whose name is not a literal ({})", s);
+    case ReasonCode::RelationMissing: return fmt::format("relation {} is missing", s);
+    case ReasonCode::RelationKindChanged:
+      return fmt::format("relation {} has another kind{}", s, detail);
+    case ReasonCode::RelationUnverified:
+      return fmt::format("could not check that relation {} exists", s);
+    case ReasonCode::SourceFreshnessUnknown:
+      return fmt::format("freshness of {} is unknown (assume new data)", s);
+    case ReasonCode::SourceNotRecorded: return fmt::format("no max_loaded_at recorded for {}", s);
+    case ReasonCode::SourceNewData:
+      return fmt::format("new data in {} (max_loaded_at {})", s, r.detail);
+    case ReasonCode::ParentBuilt: return fmt::format("parent {} is built in this run", s);
+    case ReasonCode::ParentNoEntry: return fmt::format("parent {} has no state entry", s);
+    case ReasonCode::ParentNotRecorded:
+      return fmt::format("parent {} was not an input at the last build", s);
+    case ReasonCode::ParentRebuilt:
+      return fmt::format("parent {} was rebuilt since the last build{}", s, detail);
+    case ReasonCode::TestsSource: return fmt::format("tests source {}", s);
+    case ReasonCode::NoNewData: return "no new upstream data since the last build";
+    case ReasonCode::SeedUnchanged: return "seed file unchanged since the last build";
+    case ReasonCode::BuildAfterWindow:
+      return fmt::format("build_after {}: new data waits{}", s, detail);
+    case ReasonCode::BuildAfterWaitingForAll:
+      return fmt::format("build_after updates_on all{}: {} has no new data yet", detail, s);
+    case ReasonCode::TestParentsReused:
+      return "all parents reused and unchanged since the last run";
+  }
+  return "unknown reason";
+}
+
+}  // namespace orc

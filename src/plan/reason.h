@@ -1,0 +1,60 @@
+#pragma once
+// Why a node is built or reused, as data: a code, the subject it names (a node, source, macro,
+// config key, var...) and optional detail (old -> new). The human text is derived here only.
+#include <cstdint>
+#include <string>
+
+namespace orc {
+
+/// Every reason a decision can give. Names (reason_code_name) are part of orc_decisions.json.
+enum class ReasonCode : uint8_t {
+  // build
+  FullRefresh,
+  Snapshot,
+  SeedAlways,
+  PackageModelWithoutParents,
+  AlwaysBuilt,
+  NoStateEntry,
+  FingerprintUnrecorded,
+  RelationChanged,
+  AdapterChanged,
+  CodeChanged,
+  MacroChanged,
+  ConfigChanged,
+  InputsChanged,
+  VarChanged,
+  EnvVarChanged,
+  VarNameDynamic,
+  RelationMissing,
+  RelationKindChanged,
+  RelationUnverified,
+  SourceFreshnessUnknown,
+  SourceNotRecorded,
+  SourceNewData,
+  ParentBuilt,
+  ParentNoEntry,
+  ParentNotRecorded,
+  ParentRebuilt,
+  TestsSource,
+  // reuse
+  NoNewData,
+  SeedUnchanged,
+  BuildAfterWindow,
+  BuildAfterWaitingForAll,
+  TestParentsReused,
+};
+
+/// A decision's reason: code, subject (may be empty) and detail (may be empty).
+struct Reason {
+  ReasonCode code = ReasonCode::NoStateEntry;
+  std::string subject;
+  std::string detail;
+};
+
+/// The stable snake_case name of a code (e.g. "macro_changed").
+const char* reason_code_name(ReasonCode code);
+
+/// The one-line human text of a reason (e.g. "macro macro.shop.money changed").
+std::string reason_text(const Reason& reason);
+
+}  // namespace orc

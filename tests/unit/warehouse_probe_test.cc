@@ -1,0 +1,179 @@
+// The warehouse probe query orc hands to `dbt show`, and reading its output.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "dbt/warehouse_probe.h"
+
+using namespace orc;
+
+namespace {
+
+/// Two sources: one with loaded_at_field and a filter, one with a loaded_at_query.
+Graph two_sources(NodeId& ia, NodeId& ib) {
+  Graph g;
+  Node a;
+  a.unique_id = "source.p.shop.orders";
+  a.kind = NodeKind::Source;
+  a.source_name = "shop";
+  a.name = "orders";
+  a.loaded_at_field = "loaded_at";
+  a.freshness_filter = "loaded_at > '2020-01-01'";
+  Node b = a;
+  b.unique_id = "source.p.shop.pay'ments";
+  b.name = "payments";
+  b.loaded_at_field.clear();
+  b.loaded_at_query = "select max(loaded_at) from {{ this }}";
+  ia = g.add(a);
+  ib = g.add(b);
+  return g;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(WarehouseProbe, QueryCoversEveryFreshnessShape) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  std::string q = probe_query(g, ProbeRequest{{ia, ib}, {}, {}});
+  EXPECT_NE(q.find("cast(max(loaded_at) as {{ dbt.type_string() }})"), std::string::npos) << q;
+  EXPECT_NE(q.find("from {{ source('shop', 'orders') }} where loaded_at > '2020-01-01'"),
+            std::string::npos)
+      << q;
+  EXPECT_NE(q.find("union all"), std::string::npos);
+  EXPECT_NE(q.find("'source.p.shop.pay''ments'"), std::string::npos) << "quotes escaped";
+  EXPECT_NE(q.find("(select max(loaded_at) from {{ source('shop', 'payments') }})"),
+            std::string::npos)
+      << "`this` bound to the source: " << q;
+  EXPECT_EQ(q.find("list_relations_without_caching"), std::string::npos) << "nothing to list";
+  EXPECT_EQ(q.find("var("), std::string::npos) << "no var asked";
+}
+
+TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOut) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  Node c;
+  c.unique_id = "source.p.shop.no_loaded_at";
+  c.kind = NodeKind::Source;
+  c.source_name = "shop";
+  c.name = "no_loaded_at";
+  NodeId ic = g.add(c);
+  ProbeRequest only_c{{ic}, {}, {}};
+  EXPECT_EQ(probe_query(g, only_c), "");
+  EXPECT_EQ(probe_query(g, ProbeRequest{{ia, ic}, {}, {}}).find("no_loaded_at"),
+            std::string::npos);
+}
+
+TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  ProbeRequest r{{ia}, {{"db", "dev"}, {"", "main"}}, {"weight", "region"}};
+  std::string q = probe_query(g, r);
+  EXPECT_EQ(count(q, "list_relations_without_caching"), 2u) << q;
+  EXPECT_NE(q.find("api.Relation.create(database='db', schema='dev')"), std::string::npos) << q;
+  EXPECT_NE(q.find("api.Relation.create(database=none, schema='main')"), std::string::npos)
+      << "no database: none";
+  EXPECT_NE(q.find("'schema:0'"), std::string::npos);
+  EXPECT_NE(q.find("'schema:1'"), std::string::npos);
+  EXPECT_NE(q.find("local_md5(tojson(var('weight'"), std::string::npos) << q;
+  EXPECT_NE(q.find("local_md5(tojson(var('region'"), std::string::npos) << q;
+  EXPECT_NE(q.find("'var:weight'"), std::string::npos);
+  EXPECT_EQ(count(q, "\nunion all\n"), 4u) << "one part per source, schema and var";
+}
+
+TEST(WarehouseProbe, VarNamesWithQuotesAreQuotedSafely) {
+  Graph g;
+  std::string q = probe_query(g, ProbeRequest{{}, {}, {"it's"}});
+  EXPECT_NE(q.find("var(\"it's\""), std::string::npos) << q;
+  EXPECT_EQ(probe_query(g, ProbeRequest{{}, {}, {"both'\""}}), "") << "cannot be quoted: skipped";
+}
+
+TEST(WarehouseProbe, ParsesShowOutputInEveryTimestampStyle) {
+  const char* out = R"(12:00:00  some warning line
+{
+  "show": [
+    {"orc_source_id": "source.p.a", "orc_max_loaded_at": "2026-11-23 00:37:55.451365+00"},
+    {"orc_source_id": "source.p.b", "orc_max_loaded_at": "2026-11-23 00:37:55.452929"},
+    {"orc_source_id": "source.p.c", "orc_max_loaded_at": null},
+    {"orc_source_id": "source.p.d", "orc_max_loaded_at": "2026-11-23T02:37:55+02:00"}
+  ]
+}
+)";
+  std::vector<ProbeRow> rows = parse_probe_output(out);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].first, "source.p.a");
+  EXPECT_EQ(rows[2].second, std::nullopt);
+  Graph g;
+  ProbeResult result;
+  read_probe_rows(g, ProbeRequest{}, rows, result);
+  const FreshnessMap& m = result.freshness;
+  EXPECT_EQ(m.at("source.p.a"), "2026-11-23T00:37:55.451365Z");
+  EXPECT_EQ(m.at("source.p.b"), "2026-11-23T00:37:55.452929Z") << "naive = UTC";
+  EXPECT_EQ(m.at("source.p.c"), std::nullopt) << "empty table: unknown";
+  EXPECT_EQ(m.at("source.p.d"), "2026-11-23T00:37:55Z");
+}
+
+TEST(WarehouseProbe, NoShowOutputIsAnError) {
+  EXPECT_THROW(parse_probe_output("Runtime Error: relation does not exist"), Error);
+}
+
+TEST(WarehouseProbe, ReadsSchemasRelationKindsAndVars) {
+  Graph g;
+  ProbeRequest r{{}, {{"DB", "Dev"}, {"db", "other"}, {"db", "nolist"}}, {"weight", "absent"}};
+  const char* out = R"({"show": [
+    {"orc_source_id": "schema:0", "orc_max_loaded_at": "listed"},
+    {"orc_source_id": "rel:0:STG", "orc_max_loaded_at": "VIEW"},
+    {"orc_source_id": "rel:0:mart", "orc_max_loaded_at": "BASE TABLE"},
+    {"orc_source_id": "rel:0:odd:name", "orc_max_loaded_at": "table"},
+    {"orc_source_id": "rel:0:nokind", "orc_max_loaded_at": null},
+    {"orc_source_id": "schema:1", "orc_max_loaded_at": "unlisted"},
+    {"orc_source_id": "schema:7", "orc_max_loaded_at": "listed"},
+    {"orc_source_id": "var:weight", "orc_max_loaded_at": "0c1e6b5a"},
+    {"orc_source_id": "var:absent", "orc_max_loaded_at": ""}
+  ]})";
+  ProbeResult result;
+  read_probe_rows(g, r, parse_probe_output(out), result);
+  const RelationCatalog& c = result.relations;
+  EXPECT_TRUE(c.listed_schemas.count(RelationCatalog::schema_key("db", "dev")));
+  EXPECT_FALSE(c.listed_schemas.count(RelationCatalog::schema_key("db", "other")))
+      << "an adapter without a name column leaves the schema unverified";
+  EXPECT_EQ(c.listed_schemas.size(), 1u) << "out-of-range schema index ignored";
+  EXPECT_TRUE(result.freshness.empty()) << "schema, relation and var rows are not sources";
+
+  auto node = [](const std::string& schema, const std::string& alias) {
+    Node n;
+    n.database = "db";
+    n.schema = schema;
+    n.alias = alias;
+    return n;
+  };
+  EXPECT_EQ(c.lookup(node("dev", "stg")), "view");
+  EXPECT_EQ(c.lookup(node("DEV", "MART")), "table") << "\"BASE TABLE\" normalised";
+  EXPECT_EQ(c.lookup(node("dev", "odd:name")), "table");
+  EXPECT_EQ(c.lookup(node("dev", "nokind")), "unknown");
+  EXPECT_EQ(c.lookup(node("dev", "gone")), "") << "listed schema, missing relation";
+  EXPECT_EQ(c.lookup(node("other", "stg")), std::nullopt) << "schema not listed";
+  EXPECT_EQ(result.var_values.at("weight"), "0c1e6b5a");
+  EXPECT_FALSE(result.var_values.count("absent")) << "no value: unknown";
+}
+
+TEST(RelationCatalog, AddNormalisesKinds) {
+  RelationCatalog c;
+  c.listed_schemas.insert(RelationCatalog::schema_key("d", "s"));
+  c.add("d", "s", "a", "BASE TABLE");
+  c.add("d", "s", "b", "");
+  c.add("d", "s", "c", "None");
+  c.add("d", "s", "e", "Materialized_View");
+  Node n;
+  n.database = "D";
+  n.schema = "S";
+  for (auto [alias, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "table"}, {"b", "unknown"}, {"c", "unknown"}, {"e", "materialized_view"}}) {
+    n.alias = alias;
+    EXPECT_EQ(c.lookup(n), kind) << alias;
+  }
+}
