@@ -100,7 +100,8 @@ def orc_cmd(orc: str, d: Path, tag: str) -> list[str]:
             "--state", str(d / "state.json"), "--sources", str(d / "target/sources.json"),
             "--decisions-out", str(d / f"orc_decisions.{tag}.json"),
             "--run-results", str(d / "target/run_results.json"),
-            "--state-out", str(d / f"state.orc-out.{tag}.json"), "--now", NOW, "--timings"]
+            "--state-out", str(d / f"state.orc-out.{tag}.json"), "--now", NOW, "--timings",
+            "--adopt-unfingerprinted"]
 
 
 def check_orc(orc: str, d: Path) -> str | None:

@@ -52,7 +52,7 @@ def engine_section(e: dict) -> list[str]:
              "log_reused_nodes, update_state, save_state); wall = whole process including "
              "Python start-up and imports, *engine* = the timed calls only.")
     L.append("")
-    L.append("| nodes | edges | manifest MB (KB/node) | orc wall min / median (ms) | orc peak RSS MB (× manifest) | orc phases (ms): parse / sources / state / decide / write / update | orc build / reuse: all / models+seeds+snapshots | reference wall | reference engine | reference peak RSS MB | reference build / reuse (models+seeds+snapshots) | reference / orc (wall) | reference / orc (engine) | load avg |")
+    L.append("| nodes | edges | manifest MB (KB/node) | orc wall min / median (ms) | orc peak RSS MB (× manifest) | orc phases (ms): parse / sources / state / fingerprint adoption / decide / write / update | orc build / reuse: all / models+seeds+snapshots | reference wall | reference engine | reference peak RSS MB | reference build / reuse (models+seeds+snapshots) | reference / orc (wall) | reference / orc (engine) | load avg |")
     L.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = e["sizes"]
     by_n = {r["n"]: r for r in rows}
@@ -67,8 +67,8 @@ def engine_section(e: dict) -> list[str]:
             t = o["timings_median_run"]
             cells += [f"{ms(o['wall_ms_min'])} / {ms(o['wall_ms_median'])}",
                       f"{o['rss_kb_max'] / 1024:.0f} ({o['rss_kb_max'] * 1024 / size:.2f}×)",
-                      " / ".join(ms(p[k]) for k in ("parse_manifest_ms", "read_sources_ms",
-                                                    "load_state_ms", "decide_ms",
+                      " / ".join(ms(p.get(k, 0)) for k in ("parse_manifest_ms", "read_sources_ms",
+                                                    "load_state_ms", "adopt_ms", "decide_ms",
                                                     "write_decisions_ms", "update_state_ms")),
                       f"{t['build']:,} / {t['reuse']:,} — "
                       f"{o['check']['materialisations'].get('build', 0):,} / "

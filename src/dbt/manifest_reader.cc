@@ -60,9 +60,10 @@ std::string_view raw_of(od::value v) {
   }
 }
 
-/// "null", "[]", "{}" and "" (after minifying): a config value equivalent to an absent key.
+/// "null", "[]", "{}", "\"\"" (after minifying): a config value equivalent to an absent key.
 bool is_empty_json(std::string_view minified) {
-  return minified.empty() || minified == "null" || minified == "[]" || minified == "{}";
+  return minified.empty() || minified == "null" || minified == "[]" || minified == "{}" ||
+         minified == "\"\"";
 }
 
 /// The interned id of a config key.

@@ -196,10 +196,11 @@ class Decider {
     if (ba) {
       d.build_after = ba;
       d.build_after_inherited = inherited;
-      const char* from = inherited ? " inherited from children" : "";
+      const char* from = inherited ? " (inherited from children)" : "";
       if (ba->updates_on_all && !up.first_stale_parent.empty())
         return decide_as(Action::Reuse, Reason{ReasonCode::BuildAfterWaitingForAll,
-                                               up.first_stale_parent, from});
+                                               up.first_stale_parent,
+                                               inherited ? "inherited from children" : ""});
       auto last = parse_timestamp(entry->last_updated);
       if (last && now_ - *last < ba->window())
         return decide_as(Action::Reuse,

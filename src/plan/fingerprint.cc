@@ -96,18 +96,26 @@ Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintCo
 }
 
 const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
-  if (closure_state_[macro] != 0) return closures_[macro];  // done, or a cycle: stop
-  closure_state_[macro] = 1;
-  std::vector<uint32_t> out{macro};
-  for (const std::string& dep : g_.macros[macro].depends_on) {
-    auto it = g_.macro_index.find(dep);
-    if (it == g_.macro_index.end()) continue;
-    if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
-    const auto& sub = closure(it->second);
-    out.insert(out.end(), sub.begin(), sub.end());
+  if (closure_state_[macro] == 2) return closures_[macro];
+  // Depth-first over the macro graph from `macro` (recursive macros form cycles, so partial
+  // results are never memoised); fingerprinted macros only.
+  std::vector<uint32_t> out;
+  std::vector<uint8_t> seen(g_.macros.size(), 0);
+  std::vector<uint32_t> stack{macro};
+  seen[macro] = 1;
+  while (!stack.empty()) {
+    uint32_t m = stack.back();
+    stack.pop_back();
+    out.push_back(m);
+    for (const std::string& dep : g_.macros[m].depends_on) {
+      auto it = g_.macro_index.find(dep);
+      if (it == g_.macro_index.end() || seen[it->second]) continue;
+      if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
+      seen[it->second] = 1;
+      stack.push_back(it->second);
+    }
   }
   std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   closures_[macro] = std::move(out);
   closure_state_[macro] = 2;
   return closures_[macro];

@@ -74,7 +74,7 @@ class Fingerprinter {
   std::vector<uint32_t> global_;  ///< user overrides of built-in macros, and their closure
   std::unordered_map<std::string, std::vector<uint32_t>> by_name_;  ///< fingerprinted macros
   std::vector<std::vector<uint32_t>> closures_;
-  std::vector<uint8_t> closure_state_;  ///< 0 new, 1 in progress, 2 done
+  std::vector<uint8_t> closure_state_;  ///< 2 once closures_[m] is computed
   std::vector<std::string> hashes_;
   std::vector<std::optional<CodeReferences>> refs_;
   std::vector<std::optional<NodeReads>> reads_;

@@ -38,8 +38,8 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
       std::string pkey = asset_id(graph.nodes[p], settings);
       if (auto nv = new_version.find(p); nv != new_version.end()) {
         e.parents[pkey] = nv->second;
-      } else if (auto old = before.entries.find(pkey); old != before.entries.end()) {
-        e.parents[pkey] = old->second.last_updated;
+      } else if (const StateEntry* old = entry_for(graph, p, before, settings)) {
+        e.parents[pkey] = old->last_updated;  // the parent's version in this node's target
       }
     }
     if (auto old = before.entries.find(key); old != before.entries.end()) {

@@ -144,8 +144,8 @@ State parse_state(std::string_view text, const std::string& origin) {
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
-        } else if (f == "fingerprint" && !fv.is_null()) {
-          entry.fingerprint = read_fingerprint(fv, origin, asset);
+        } else if (f == "fingerprint") {
+          if (!fv.is_null()) entry.fingerprint = read_fingerprint(fv, origin, asset);
         } else {
           if (!entry.extra_fields.empty()) entry.extra_fields.push_back(',');
           append_json_string(entry.extra_fields, f);

@@ -24,7 +24,7 @@ def plan(project: Path, tmp: Path) -> dict:
            "--decisions-out", str(tmp / "decisions.json"),
            "--run-results", str(project / "target/run_results.json"),
            "--state-out", str(tmp / "state_out.json"),
-           "--now", gen_project.iso(gen_project.NOW), "--timings"]
+           "--now", gen_project.iso(gen_project.NOW), "--timings", "--adopt-unfingerprinted"]
     r = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"orc plan failed ({r.returncode}): {r.stderr}\n{r.stdout}"
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]

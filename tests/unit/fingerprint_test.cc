@@ -1,0 +1,415 @@
+// The fingerprint: which config keys and macros count, the macro closure, var and env var
+// reads, and compare_fingerprints' order and codes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "plan/fingerprint.h"
+
+using namespace orc;
+
+namespace {
+
+/// A graph of models and macros, linked on demand, with a Fingerprinter over it.
+struct Project {
+  Graph g;
+  FingerprintContext ctx;
+
+  Project() {
+    g.root_project = "proj";
+    g.adapter_type = "duckdb";
+  }
+  NodeId model(const std::string& uid, std::vector<std::string> macros = {},
+               std::string materialized = "table", std::string raw_code = "select 1") {
+    Node n;
+    n.unique_id = uid;
+    n.kind = NodeKind::Model;
+    n.resource_type = "model";
+    n.package_name = "proj";
+    n.materialized = std::move(materialized);
+    n.checksum = "sum-" + uid;
+    n.raw_code = std::move(raw_code);
+    n.macro_deps = std::move(macros);
+    return g.add(std::move(n));
+  }
+  void macro(const std::string& uid, const std::string& sql = "",
+             std::vector<std::string> deps = {}) {
+    // unique_id is macro.<package>.<name>
+    size_t a = uid.find('.'), b = uid.find('.', a + 1);
+    Macro m{uid, uid.substr(b + 1), uid.substr(a + 1, b - a - 1),
+            sql.empty() ? "{% macro " + uid.substr(b + 1) + "() %}x{% endmacro %}" : sql,
+            std::move(deps)};
+    g.macro_index[uid] = static_cast<uint32_t>(g.macros.size());
+    g.macros.push_back(std::move(m));
+  }
+  Node& node(const std::string& uid) { return g.nodes[*g.find(uid)]; }
+
+  /// Unique ids of the macros `uid` reads, sorted.
+  std::vector<std::string> macros_of(const std::string& uid) {
+    g.link();
+    Lineage lineage(g);
+    Fingerprinter f(g, lineage, ctx);
+    std::vector<std::string> out;
+    for (uint32_t m : f.reads(*g.find(uid)).macros) out.push_back(g.macros[m].unique_id);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  Fingerprint of(const std::string& uid) {
+    g.link();
+    Lineage lineage(g);
+    Fingerprinter f(g, lineage, ctx);
+    return f.of(*g.find(uid), nullptr);
+  }
+};
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST(Fingerprint, ConfigKeysThatAffectTheResult) {
+  for (const char* ignored : {"tags", "meta", "docs", "group", "access", "freshness"})
+    EXPECT_FALSE(config_key_affects_result(ignored)) << ignored;
+  for (const char* counted : {"materialized", "alias", "schema", "database", "pre-hook",
+                              "post-hook", "unique_key", "contract", "incremental_strategy"})
+    EXPECT_TRUE(config_key_affects_result(counted)) << counted;
+}
+
+TEST(Fingerprint, BuiltinMacroPackages) {
+  EXPECT_TRUE(is_builtin_macro_package("dbt"));
+  EXPECT_TRUE(is_builtin_macro_package("dbt_duckdb"));
+  EXPECT_TRUE(is_builtin_macro_package("dbt_postgres"));
+  EXPECT_FALSE(is_builtin_macro_package("dbt_utils"));
+  EXPECT_FALSE(is_builtin_macro_package("dbt_expectations"));
+  EXPECT_FALSE(is_builtin_macro_package("my_project"));
+  EXPECT_FALSE(is_builtin_macro_package(""));
+}
+
+TEST(Fingerprint, MacroClosureFollowsAChain) {
+  Project p;
+  p.macro("macro.proj.a", "", {"macro.proj.b"});
+  p.macro("macro.proj.b", "", {"macro.proj.c"});
+  p.macro("macro.proj.c");
+  p.macro("macro.proj.unused");
+  p.model("model.proj.m", {"macro.proj.a"});
+  p.model("model.proj.plain");
+  EXPECT_EQ(p.macros_of("model.proj.m"), (Names{"macro.proj.a", "macro.proj.b", "macro.proj.c"}));
+  EXPECT_EQ(p.macros_of("model.proj.plain"), Names{});
+}
+
+TEST(Fingerprint, MacroClosureOfADiamondHoldsEachMacroOnce) {
+  Project p;
+  p.macro("macro.proj.a", "", {"macro.proj.b", "macro.proj.c"});
+  p.macro("macro.proj.b", "", {"macro.proj.d"});
+  p.macro("macro.proj.c", "", {"macro.proj.d"});
+  p.macro("macro.proj.d");
+  p.model("model.proj.m", {"macro.proj.a", "macro.proj.d"});
+  Names got = p.macros_of("model.proj.m");
+  EXPECT_EQ(got, (Names{"macro.proj.a", "macro.proj.b", "macro.proj.c", "macro.proj.d"}));
+  EXPECT_EQ(p.of("model.proj.m").macros.size(), 4u);
+}
+
+TEST(Fingerprint, MacroClosureTerminatesOnACycle) {
+  Project p;
+  p.macro("macro.proj.a", "", {"macro.proj.b"});
+  p.macro("macro.proj.b", "", {"macro.proj.a", "macro.proj.b"});
+  p.model("model.proj.m", {"macro.proj.a"});
+  EXPECT_EQ(p.macros_of("model.proj.m"), (Names{"macro.proj.a", "macro.proj.b"}));
+}
+
+TEST(Fingerprint, MacroClosureOfACycleDoesNotDependOnWhichNodeIsAskedFirst) {
+  // a calls b and b calls a: whichever a node calls, it reads both.
+  Project p;
+  p.macro("macro.proj.a", "", {"macro.proj.b"});
+  p.macro("macro.proj.b", "", {"macro.proj.a"});
+  p.model("model.proj.via_a", {"macro.proj.a"});
+  p.model("model.proj.via_b", {"macro.proj.b"});
+  p.g.link();
+  Lineage lineage(p.g);
+  Fingerprinter f(p.g, lineage, p.ctx);
+  EXPECT_EQ(f.reads(*p.g.find("model.proj.via_a")).macros.size(), 2u);
+  // BUG: closure() memoises the partial closure of b computed while a was in progress ({b}),
+  // so a node calling only b misses a (and a change to a), depending on evaluation order.
+  EXPECT_EQ(f.reads(*p.g.find("model.proj.via_b")).macros.size(), 2u);
+}
+
+TEST(Fingerprint, BuiltinMacrosAreNotFingerprinted) {
+  Project p;
+  p.macro("macro.dbt.is_incremental");
+  p.macro("macro.dbt_duckdb.duckdb__create_table_as");
+  p.macro("macro.proj.helper", "", {"macro.dbt.is_incremental"});
+  p.model("model.proj.m", {"macro.dbt.is_incremental", "macro.dbt_duckdb.duckdb__create_table_as",
+                           "macro.proj.helper"});
+  EXPECT_EQ(p.macros_of("model.proj.m"), Names{"macro.proj.helper"});
+  EXPECT_EQ(p.of("model.proj.m").macros.count("macro.dbt.is_incremental"), 0u);
+}
+
+TEST(Fingerprint, PackageMacrosAreFingerprinted) {
+  Project p;
+  p.macro("macro.dbt_utils.star");
+  p.model("model.proj.m", {"macro.dbt_utils.star"});
+  EXPECT_EQ(p.macros_of("model.proj.m"), Names{"macro.dbt_utils.star"});
+}
+
+TEST(Fingerprint, OverrideOfABuiltinMacroCountsForEveryNode) {
+  Project p;
+  p.macro("macro.dbt.create_table_as");
+  p.macro("macro.proj.create_table_as", "", {"macro.proj.helper"});  // overrides dbt's
+  p.macro("macro.proj.helper");
+  p.model("model.proj.m");
+  p.model("model.proj.n", {}, "view");
+  EXPECT_EQ(p.macros_of("model.proj.m"), (Names{"macro.proj.create_table_as", "macro.proj.helper"}));
+  EXPECT_EQ(p.macros_of("model.proj.n"), (Names{"macro.proj.create_table_as", "macro.proj.helper"}));
+}
+
+TEST(Fingerprint, OverrideOfRelationNamingMacrosIsSeenThroughTheRelation) {
+  Project p;
+  p.macro("macro.dbt.generate_schema_name");
+  p.macro("macro.proj.generate_schema_name");
+  p.model("model.proj.m");
+  EXPECT_EQ(p.macros_of("model.proj.m"), Names{});
+}
+
+TEST(Fingerprint, CustomMaterializationCountsForItsNodes) {
+  Project p;
+  p.macro("macro.proj.materialization_my_table_default", "", {"macro.proj.helper"});
+  p.macro("macro.proj.helper");
+  p.macro("macro.proj.materialization_fast_duckdb");
+  p.macro("macro.proj.materialization_fast_snowflake");
+  p.model("model.proj.custom", {}, "my_table");
+  p.model("model.proj.fast", {}, "fast");
+  p.model("model.proj.plain", {}, "table");
+  EXPECT_EQ(p.macros_of("model.proj.custom"),
+            (Names{"macro.proj.helper", "macro.proj.materialization_my_table_default"}));
+  EXPECT_EQ(p.macros_of("model.proj.fast"), Names{"macro.proj.materialization_fast_duckdb"})
+      << "only the current adapter's";
+  EXPECT_EQ(p.macros_of("model.proj.plain"), Names{});
+}
+
+TEST(Fingerprint, CommentOnlyMacroEditKeepsItsHash) {
+  Project p;
+  p.macro("macro.proj.money", "{% macro money(c) %}\n  round({{ c }} / 100.0, 2)\n{% endmacro %}");
+  p.model("model.proj.m", {"macro.proj.money"});
+  std::string before = p.of("model.proj.m").macros.at("macro.proj.money");
+  p.g.macros[0].sql =
+      "{# cents to units #}{% macro money(c) %}\n  -- two decimals\n  round({{ c }} / 100.0, 2) "
+      "/* rounded */\n{% endmacro %}";
+  EXPECT_EQ(p.of("model.proj.m").macros.at("macro.proj.money"), before);
+  p.g.macros[0].sql = "{% macro money(c) %}\n  round({{ c }} / 100.0, 3)\n{% endmacro %}";
+  EXPECT_NE(p.of("model.proj.m").macros.at("macro.proj.money"), before);
+}
+
+TEST(Fingerprint, CommentOnlyCodeEditKeepsTheCodeHash) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select a\nfrom t");
+  std::string before = p.of("model.proj.m").code;
+  p.node("model.proj.m").raw_code = "-- note\nselect   a /* key */\nfrom t\n";
+  p.node("model.proj.m").checksum = "changed";
+  EXPECT_EQ(p.of("model.proj.m").code, before);
+  p.node("model.proj.m").raw_code = "select b\nfrom t";
+  EXPECT_NE(p.of("model.proj.m").code, before);
+}
+
+TEST(Fingerprint, VarsAndEnvVarsReadThroughMacros) {
+  Project p;
+  p.macro("macro.proj.limit", "{% macro limit() %}{{ var('row_limit') }} {{ env_var('TIER') }}"
+                              "{% endmacro %}");
+  p.model("model.proj.m", {"macro.proj.limit"}, "table", "select {{ var('weight') }}");
+  p.ctx.var_values = {{"weight", "h-weight"}, {"row_limit", "h-limit"}};
+  p.ctx.env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "TIER") return std::string("gold");
+    return std::nullopt;
+  };
+  Fingerprint fp = p.of("model.proj.m");
+  EXPECT_EQ(fp.vars, (std::map<std::string, std::string>{{"row_limit", "h-limit"},
+                                                          {"weight", "h-weight"}}));
+  ASSERT_EQ(fp.env_vars.count("TIER"), 1u);
+  EXPECT_NE(fp.env_vars.at("TIER"), "gold") << "values are hashed";
+  EXPECT_NE(fp.env_vars.at("TIER"), "unset");
+
+  p.g.link();
+  Lineage lineage(p.g);
+  Fingerprinter f(p.g, lineage, p.ctx);
+  EXPECT_EQ(f.vars_read({*p.g.find("model.proj.m"), *p.g.find("model.proj.m")}),
+            (Names{"row_limit", "weight"}));
+}
+
+TEST(Fingerprint, UnknownVarIsRecordedAsUnknownAndAlwaysDiffers) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select {{ var('weight') }}");
+  Fingerprint fp = p.of("model.proj.m");
+  EXPECT_EQ(fp.vars.at("weight"), kUnknownValue);
+  auto why = compare_fingerprints(fp, fp, "model.proj.m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+  EXPECT_EQ(why->subject, "weight");
+}
+
+TEST(Fingerprint, UnsetEnvVarIsStableAndSettingItDiffers) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select '{{ env_var('TIER', 'x') }}'");
+  Fingerprint unset = p.of("model.proj.m");
+  EXPECT_FALSE(compare_fingerprints(unset, unset, "m")) << "unset is a known value";
+  p.ctx.env = [](const std::string&) -> std::optional<std::string> { return "gold"; };
+  auto why = compare_fingerprints(unset, p.of("model.proj.m"), "m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::EnvVarChanged);
+  EXPECT_EQ(why->subject, "TIER");
+}
+
+TEST(Fingerprint, DynamicEnvVarNameAlwaysBuilds) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select '{{ env_var(target.name ~ '_TIER') }}'");
+  Fingerprint fp = p.of("model.proj.m");
+  auto why = compare_fingerprints(fp, fp, "model.proj.m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarNameDynamic);
+}
+
+TEST(Fingerprint, DynamicVarNameFollowsTheVarsSource) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select {{ var(target.name ~ '_weight') }}");
+  p.ctx.vars_source = "h1";
+  Fingerprint before = p.of("model.proj.m");
+  EXPECT_FALSE(compare_fingerprints(before, p.of("model.proj.m"), "m"));
+  p.ctx.vars_source = "h2";
+  auto why = compare_fingerprints(before, p.of("model.proj.m"), "m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+}
+
+TEST(Fingerprint, PackageModelVarsFollowTheVarsSource) {
+  Project p;
+  NodeId id = p.model("model.pkg.m", {}, "table", "select {{ var('pkg_setting') }}");
+  p.g.nodes[id].package_name = "pkg";
+  p.ctx.var_values["pkg_setting"] = "h";
+  p.ctx.vars_source = "s1";
+  Fingerprint before = p.of("model.pkg.m");
+  EXPECT_EQ(before.vars.count("(package-scoped vars)"), 1u);
+  p.ctx.vars_source = "s2";
+  auto why = compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+}
+
+TEST(Fingerprint, EphemeralAncestorsCodeConfigAndMacrosCount) {
+  Project p;
+  p.g.config_keys = {"materialized", "alias"};
+  p.macro("macro.proj.eph_helper");
+  NodeId e = p.model("model.proj.eph", {"macro.proj.eph_helper"}, "ephemeral",
+                     "select {{ var('cutoff') }}");
+  p.g.nodes[e].config = {{1, 7}};
+  NodeId m = p.model("model.proj.m");
+  p.g.nodes[m].depends_on = {"model.proj.eph"};
+  Fingerprint fp = p.of("model.proj.m");
+  EXPECT_EQ(fp.macros.count("macro.proj.eph_helper"), 1u);
+  EXPECT_EQ(fp.vars.count("cutoff"), 1u);
+  EXPECT_EQ(fp.config.count("model.proj.eph:alias"), 1u);
+  std::string code = fp.code;
+  p.node("model.proj.eph").raw_code = "select 2";
+  EXPECT_NE(p.of("model.proj.m").code, code);
+}
+
+TEST(Fingerprint, RelationIdentityAndKind) {
+  Node n;
+  n.kind = NodeKind::Model;
+  n.materialized = "incremental";
+  EXPECT_EQ(expected_relation_kind(n), "table");
+  n.materialized = "view";
+  EXPECT_EQ(expected_relation_kind(n), "view");
+  n.materialized = "my_table";
+  EXPECT_EQ(expected_relation_kind(n), "") << "custom: cannot tell";
+  n.materialized = "ephemeral";
+  EXPECT_EQ(expected_relation_kind(n), "");
+  n.kind = NodeKind::Seed;
+  EXPECT_EQ(expected_relation_kind(n), "table");
+  n.kind = NodeKind::Test;
+  EXPECT_EQ(expected_relation_kind(n), "");
+
+  EXPECT_EQ(relation_identity(n), "");
+  n.database = "db";
+  n.schema = "dbt_test__audit";
+  EXPECT_EQ(relation_identity(n), "db.dbt_test__audit");
+  n.relation_name = "\"db\".\"main\".\"t\"";
+  EXPECT_EQ(relation_identity(n), "\"db\".\"main\".\"t\"");
+}
+
+TEST(Fingerprint, CompareReportsTheFirstDifferenceInOrder) {
+  Fingerprint a;
+  a.code = "c1";
+  a.relation = "r1";
+  a.adapter = "duckdb";
+  a.kind = "table";
+  a.inputs = "i1";
+  a.config = {{"materialized", "h1"}, {"unique_key", "k1"}};
+  a.macros = {{"macro.p.m1", "m1"}};
+  a.vars = {{"v", "x1"}};
+  a.env_vars = {{"E", "e1"}};
+  EXPECT_FALSE(compare_fingerprints(a, a, "model.p.n"));
+
+  Fingerprint b = a;
+  b.relation = "r2";
+  b.adapter = "snowflake";
+  b.code = "c2";
+  b.macros = {{"macro.p.m1", "m2"}};
+  b.config = {{"materialized", "h1"}, {"unique_key", "k2"}};
+  b.inputs = "i2";
+  b.vars = {{"v", "x2"}};
+  b.env_vars = {{"E", "e2"}};
+  b.kind = "view";
+
+  struct Step {
+    ReasonCode code;
+    std::string subject;
+    std::function<void(Fingerprint&)> settle;  // makes b agree with a on this component
+  };
+  std::vector<Step> steps = {
+      {ReasonCode::RelationChanged, "r2", [&](Fingerprint& f) { f.relation = a.relation; }},
+      {ReasonCode::AdapterChanged, "snowflake", [&](Fingerprint& f) { f.adapter = a.adapter; }},
+      {ReasonCode::CodeChanged, "model.p.n", [&](Fingerprint& f) { f.code = a.code; }},
+      {ReasonCode::MacroChanged, "macro.p.m1", [&](Fingerprint& f) { f.macros = a.macros; }},
+      {ReasonCode::ConfigChanged, "unique_key", [&](Fingerprint& f) { f.config = a.config; }},
+      {ReasonCode::InputsChanged, "", [&](Fingerprint& f) { f.inputs = a.inputs; }},
+      {ReasonCode::VarChanged, "v", [&](Fingerprint& f) { f.vars = a.vars; }},
+      {ReasonCode::EnvVarChanged, "E", [&](Fingerprint& f) { f.env_vars = a.env_vars; }},
+      {ReasonCode::ConfigChanged, "materialized", [&](Fingerprint& f) { f.kind = a.kind; }},
+  };
+  for (const Step& s : steps) {
+    auto why = compare_fingerprints(a, b, "model.p.n");
+    ASSERT_TRUE(why) << reason_code_name(s.code);
+    EXPECT_EQ(why->code, s.code) << reason_code_name(s.code) << " vs " << reason_text(*why);
+    EXPECT_EQ(why->subject, s.subject) << reason_code_name(s.code);
+    s.settle(b);
+  }
+  EXPECT_FALSE(compare_fingerprints(a, b, "model.p.n"));
+  EXPECT_EQ(b, a);
+}
+
+TEST(Fingerprint, CompareNamesAddedAndRemovedMacrosAndKeys) {
+  Fingerprint a;
+  a.macros = {{"macro.p.b", "1"}};
+  Fingerprint b;
+  b.macros = {{"macro.p.a", "1"}, {"macro.p.b", "1"}};
+  auto why = compare_fingerprints(a, b, "n");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::MacroChanged);
+  EXPECT_EQ(why->subject, "macro.p.a") << "now called";
+  why = compare_fingerprints(b, a, "n");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->subject, "macro.p.a") << "no longer called";
+
+  Fingerprint c, d;
+  d.config = {{"schema", "h"}};
+  why = compare_fingerprints(c, d, "n");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::ConfigChanged);
+  EXPECT_EQ(why->subject, "schema");
+}
+
+TEST(Reason, CodeNamesAreSnakeCase) {
+  EXPECT_STREQ(reason_code_name(ReasonCode::MacroChanged), "macro_changed");
+  EXPECT_STREQ(reason_code_name(ReasonCode::FingerprintUnrecorded), "fingerprint_unrecorded");
+  EXPECT_STREQ(reason_code_name(ReasonCode::RelationKindChanged), "relation_kind_changed");
+  EXPECT_STREQ(reason_code_name(ReasonCode::TestParentsReused), "test_parents_reused");
+  EXPECT_EQ(reason_text(Reason{ReasonCode::MacroChanged, "macro.shop.money", ""}),
+            "macro macro.shop.money changed");
+}
