@@ -19,7 +19,7 @@ def test_account_scoped_keys_and_filtering(project: Project):
     run_ok(p, "build")
     d = decisions_by_id(p)
     # Neither the other account's entry nor an unscoped key counts for this account.
-    assert d[STG_ORDERS]["reason"] == "no state entry"
+    assert d[STG_ORDERS]["reason_code"] == "no_state_entry"
     state = p.read_state()["state"]
     assert state["other.model.orc_tutorial.stg_orders"] == FOREIGN, "other accounts kept"
     assert state[STG_ORDERS] == FOREIGN

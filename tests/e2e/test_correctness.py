@@ -22,11 +22,19 @@ SLOW = f"model.{P}.slow_when_requested"
 def test_child_that_failed_is_rebuilt_without_new_data(make_project, target):
     p = make_project(target)
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    # fct_orders fails while ORC_FAIL_FCT_ORDERS is set: an environment variable only it reads,
+    # so the failure can be switched off without changing what its parents read.
+    fct = p.dir / "models" / "marts" / "fct_orders.sql"
+    fct.write_text(fct.read_text() +
+                   "\n{% if execute and model.resource_type == 'model'"
+                   " and env_var('ORC_FAIL_FCT_ORDERS', '') %}"
+                   "{{ exceptions.raise_compiler_error('fct_orders fails on request') }}"
+                   "{% endif %}\n")
     before = p.tree_snapshot()
     run_ok(p, "build")
     # New orders arrive; stg_orders succeeds but fct_orders fails.
     p.add_source_rows("orders")
-    r = p.orc("build", "--vars", json.dumps({"orc_fail": ["fct_orders"]}))
+    r = p.orc("build", env={"ORC_FAIL_FCT_ORDERS": "1"})
     assert r.returncode != 0, r.describe()
     results = p.run_results()
     assert results[STG_ORDERS] == "success" and results[FCT_ORDERS] == "error"
@@ -39,8 +47,8 @@ def test_child_that_failed_is_rebuilt_without_new_data(make_project, target):
     d = decisions_by_id(p)
     assert d[STG_ORDERS]["decision"] == "reuse"
     assert d[FCT_ORDERS]["decision"] == "build"
-    assert d[FCT_ORDERS]["reason"].startswith(
-        f"parent {STG_ORDERS} was rebuilt since the last build"), d[FCT_ORDERS]
+    assert (d[FCT_ORDERS]["reason_code"], d[FCT_ORDERS]["reason_subject"]) == \
+        ("parent_rebuilt", STG_ORDERS), d[FCT_ORDERS]
     assert d[ORDERS_BY_STATUS]["decision"] == "build"
     assert p.run_results()[FCT_ORDERS] == "success"
     assert p.read_state()["state"][FCT_ORDERS]["parents"][STG_ORDERS] == stg_version
@@ -63,12 +71,13 @@ def test_ephemeral_children_reused_and_rebuilt_on_ephemeral_edit(make_project):
     assert f"source.{P}.shop.payments" in d[FCT_PAYMENTS]["inputs"]["sources"]
 
     eph = p.dir / "models" / "intermediate" / "int_payments.sql"
-    eph.write_text(eph.read_text() + "\n-- edited\n")
+    eph.write_text(eph.read_text() + "\n{{ '-- edited' }}\n")  # code, not a comment
     before = p.tree_snapshot()
     run_ok(p, "build")
     d = decisions_by_id(p)
     assert d[FCT_PAYMENTS]["decision"] == "build"
-    assert d[FCT_PAYMENTS]["reason"] == "checksum changed"
+    assert (d[FCT_PAYMENTS]["reason_code"], d[FCT_PAYMENTS]["reason_subject"]) == \
+        ("code_changed", FCT_PAYMENTS), d[FCT_PAYMENTS]
     assert d[PAYMENTS_BY_METHOD]["decision"] == "build"
     assert d[STG_ORDERS]["decision"] == "reuse"
     assert_ran_exactly(p, d)
@@ -154,7 +163,7 @@ def test_failing_freshness_query_is_isolated_to_its_source(make_project):
     r = run_ok(p, "build")
     d = decisions_by_id(p)
     stg_customers = f"model.{P}.stg_customers"
-    assert "unknown" in d[stg_customers]["reason"], d[stg_customers]
+    assert d[stg_customers]["reason_code"] == "source_freshness_unknown", d[stg_customers]
     assert d[stg_customers]["decision"] == "build"
     assert d[STG_ORDERS]["decision"] == "reuse", "the other sources' freshness is still known"
     assert d[FCT_PAYMENTS]["decision"] == "reuse"

@@ -78,7 +78,7 @@ def test_first_run_builds_all_and_rerun_reuses(any_project: Project):
     run_ok(p, "build")
     first = decisions_by_id(p)
     assert first and reused(first) == set(), "first run must build everything"
-    assert first[STG_ORDERS]["reason"] == "no state entry"
+    assert first[STG_ORDERS]["reason_code"] == "no_state_entry"
     results = p.run_results()
     assert results[STG_ORDERS] == "success" and results[UNIT_TEST] == "pass"
     assert_ran_exactly(p, first)
@@ -91,15 +91,15 @@ def test_first_run_builds_all_and_rerun_reuses(any_project: Project):
     # Known, unchanged freshness: reused, and their tests skipped.
     for uid in (STG_ORDERS, STG_CUSTOMERS, FCT_ORDERS, ORDERS_HISTORY, ORDERS_BY_STATUS):
         assert second[uid]["decision"] == "reuse", (uid, second[uid])
-    assert second[STG_ORDERS]["reason"] == "no new upstream data since the last build"
+    assert second[STG_ORDERS]["reason_code"] == "no_new_data"
     assert second[UNIT_TEST]["decision"] == "reuse"
     assert all(second[t]["decision"] == "reuse" for t in data_tests_of(second, "stg_orders"))
     # Always built: snapshot, seeds (seed_state_orchestration off), package model without
     # parents, and whatever reads a source whose freshness is unknowable.
-    assert second[SNAPSHOT]["reason"] == "snapshot: always built"
+    assert second[SNAPSHOT]["reason_code"] == "snapshot"
     assert second[COUNTRIES]["decision"] == "build"
     assert second[CALENDAR]["decision"] == "build"
-    assert "unknown" in second[STG_PAGE_VIEWS]["reason"]
+    assert second[STG_PAGE_VIEWS]["reason_code"] == "source_freshness_unknown"
     assert second[PAGE_VIEWS_DAILY]["decision"] == "build"
     assert_ran_exactly(p, second)
     # An unfiltered run needs one dbt process before the build: the freshness query, which
@@ -147,11 +147,13 @@ def test_new_rows_rebuild_exactly_downstream_through_ephemeral(make_project, tar
     d = decisions_by_id(p)
     # payments -> int_payments (ephemeral) -> fct_payments -> payments_by_method
     assert d[FCT_PAYMENTS]["decision"] == "build"
-    assert f"new data in source.{P}.shop.payments" in d[FCT_PAYMENTS]["reason"]
+    assert (d[FCT_PAYMENTS]["reason_code"], d[FCT_PAYMENTS]["reason_subject"]) == \
+        ("source_new_data", f"source.{P}.shop.payments")
     src = d[FCT_PAYMENTS]["inputs"]["sources"][f"source.{P}.shop.payments"]
     assert src["new_data"] and src["current"] != src["recorded"]
     assert d[PAYMENTS_BY_METHOD]["decision"] == "build"
-    assert d[PAYMENTS_BY_METHOD]["reason"] == f"parent {FCT_PAYMENTS} is built in this run"
+    assert (d[PAYMENTS_BY_METHOD]["reason_code"], d[PAYMENTS_BY_METHOD]["reason_subject"]) == \
+        ("parent_built", FCT_PAYMENTS)
     assert d[f"test.{P}.assert_payments_match_orders"]["decision"] == "build"
     # Nothing else that reads known, unchanged sources moved.
     for uid in (STG_ORDERS, STG_CUSTOMERS, FCT_ORDERS, DIM_CUSTOMERS, ORDERS_HISTORY,
@@ -159,7 +161,7 @@ def test_new_rows_rebuild_exactly_downstream_through_ephemeral(make_project, tar
         assert d[uid]["decision"] == "reuse", (uid, d[uid])
     # customer_revenue waits for all of its parents (updates_on: all).
     assert d[CUSTOMER_REVENUE]["decision"] == "reuse"
-    assert "updates_on all" in d[CUSTOMER_REVENUE]["reason"]
+    assert d[CUSTOMER_REVENUE]["reason_code"] == "build_after_waiting_for_all"
     assert_ran_exactly(p, d)
     assert p.run_results()[FCT_PAYMENTS] == "success"
     assert_tree_unchanged(p, before)
@@ -169,12 +171,12 @@ def test_sql_edit_rebuilds_model_and_downstream(exact_project: Project):
     p = exact_project
     run_ok(p, "build")
     sql = p.dir / "models" / "staging" / "stg_customers.sql"
-    sql.write_text(sql.read_text() + "\n-- edited\n")
+    sql.write_text(sql.read_text() + "\n{{ '-- edited' }}\n")  # code, not a comment
     before = p.tree_snapshot()
     run_ok(p, "build")
     d = decisions_by_id(p)
     assert d[STG_CUSTOMERS]["decision"] == "build"
-    assert d[STG_CUSTOMERS]["reason"] == "checksum changed"
+    assert d[STG_CUSTOMERS]["reason_code"] == "code_changed"
     old, new = d[STG_CUSTOMERS]["inputs"]["checksum"]["old"], d[STG_CUSTOMERS]["inputs"]["checksum"]["new"]
     assert old and new and old != new
     assert d[DIM_CUSTOMERS]["decision"] == "build"
@@ -195,7 +197,7 @@ def test_seed_edit_with_seed_state_orchestration(exact_project: Project):
     before = p.tree_snapshot()
     run_ok(p, "build")
     d = decisions_by_id(p)
-    assert d[COUNTRIES]["reason"] == "checksum changed"
+    assert d[COUNTRIES]["reason_code"] == "code_changed"
     assert d[DIM_CUSTOMERS]["decision"] == "build"
     assert d[CUSTOMERS_BY_COUNTRY]["decision"] == "build"
     assert d[STG_CUSTOMERS]["decision"] == "reuse"
@@ -222,7 +224,8 @@ def test_build_after_window_and_updates_on_all(exact_project: Project):
     d = decisions_by_id(p)
     assert d[FCT_ORDERS]["decision"] == "build"
     assert d[DAILY_REVENUE]["decision"] == "reuse"
-    assert d[DAILY_REVENUE]["reason"].startswith("build_after 1 hour: last built"), d[DAILY_REVENUE]
+    assert (d[DAILY_REVENUE]["reason_code"], d[DAILY_REVENUE]["reason_subject"]) == \
+        ("build_after_window", "1 hour"), d[DAILY_REVENUE]
     assert d[DAILY_REVENUE]["inputs"]["build_after"] == {
         "count": 1, "period": "hour", "updates_on": "any", "inherited": False}
     # Outside the window: built.
@@ -238,8 +241,8 @@ def test_build_after_window_and_updates_on_all(exact_project: Project):
     d = decisions_by_id(p)
     assert d[FCT_ORDERS]["decision"] == "build" and d[FCT_PAYMENTS]["decision"] == "reuse"
     assert d[CUSTOMER_REVENUE]["decision"] == "reuse"
-    assert d[CUSTOMER_REVENUE]["reason"] == (
-        f"build_after updates_on all: {FCT_PAYMENTS} has no new data yet")
+    assert (d[CUSTOMER_REVENUE]["reason_code"], d[CUSTOMER_REVENUE]["reason_subject"]) == \
+        ("build_after_waiting_for_all", FCT_PAYMENTS)
     p.add_source_rows("orders")
     p.add_source_rows("payments")
     run_ok(p, "build")
@@ -257,7 +260,7 @@ def test_full_refresh_builds_all_and_records_state(project: Project):
     run_ok(p, "build", "--full-refresh")
     d = decisions_by_id(p)
     assert reused(d) == set()
-    assert d[STG_ORDERS]["reason"] == "--full-refresh: reuse is off"
+    assert d[STG_ORDERS]["reason_code"] == "full_refresh"
     assert p.decisions()["run_command"] == ["build", "--full-refresh"]
     assert p.run_results()[ORDERS_HISTORY] == "success"
     assert p.read_state()["state"][STG_ORDERS]["last_updated"] != first

@@ -94,7 +94,7 @@ def test_slim_ci_state_modified_with_defer(built_project: Project):
     prod.mkdir()
     shutil.copy(p.target_dir / "manifest.json", prod / "manifest.json")
     sql = p.dir / "models" / "marts" / "fct_orders.sql"
-    sql.write_text(sql.read_text() + "\n-- edited in a pull request\n")
+    sql.write_text(sql.read_text() + "\n{{ '-- edited in a pull request' }}\n")
     state_before = p.read_state()["state"]
     before = p.tree_snapshot()
     run_ok(p, "build", "--select", "state:modified+", "--state", str(prod), "--defer")
@@ -102,7 +102,7 @@ def test_slim_ci_state_modified_with_defer(built_project: Project):
     expected = dbt_selection(p, "--select", "state:modified+", "--state", str(prod))
     assert set(d) == expected
     assert STG_ORDERS not in d, "unmodified parents are not selected"
-    assert d[FCT_ORDERS]["reason"] == "checksum changed"
+    assert d[FCT_ORDERS]["reason_code"] == "code_changed"
     assert d[ORDERS_BY_STATUS]["decision"] == "build"
     cmd = p.decisions()["run_command"]
     assert cmd[cmd.index("--defer-state") + 1] == str(prod), cmd
@@ -125,7 +125,8 @@ def test_package_models_reused_and_selected_by_package(built_project: Project):
     assert set(d) == dbt_selection(p, "--select", "package:orc_tutorial_extras")
     assert all(u.split(".")[1] == "orc_tutorial_extras" for u in d if not u.startswith("test."))
     assert d[PKG_COUNTS]["decision"] == "build"
-    assert "new data in source.orc_tutorial_extras.extras_shop.orders" in d[PKG_COUNTS]["reason"]
+    assert (d[PKG_COUNTS]["reason_code"], d[PKG_COUNTS]["reason_subject"]) == \
+        ("source_new_data", "source.orc_tutorial_extras.extras_shop.orders"), d[PKG_COUNTS]
     assert_only_selected_entries_changed(state_before, p.read_state()["state"], set(d))
 
 
