@@ -275,8 +275,12 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   const size_t decided = plan.decisions.size();
   const fs::path decisions_path = paths.target_dir / "orc_decisions.json";
 
+  const fs::path results_path = paths.target_dir / "run_results.json";
   if (to_build.empty() && !dargs.full_refresh) {
     write_file_atomic(decisions_path, decisions_json(graph, plan, info));
+    // Nothing ran: say so, rather than leave an earlier run's (or orc's own query's) results.
+    write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
+                                                          "orc-nothing-built"));
     log_info("Nothing to build: dbt {} not started", subcommand);
     log_info("{}/{} nodes reused", plan.reuse_count, decided);
     log_debug("dbt processes started: {}", dbt.commands().size());
@@ -296,7 +300,6 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   }
   write_file_atomic(decisions_path, decisions_json(graph, plan, info));
 
-  const fs::path results_path = paths.target_dir / "run_results.json";
   std::string previous_invocation;
   if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
   log_info("Building {} of {} nodes", to_build.size(), decided);
@@ -310,6 +313,16 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   } else if (!results || results->invocation_id == previous_invocation) {
     log_warn("dbt wrote no run results for this invocation; state not updated");
   } else {
+    if (!dargs.full_refresh) {
+      info.not_run = not_run(to_build, results->results);
+      if (!info.not_run->empty()) {
+        log_warn("dbt did not run {} of the {} nodes orc decided to build (skipped or not "
+                 "selected by dbt), e.g. {}; see not_run in {}",
+                 info.not_run->size(), to_build.size(), info.not_run->front(),
+                 decisions_path.string());
+      }
+      write_file_atomic(decisions_path, decisions_json(graph, plan, info));
+    }
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
                                         freshness, state, settings,
                                         format_timestamp(clock_now(env)));

@@ -105,6 +105,10 @@ bool read_config(od::value config, Node& node, Graph& graph,
                                fast_hash(node.materialized));
       continue;
     }
+    if (k == "volatile") {
+      if (v.type() == od::json_type::boolean) node.volatile_config = bool(v.get_bool());
+      continue;
+    }
     if (!config_key_affects_result(k)) continue;
     std::string minified = minify_json(raw_of(v));
     if (is_empty_json(minified)) continue;

@@ -1,5 +1,7 @@
 #include "dbt/run_results.h"
 
+#include <unordered_set>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -54,7 +56,8 @@ std::optional<RunResults> read_run_results(const std::filesystem::path& path) {
 
 std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
                                   const std::string& dbt_version,
-                                  const std::string& generated_at) {
+                                  const std::string& generated_at,
+                                  const std::string& invocation_id) {
   std::string out;
   out.reserve(256 + unique_ids.size() * 300);
   out += "{\"metadata\": {\"dbt_schema_version\": "
@@ -62,7 +65,9 @@ std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
   append_json_string(out, dbt_version);
   out += ", \"generated_at\": ";
   append_json_string(out, generated_at);
-  out += ", \"invocation_id\": \"orc-selection\", \"env\": {}}, \"results\": [";
+  out += ", \"invocation_id\": ";
+  append_json_string(out, invocation_id);
+  out += ", \"env\": {}}, \"results\": [";
   bool first = true;
   for (const auto& id : unique_ids) {
     out += first ? "\n" : ",\n";
@@ -76,6 +81,17 @@ std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
            "\"relation_name\": null, \"batch_results\": null}";
   }
   out += "], \"elapsed_time\": 0.0, \"args\": {}}\n";
+  return out;
+}
+
+std::vector<std::string> not_run(const std::vector<std::string>& decided_to_build,
+                                 const std::vector<NodeResult>& results) {
+  std::unordered_set<std::string_view> ran;
+  for (const auto& r : results)
+    if (r.status != "skipped") ran.insert(r.unique_id);
+  std::vector<std::string> out;
+  for (const auto& id : decided_to_build)
+    if (!ran.count(id)) out.push_back(id);
   return out;
 }
 

@@ -24,8 +24,14 @@ std::optional<RunResults> read_run_results(const std::filesystem::path& path);
 RunResults parse_run_results(std::string_view json, const std::string& origin);
 
 /// A run_results.json that dbt accepts as previous state, listing `unique_ids` as successful.
+/// With no ids it is the truthful record of a run in which nothing ran.
 std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
                                   const std::string& dbt_version,
-                                  const std::string& generated_at);
+                                  const std::string& generated_at,
+                                  const std::string& invocation_id = "orc-selection");
+
+/// The ids of `decided_to_build` that `results` does not show as run: absent, or skipped.
+std::vector<std::string> not_run(const std::vector<std::string>& decided_to_build,
+                                 const std::vector<NodeResult>& results);
 
 }  // namespace orc

@@ -1,6 +1,7 @@
 #include "plan/code_normalizer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 namespace orc {
@@ -329,6 +330,34 @@ void collect_references(std::string_view code, CodeReferences& out) {
   }
   sort_unique(out.vars);
   sort_unique(out.env_vars);
+}
+
+bool reads_clock_or_randomness(std::string_view code) {
+  // Words that are volatile on their own, and function names volatile when called.
+  static constexpr std::string_view kWords[] = {
+      "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
+      "sysdate", "systimestamp", "run_started_at", "invocation_id", "'now'", "'today'"};
+  static constexpr std::string_view kCalls[] = {
+      "now", "getdate", "getutcdate", "sysdatetime", "random", "rand", "uuid", "uuid4",
+      "gen_random_uuid", "newid", "unix_timestamp", "statement_timestamp", "clock_timestamp",
+      "transaction_timestamp", "timeofday", "current_timestamp", "utcnow"};
+  std::string lower(code);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto whole_word_at = [&](size_t at, size_t len) {
+    return (at == 0 || !is_ident(lower[at - 1])) &&
+           (at + len >= lower.size() || !is_ident(lower[at + len]));
+  };
+  for (std::string_view w : kWords)
+    for (size_t at = lower.find(w); at != std::string::npos; at = lower.find(w, at + 1))
+      if (w.front() == '\'' || whole_word_at(at, w.size())) return true;
+  for (std::string_view f : kCalls)
+    for (size_t at = lower.find(f); at != std::string::npos; at = lower.find(f, at + 1)) {
+      if (!whole_word_at(at, f.size())) continue;
+      size_t next = at + f.size();
+      while (next < lower.size() && is_space(lower[next])) ++next;
+      if (next < lower.size() && lower[next] == '(') return true;
+    }
+  return false;
 }
 
 }  // namespace orc

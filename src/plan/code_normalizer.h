@@ -27,4 +27,10 @@ struct CodeReferences {
 /// the call). Scans the raw code, comments included (dbt renders Jinja inside SQL comments).
 void collect_references(std::string_view code, CodeReferences& out);
 
+/// True when `code` reads the clock or randomness, so that its result can change on every run:
+/// now(), current_timestamp, current_date, getdate(), sysdate, random(), uuid functions,
+/// dbt's run_started_at / invocation_id, and the like (case-insensitive, whole words). Comments
+/// are scanned too: a false "volatile" costs a rebuild, a missed one a stale relation.
+bool reads_clock_or_randomness(std::string_view code);
+
 }  // namespace orc

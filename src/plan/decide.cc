@@ -99,6 +99,10 @@ class Decider {
   Upstream upstream_of(NodeId id, const StateEntry& entry, NodeDecision& d) {
     Upstream up;
     const EffectiveInputs& in = lineage_.of(id);
+    if (g_.nodes[id].kind != NodeKind::Seed && fingerprints_.is_volatile(id)) {
+      up.any_new = true;
+      up.first = Reason{ReasonCode::Volatile, {}, {}};
+    }
     auto note = [&](std::optional<Reason> why, const std::string& uid) {
       if (why && !up.any_new) up.first = std::move(*why);
       if (!why && up.first_stale_parent.empty()) up.first_stale_parent = uid;

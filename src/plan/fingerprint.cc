@@ -40,9 +40,9 @@ std::string first_difference(const std::map<std::string, std::string>& before,
 }  // namespace
 
 bool config_key_affects_result(std::string_view key) {
-  static constexpr std::array<std::string_view, 9> kIgnored = {
+  static constexpr std::array<std::string_view, 10> kIgnored = {
       "tags", "meta", "docs", "group", "access", "freshness", "description", "enabled",
-      "static_analysis"};
+      "static_analysis", "volatile"};
   return std::find(kIgnored.begin(), kIgnored.end(), key) == kIgnored.end();
 }
 
@@ -76,7 +76,8 @@ std::string relation_identity(const Node& n) {
 Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintContext context)
     : g_(graph), lineage_(lineage), ctx_(std::move(context)),
       closures_(graph.macros.size()), closure_state_(graph.macros.size(), 0),
-      hashes_(graph.macros.size()), refs_(graph.macros.size()), reads_(graph.nodes.size()) {
+      hashes_(graph.macros.size()), refs_(graph.macros.size()),
+      volatile_(graph.macros.size(), 0), reads_(graph.nodes.size()) {
   std::unordered_map<std::string_view, bool> builtin_names;
   for (uint32_t i = 0; i < g_.macros.size(); ++i) {
     const Macro& m = g_.macros[i];
@@ -127,6 +128,18 @@ const std::string& Fingerprinter::macro_hash(uint32_t macro) {
   return h;
 }
 
+bool Fingerprinter::macro_volatile(uint32_t macro) {
+  uint8_t& v = volatile_[macro];
+  if (v == 0) v = reads_clock_or_randomness(g_.macros[macro].sql) ? 2 : 1;
+  return v == 2;
+}
+
+bool Fingerprinter::is_volatile(NodeId id) {
+  const Node& n = g_.nodes[id];
+  if (n.volatile_config) return *n.volatile_config;
+  return reads(id).volatile_code;
+}
+
 const CodeReferences& Fingerprinter::macro_refs(uint32_t macro) {
   auto& r = refs_[macro];
   if (!r) {
@@ -148,6 +161,8 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
   for (NodeId n : own) {
     const Node& node = g_.nodes[n];
     collect_references(node.raw_code, refs);
+    if (!out.volatile_code && !node.raw_code.empty() && node.kind != NodeKind::Seed)
+      out.volatile_code = reads_clock_or_randomness(node.raw_code);  // comments included
     if (!node.hooks_text.empty()) collect_references(node.hooks_text, refs);
     for (const std::string& dep : node.macro_deps) {
       auto it = g_.macro_index.find(dep);
@@ -179,6 +194,7 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
     refs.env_vars.insert(refs.env_vars.end(), r.env_vars.begin(), r.env_vars.end());
     refs.dynamic_var |= r.dynamic_var;
     refs.dynamic_env_var |= r.dynamic_env_var;
+    out.volatile_code = out.volatile_code || macro_volatile(m);
   }
   sort_unique(refs.vars);
   sort_unique(refs.env_vars);

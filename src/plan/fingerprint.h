@@ -46,6 +46,7 @@ struct NodeReads {
   std::vector<std::string> env_vars;
   bool dynamic_var = false;
   bool dynamic_env_var = false;
+  bool volatile_code = false;    ///< its code or a macro it calls reads the clock/randomness
   std::vector<uint32_t> macros;  ///< indices into Graph::macros, fingerprinted ones only
 };
 
@@ -59,6 +60,9 @@ class Fingerprinter {
   /// The fingerprint of `id` now. `recorded` (its state entry, may be null) lets an unchanged
   /// dbt checksum reuse the recorded code hash instead of normalising the code again.
   Fingerprint of(NodeId id, const StateEntry* recorded);
+  /// Whether the node's result can change on every run (clock, randomness): its
+  /// `volatile` config when set, else the scan of its code and macros.
+  bool is_volatile(NodeId id);
   /// The var names read by `ids` (for the warehouse probe), sorted and unique.
   std::vector<std::string> vars_read(const std::vector<NodeId>& ids);
 
@@ -66,6 +70,7 @@ class Fingerprinter {
   const std::vector<uint32_t>& closure(uint32_t macro);
   const std::string& macro_hash(uint32_t macro);
   const CodeReferences& macro_refs(uint32_t macro);
+  bool macro_volatile(uint32_t macro);
   std::string code_hash(NodeId id);
 
   const Graph& g_;
@@ -77,6 +82,7 @@ class Fingerprinter {
   std::vector<uint8_t> closure_state_;  ///< 2 once closures_[m] is computed
   std::vector<std::string> hashes_;
   std::vector<std::optional<CodeReferences>> refs_;
+  std::vector<uint8_t> volatile_;  ///< per macro: 0 unknown, 1 no, 2 yes
   std::vector<std::optional<NodeReads>> reads_;
 };
 

@@ -42,6 +42,9 @@ struct Node {
   /// null and empty values are left out (see fingerprint.h for the excluded keys).
   std::vector<std::pair<uint32_t, uint64_t>> config;
   std::string hooks_text;     ///< raw JSON of pre-hook/post-hook when set (they may read vars)
+  /// config `volatile: true|false`: the user's word on whether the node reads the clock or
+  /// randomness (overrides orc's scan of its code).
+  std::optional<bool> volatile_config;
   std::string original_file_path;
   std::string root_path;      ///< seeds: directory the file path is relative to
   std::vector<std::string> depends_on;  ///< parent unique_ids as written in the manifest

@@ -36,6 +36,7 @@ enum class ReasonCode : uint8_t {
   ParentNotRecorded,
   ParentRebuilt,
   TestsSource,
+  Volatile,
   // reuse
   NoNewData,
   SeedUnchanged,

@@ -43,6 +43,10 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
   out += ", \"run_command\": ";
   if (info.run_command.empty()) out += "null";
   else append_string_array(out, info.run_command);
+  if (info.not_run) {
+    out += ", \"not_run\": ";
+    append_string_array(out, *info.not_run);
+  }
   out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}}}",
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
   out += ", \"nodes\": [";

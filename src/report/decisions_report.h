@@ -1,6 +1,7 @@
 #pragma once
 // What orc tells the user and tools about its decisions: log lines before dbt runs, and the
 // machine-readable <target-path>/orc_decisions.json.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct RunInfo {
   std::string generated_at;             ///< ISO-8601
   std::vector<std::string> dbt_processes;  ///< dbt command lines started before the run
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
+  /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
+  std::optional<std::vector<std::string>> not_run;
 };
 
 /// The orc_decisions.json document.
