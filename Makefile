@@ -3,7 +3,7 @@ BUILD ?= build
 VENV ?= .venv
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench differential clean
 
 deps:
 	@bash scripts/install_deps.sh
@@ -20,6 +20,16 @@ demo: build
 
 bench: build
 	@bash bench/run.sh
+
+# The differential harness (tests/differential): N random sequences of STEPS steps from SEED,
+# JOBS at a time, each step checked against a shadow dbt run. ORC_BIN overrides the binary.
+N ?= 20
+SEED ?= 1
+STEPS ?= 8
+JOBS ?= 2
+differential: build
+	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.differential \
+	  -n $(N) --seed $(SEED) --steps-per-seq $(STEPS) -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD)

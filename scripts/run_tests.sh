@@ -15,6 +15,8 @@ echo "== end-to-end tests (pytest) =="
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
 "$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
   ${PYTEST_ARGS:-} || status=1
+echo "== differential harness, fixed subset (tests/differential) =="
+"$VENV/bin/python" -m tests.differential --ci -j "${PYTEST_WORKERS:-2}" || status=1
 # The same orc against dbt-core 1.10: a representative subset (selection, reuse, failure
 # recovery, ephemerals, slim CI, passthrough) in a venv of its own. dbt-core 1.12 cannot be
 # installed on these machines: its dbt-core-experimental-parser dependency downloads a wheel

@@ -68,24 +68,26 @@ Fingerprint read_fingerprint(simdjson::dom::element v, const std::string& origin
 }
 
 void append_fingerprint(std::string& out, const Fingerprint& fp) {
-  out += "{\"code\": ";
-  append_json_string(out, fp.code);
-  out += ", \"relation\": ";
-  append_json_string(out, fp.relation);
-  out += ", \"adapter\": ";
-  append_json_string(out, fp.adapter);
-  out += ", \"kind\": ";
-  append_json_string(out, fp.kind);
-  out += ", \"inputs\": ";
-  append_json_string(out, fp.inputs);
-  out += ", \"config\": ";
-  append_string_map(out, fp.config);
-  out += ", \"macros\": ";
-  append_string_map(out, fp.macros);
-  out += ", \"vars\": ";
-  append_string_map(out, fp.vars);
-  out += ", \"env_vars\": ";
-  append_string_map(out, fp.env_vars);
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"code", &fp.code}, {"relation", &fp.relation}, {"adapter", &fp.adapter},
+      {"kind", &fp.kind}, {"inputs", &fp.inputs}};
+  const std::pair<const char*, const std::map<std::string, std::string>*> maps[] = {
+      {"config", &fp.config}, {"macros", &fp.macros}, {"vars", &fp.vars},
+      {"env_vars", &fp.env_vars}};
+  char sep = '{';
+  for (const auto& [key, value] : strings) {
+    out += sep;
+    sep = ',';
+    append_json_string(out, key);
+    out += ": ";
+    append_json_string(out, *value);
+  }
+  for (const auto& [key, value] : maps) {
+    out += ", ";
+    append_json_string(out, key);
+    out += ": ";
+    append_string_map(out, *value);
+  }
   out += "}";
 }
 
