@@ -108,6 +108,7 @@ class Decider {
       if (!why && up.first_stale_parent.empty()) up.first_stale_parent = uid;
       up.any_new |= why.has_value();
     };
+    for (NodeId p : in.nodes) note(parent_changed(p, entry), g_.nodes[p].unique_id);
     for (NodeId s : in.sources) {
       const std::string& sid = g_.nodes[s].unique_id;
       SourceInput si{s, std::nullopt, std::nullopt, false};
@@ -126,7 +127,6 @@ class Decider {
       note(std::move(why), sid);
       d.sources.push_back(std::move(si));
     }
-    for (NodeId p : in.nodes) note(parent_changed(p, entry), g_.nodes[p].unique_id);
     return up;
   }
 

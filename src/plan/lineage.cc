@@ -17,7 +17,17 @@ Lineage::Lineage(const Graph& graph)
     : graph_(graph),
       inputs_(graph.nodes.size()),
       has_inputs_(graph.nodes.size(), false),
-      expansions_(graph.nodes.size()) {}
+      expansions_(graph.nodes.size()),
+      view_expansions_(graph.nodes.size()) {}
+
+const Lineage::Expansion& Lineage::expand_view(NodeId id) {
+  Expansion& e = view_expansions_[id];
+  if (e.done) return e;
+  e.done = true;  // set first: a (forbidden) cycle terminates
+  std::vector<NodeId> ephemerals;  // folded into the view's own checksum, not its children's
+  for (NodeId p : graph_.nodes[id].parents) fold_parent(p, e.sources, e.nodes, ephemerals);
+  return e;
+}
 
 const Lineage::Expansion& Lineage::expand_ephemeral(NodeId id) {
   Expansion& e = expansions_[id];
@@ -40,6 +50,11 @@ void Lineage::fold_parent(NodeId p, std::vector<NodeId>& sources, std::vector<No
     for (NodeId x : up.ephemerals) add_unique(ephemerals, x);
   } else {
     add_unique(nodes, p);
+    if (parent.kind == NodeKind::Model && parent.materialized == "view") {
+      const Expansion& up = expand_view(p);
+      for (NodeId s : up.sources) add_unique(sources, s);
+      for (NodeId n : up.nodes) add_unique(nodes, n);
+    }
   }
 }
 

@@ -485,7 +485,7 @@ TEST(Decide, BuildAfterWindowReusesDespiteNewData) {
   w.node("model.proj.mart").build_after = BuildAfter{3, "hour", false};
   w.freshness["source.proj.raw.orders"] = kSrcNew;
   Plan p = w.decide_all();  // now = 12:00, both built 10:00, window 3h
-  // stg inherits mart's window (its only child) and waits; so mart sees no new data.
+  // stg inherits mart's window (its only child) and waits; mart waits in its own window.
   const auto& stg = w.of(p, "model.proj.stg");
   EXPECT_EQ(stg.action, Action::Reuse);
   EXPECT_EQ(stg.reason.code, ReasonCode::BuildAfterWindow) << show(stg.reason);
@@ -493,7 +493,8 @@ TEST(Decide, BuildAfterWindowReusesDespiteNewData) {
   EXPECT_EQ(stg.build_after->count, 3);
   EXPECT_TRUE(stg.build_after_inherited);
   EXPECT_EQ(w.of(p, "model.proj.mart").action, Action::Reuse);
-  EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::NoNewData);
+  // stg is a view: live, so its new source data reaches mart even while stg waits.
+  EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::BuildAfterWindow);
   w.now = *parse_timestamp("2024-05-01T13:00:01Z");
   p = w.decide_all();
   EXPECT_EQ(w.of(p, "model.proj.stg").action, Action::Build);
@@ -944,4 +945,31 @@ TEST(StateUpdate, SameRelationKeepsNoExtraEntry) {
   World w = placed_chain();
   State updates = w.results({"model.proj.stg"}, kT1);
   EXPECT_EQ(updates.entries.size(), 1u);
+}
+
+// A view is live: when it waits in its build_after window, its children still see the new
+// data of its parents (differential harness, seed 10: a table downstream of a waiting view
+// stayed stale).
+TEST(Decide, ChildOfAWaitingViewSeesItsParentsNewData) {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.add("model.proj.base", NodeKind::Model, {"source.proj.raw.orders"});
+  w.add("model.proj.live", NodeKind::Model, {"model.proj.base"}, "view");
+  w.add("model.proj.mart", NodeKind::Model, {"model.proj.live"});
+  w.add("model.proj.other", NodeKind::Model, {"model.proj.base"});  // base inherits no window
+  w.g.link();
+  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  w.record("model.proj.base");
+  w.record("model.proj.live");
+  w.record("model.proj.mart");
+  w.node("model.proj.live").build_after = BuildAfter{3, "hour", false};
+  w.freshness["source.proj.raw.orders"] = kSrcNew;
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "model.proj.base").action, Action::Build);
+  EXPECT_EQ(w.of(p, "model.proj.live").reason.code, ReasonCode::BuildAfterWindow);
+  const auto& mart = w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  EXPECT_EQ(mart.reason.code, ReasonCode::ParentBuilt);
+  EXPECT_EQ(mart.reason.subject, "model.proj.base");
 }
