@@ -126,9 +126,12 @@ def test_nothing_to_build_does_not_start_dbt(exact_project: Project):
     assert "Nothing to build" in r.stdout
     assert p.decisions()["run_command"] is None
     assert not any(c.startswith("dbt build") for c in p.decisions()["dbt_processes"])
-    # dbt build never ran: run_results.json is still the first run's.
-    assert read_json(p.target_dir / "run_results.json")["metadata"]["invocation_id"] == \
-        first_results["metadata"]["invocation_id"]
+    # dbt build never ran: run_results.json says nothing ran (not the first run's results,
+    # not orc's own query).
+    results = read_json(p.target_dir / "run_results.json")
+    assert results["results"] == []
+    assert results["metadata"]["invocation_id"] not in (
+        first_results["metadata"]["invocation_id"], None)
     assert_tree_unchanged(p, before)
 
 
