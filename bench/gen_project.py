@@ -362,7 +362,8 @@ class Generator:
         return out
 
     def effective_inputs(self, node: Node):
-        """(sources, non-ephemeral node parents, ephemeral ancestors) through ephemerals."""
+        """(sources, non-ephemeral node parents, ephemeral ancestors) through ephemerals, plus
+        the upstream of view parents (a view is live; see src/plan/lineage.cc)."""
         srcs, nodes, ephs = [], [], []
         def add(lst, x):
             if x not in lst:
@@ -378,7 +379,21 @@ class Generator:
                 for x in e2: add(ephs, x)
             else:
                 add(nodes, p)
+                if pn.kind == "model" and pn.materialized == "view":
+                    # Views are live: their upstream is their children's input too.
+                    s2, n2 = self.view_upstream(pn)
+                    for x in s2: add(srcs, x)
+                    for x in n2: add(nodes, x)
         return srcs, nodes, ephs
+
+    def view_upstream(self, node: Node):
+        """A view's (sources, node parents) as its children read them, memoised."""
+        if not hasattr(self, "_views"):
+            self._views = {}
+        if node.uid not in self._views:
+            s, n, _ = self.effective_inputs(node)
+            self._views[node.uid] = (s, n)
+        return self._views[node.uid]
 
     def ephemeral_expansion(self, node: Node):
         if not hasattr(self, "_exp"):
