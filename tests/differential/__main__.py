@@ -1,0 +1,251 @@
+"""Command line of the differential harness (issue #12).
+
+    python -m tests.differential [-n 20] [--seed 1] [--steps-per-seq 8] [-j 2]
+    python -m tests.differential --replay SEED --steps "STEP STEP ..."   # one sequence, verbose
+    python -m tests.differential --ci                                   # the fixed CI subset
+
+Campaign: sequences with seeds SEED, SEED+1, ... Each runs the initial build plus the drawn
+steps; after every step the oracle compares orc's warehouse with a shadow dbt run (see
+runner.py). Prints per sequence one line, then the summary: sequences, steps, stale nodes
+(must be 0), needless builds by reason code, test verdict mismatches, time per step, wall
+time. Every stale finding is shrunk (one per kind of finding) to a minimal sequence, printed
+as a --replay command line. Exit status 1 when anything is stale or a sequence crashed.
+
+ORC_BIN (default build/orc) is the orc under test; copy it somewhere private when the binary
+is being rebuilt while you run. --real-dbt runs the real `dbt` executable instead of the fork
+server (slower; to check that the fork server changes nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .generator import generate
+from .runner import REPO, VENV_BIN, Options, SequenceReport, run_sequence, shrink
+from .steps import Step, draw_sequence
+
+# The fixed CI subset (`--ci`, run by scripts/run_tests.sh): four sequences of six steps that
+# cover root and package macro edits, an env var, a project var, config in SQL / properties /
+# dbt_project.yml (materialization and alias), a dropped relation, seed edits with
+# seed_state_orchestration, all four source kinds, build_after windows and time passing, a
+# failing model and test and their repair, run / test / --full-refresh / a selection, and two
+# concurrent runs. orc before the fingerprint engine (c7a6593) fails sequences 101-104.
+CI_SEQUENCES = [
+    (104, ["macro_edit:-:5/build", "env_change:-:1/build", "config_change:m13_filter:0/build",
+           "drop_relation:m12_agg:0/build", "config_change:m02_filter:1/build",
+           "update:src_b:3/build[s=+m07_scale]"]),
+    (101, ["seed_edit:-:2/build", "var_change:-:3/build", "update:src_c:2/build",
+           "advance_time:-:0/build", "break_model:m08_filter:0/build",
+           "repair_model:m08_filter:0/build"]),
+    (103, ["break_test:assert_sane_stg_a:0/build", "repair_test:assert_sane_stg_a:0/test",
+           "sql_edit:m08_join:1/run", "comment_edit:m07_agg:0/build", "delete:src_b:4/build!",
+           "insert_two:src_a+src_c:5/build[s=source:raw.src_a+]&build[s=source:raw.src_c+]"]),
+    (102, ["macro_edit:-:0/build", "config_change:m06_seed_join:2/build",
+           "insert:src_d:1/build", "advance_time:-:5/build", "none:-:0/build[v=1]",
+           "update:src_a:7/build"]),
+]
+
+
+def _start_server(tmp: Path) -> tuple[subprocess.Popen, Path]:
+    """Starts the dbt fork server; returns it and the client to use as dbt."""
+    from .dbt_server import write_client
+
+    sock = str(tmp / "dbt.sock")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "ORC_"))}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.differential.dbt_server", sock],
+                            cwd=REPO, env=env, stdout=open(tmp / "dbt_server.log", "w"),
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not Path(sock + ".ready").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"dbt fork server did not start; see {tmp / 'dbt_server.log'}")
+        time.sleep(0.1)
+    return proc, write_client(tmp / "dbt", sock, VENV_BIN / "dbt")
+
+
+_OPTS: Options | None = None
+
+
+def _init_worker(opts: Options) -> None:
+    global _OPTS
+    _OPTS = opts
+
+
+def _run_task(task: tuple[int, list[str]]) -> SequenceReport:
+    seed, steps = task
+    return run_sequence(seed, [Step.parse(s) for s in steps], _OPTS)
+
+
+def _shrink_task(task) -> tuple:
+    seed, steps, finding = task
+    minimal, trials = shrink(seed, [Step.parse(s) for s in steps], finding, _OPTS)
+    return finding, [s.text() for s in minimal], trials
+
+
+def _replay_line(seed: int, steps: list[str]) -> str:
+    return f"python -m tests.differential --replay {seed} --steps \"{' '.join(steps)}\""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.differential",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", type=int, default=20, help="number of sequences (default 20)")
+    ap.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    ap.add_argument("--steps-per-seq", type=int, default=8, help="steps after the initial build")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel sequences")
+    ap.add_argument("--replay", type=int, metavar="SEED", help="run one sequence verbosely")
+    ap.add_argument("--steps", help="with --replay: the step list (default: drawn from SEED)")
+    ap.add_argument("--ci", action="store_true", help="run the fixed CI subset")
+    ap.add_argument("--no-shrink", action="store_true", help="do not shrink stale findings")
+    ap.add_argument("--shrink-limit", type=int, default=8,
+                    help="findings to shrink (one per category of finding; default 8)")
+    ap.add_argument("--real-dbt", action="store_true", help="run real dbt, not the fork server")
+    ap.add_argument("--keep", action="store_true", help="keep every workspace")
+    ap.add_argument("--work-dir", help="where workspaces go (default: a temp dir)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every step")
+    args = ap.parse_args(argv)
+
+    orc_bin = Path(os.environ.get("ORC_BIN") or REPO / "build" / "orc").resolve()
+    if not os.access(orc_bin, os.X_OK):
+        print(f"orc binary not found at {orc_bin} (set ORC_BIN)", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="orc-diff-", dir=args.work_dir))
+    server = None
+    if args.real_dbt:
+        dbt = VENV_BIN / "dbt"
+    else:
+        server, dbt = _start_server(tmp)
+    opts = Options(orc_bin=orc_bin, dbt=dbt, work_root=tmp, keep=args.keep,
+                   verbose=args.verbose or args.replay is not None)
+    print(f"orc: {orc_bin}  dbt: {'real' if args.real_dbt else 'fork server'}  work: {tmp}",
+          flush=True)
+    t0 = time.monotonic()
+    try:
+        if args.replay is not None:
+            if args.steps is not None:
+                steps = args.steps.split()
+            else:
+                world = generate(args.replay)
+                steps = [s.text() for s in draw_sequence(
+                    world, random.Random(args.replay * 7919 + 1), args.steps_per_seq)]
+            tasks = [(args.replay, steps)]
+            jobs = 1
+        elif args.ci:
+            tasks = CI_SEQUENCES
+            jobs = args.jobs
+        else:
+            tasks = []
+            for seed in range(args.seed, args.seed + args.n):
+                world = generate(seed)
+                steps = draw_sequence(world, random.Random(seed * 7919 + 1), args.steps_per_seq)
+                tasks.append((seed, [s.text() for s in steps]))
+            jobs = args.jobs
+        no_shrink = args.no_shrink or args.ci or args.replay is not None
+        code = _campaign(tasks, opts, jobs, shrink_limit=0 if no_shrink else args.shrink_limit)
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        if not args.keep:
+            _tidy(tmp)
+    print(f"wall time: {time.monotonic() - t0:.0f}s", flush=True)
+    return code
+
+
+def _tidy(tmp: Path) -> None:
+    """Removes the work dir unless it still holds a failing sequence's workspace."""
+    if not any(p.name.startswith("seq") for p in tmp.iterdir()):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int) -> int:
+    ctx = multiprocessing.get_context("fork")
+    reports: list[SequenceReport] = []
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(opts,)) as pool:
+        for rep in pool.imap_unordered(_run_task, tasks):
+            reports.append(rep)
+            n_stale = len(rep.findings)
+            steps_t = [s.seconds for s in rep.step_reports]
+            print(f"seed {rep.seed}: {len(rep.step_reports)} steps, {rep.seconds:.0f}s "
+                  f"({statistics.mean(steps_t) if steps_t else 0:.1f}s/step), "
+                  f"stale {n_stale}" + (", CRASHED" if rep.error else "")
+                  + (f", kept {rep.workspace}" if rep.workspace else ""), flush=True)
+            for f in rep.findings:
+                print("  STALE " + f.line(), flush=True)
+            if rep.findings:
+                print("  replay: " + _replay_line(rep.seed, rep.steps), flush=True)
+            for h in (h for s in rep.step_reports for h in s.harness):
+                print("  HARNESS " + h, flush=True)
+            if rep.error:
+                print("  " + rep.error.replace("\n", "\n  "), flush=True)
+        shrunk = []
+        if shrink_limit:
+            seen = set()
+            todo = []
+            for rep in sorted(reports, key=lambda r: r.seed):
+                for f in rep.findings:
+                    if f.category not in seen and len(todo) < shrink_limit:
+                        seen.add(f.category)
+                        todo.append((rep.seed, rep.steps, f))
+            if todo:
+                print(f"shrinking {len(todo)} findings (one per kind) ...", flush=True)
+                shrunk = list(pool.imap_unordered(_shrink_task, todo))
+    return _summary(reports, shrunk)
+
+
+def _summary(reports: list[SequenceReport], shrunk) -> int:
+    steps = [s for r in reports for s in r.step_reports]
+    findings = [f for r in reports for f in r.findings]
+    needless = collections.Counter(code for s in steps for _, code, _ in s.needless)
+    examples: dict[str, str] = {}
+    for r in reports:
+        for s in r.step_reports:
+            for uid, code, reason in s.needless:
+                examples.setdefault(code, f"e.g. seed {r.seed} step {s.index} [{s.step}] "
+                                          f"{uid}: {reason}")
+    verdicts = [f"seed {r.seed} step {s.index}: {v}" for r in reports for s in r.step_reports
+                for v in s.verdicts]
+    crashed = [r for r in reports if r.error]
+    harness = [h for s in steps for h in s.harness]
+    print("\n== differential summary ==")
+    print(f"sequences: {len(reports)}  steps: {len(steps)} (incl. initial builds)"
+          f"  crashed: {len(crashed)}"
+          + (f"  HARNESS MODEL ERRORS: {len(harness)}" if harness else ""))
+    if steps:
+        print(f"time per step: mean {statistics.mean(s.seconds for s in steps):.1f}s "
+              f"(orc {statistics.mean(s.seconds_orc for s in steps):.1f}s, "
+              f"shadow dbt {statistics.mean(s.seconds_shadow for s in steps):.1f}s), "
+              f"max {max(s.seconds for s in steps):.1f}s")
+    print(f"stale nodes: {len(findings)}")
+    by_category = collections.Counter(f.category for f in findings)
+    for category, n in by_category.most_common():
+        steps_of = collections.Counter(f.step.split(":")[0] for f in findings
+                                       if f.category == category)
+        print(f"  {n:4d}  {category}   (after: "
+              + ", ".join(f"{k} {v}" for k, v in steps_of.most_common()) + ")")
+    for finding, minimal, trials in shrunk:
+        print(f"  minimal ({trials} runs) for {finding.node} [{finding.category}], "
+              f"seed {finding.seed}:\n    " + _replay_line(finding.seed, minimal))
+    print(f"needless builds: {sum(needless.values())}"
+          + "".join(f"\n  {n:4d}  {code}\n          {examples[code][:160]}"
+                    for code, n in needless.most_common()))
+    print(f"test verdict mismatches: {len(verdicts)}"
+          + "".join(f"\n  {v}" for v in verdicts[:30])
+          + (f"\n  ... {len(verdicts) - 30} more" if len(verdicts) > 30 else ""))
+    return 1 if findings or crashed or harness else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

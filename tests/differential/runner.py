@@ -1,0 +1,628 @@
+"""Runs one differential sequence: orc on a generated project, step by step, each step
+checked against a shadow `dbt` run; and shrinks a failing sequence.
+
+Layout of one sequence (under the work root):
+    orc/pyproject.toml      [tool.orchestra_dbt] use_stateful, state_file = "state.json"
+    orc/state.json          orc's state (shared by concurrent runs)
+    orc/warehouse.duckdb    orc's warehouse (raw tables in schema raw, models in main)
+    orc/project/            the generated project (root + packages/diffpkg)
+    shadow/warehouse.duckdb the shadow warehouse, recreated at every step
+    shadow/project/         the same project files, for the shadow's own dbt
+    pre.duckdb              orc's warehouse as it was just before orc's run
+
+The oracle of one step. Just before orc runs, orc's warehouse is copied (pre.duckdb). After
+orc's run the copy becomes the shadow warehouse and plain dbt runs on it: the same verb, the
+same selection, the same vars and environment, plus `--full-refresh` (so every selected
+relation is rebuilt from scratch, incremental models included) and `--exclude` of the nodes
+orc left alone because of their build_after window (their content in orc's warehouse is
+staleness the user asked for; excluding them means their descendants are computed from the
+same content in both). Every selected relation must then be identical in both warehouses,
+except where the build failed in both. Starting from orc's pre-step warehouse rather than an
+empty one is what makes selections sound: a node outside the selection is in both warehouses
+exactly as dbt would leave it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .generator import PACKAGE, RAW_SCHEMA, World, generate, sim_now
+from .oracle import (BUILD_AFTER_CODES, FAILED, Finding, describe, read_decisions,
+                     read_relations, read_run_results, reason_code)
+from .steps import INITIAL_STEP, Command, Step, apply_mutation
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+_SCRUBBED = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZURE_", "DIFF_")
+PROFILES = """diff:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: "{{ env_var('DIFF_DUCKDB_PATH') }}"
+      schema: main
+      threads: 4
+      retries:
+        connect_attempts: 12
+"""
+ORC_TIMEOUT = 900
+WINDOW_SLACK = dt.timedelta(minutes=5)
+
+
+@dataclass
+class Options:
+    orc_bin: Path
+    dbt: Path                    # the dbt orc and the shadow run (fork-server client or real)
+    work_root: Path
+    keep: bool = False           # keep every workspace (default: only failing ones)
+    stop_at_first_stale: bool = False
+    verbose: bool = False
+
+
+@dataclass
+class StepReport:
+    index: int
+    step: str
+    seconds: float = 0.0
+    seconds_orc: float = 0.0
+    seconds_shadow: float = 0.0
+    built: int = 0
+    reused: int = 0
+    orc_exit: list[int] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    needless: list[tuple[str, str, str]] = field(default_factory=list)  # (node, code, reason)
+    verdicts: list[str] = field(default_factory=list)                 # test verdict mismatches
+    notes: list[str] = field(default_factory=list)
+    harness: list[str] = field(default_factory=list)   # the harness's own model was wrong
+
+
+@dataclass
+class SequenceReport:
+    seed: int
+    steps: list[str]
+    step_reports: list[StepReport] = field(default_factory=list)
+    error: str | None = None
+    workspace: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for s in self.step_reports for f in s.findings]
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED)}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def _sha(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class SequenceRun:
+    """One sequence's workspace and the harness's memory of it between steps."""
+
+    def __init__(self, seed: int, opts: Options):
+        self.seed = seed
+        self.opts = opts
+        self.world: World = generate(seed)
+        self.root = opts.work_root / f"seq{seed}-{uuid.uuid4().hex[:8]}"
+        self.orc_ws = self.root / "orc"
+        self.shadow_ws = self.root / "shadow"
+        self.pre_db = self.root / "pre.duckdb"
+        self.logs = self.root / "logs"
+        # harness memory, per unique_id
+        self.gen: dict[str, int] = {}                  # successful builds so far
+        self.built_key: dict[str, str] = {}            # input key at the last build
+        self.built_def: dict[str, str] = {}            # definition key at the last build
+        self.last_build_sim: dict[str, dt.datetime] = {}
+        self.last_verdict: dict[str, str] = {}
+        self._setup()
+
+    # ---- workspace -----------------------------------------------------------------------
+
+    @property
+    def orc_project(self) -> Path:
+        return self.orc_ws / "project"
+
+    @property
+    def shadow_project(self) -> Path:
+        return self.shadow_ws / "project"
+
+    @property
+    def orc_db(self) -> Path:
+        return self.orc_ws / "warehouse.duckdb"
+
+    @property
+    def shadow_db(self) -> Path:
+        return self.shadow_ws / "warehouse.duckdb"
+
+    def _setup(self) -> None:
+        for ws in (self.orc_ws, self.shadow_ws):
+            (ws / "project").mkdir(parents=True)
+            (ws / "profiles").mkdir()
+            (ws / "profiles" / "profiles.yml").write_text(PROFILES)
+            pkgs = ws / "project" / "dbt_packages"
+            pkgs.mkdir()
+            # what `dbt deps` does for a local package
+            (pkgs / PACKAGE).symlink_to(ws / "project" / "packages" / PACKAGE)
+        self.logs.mkdir()
+        self._write_pyproject()
+        (self.orc_ws / "state.json").write_text('{"state":{}}')
+        self._sync_files()
+        con = duckdb.connect(str(self.orc_db))
+        try:
+            con.execute(f"create schema if not exists {RAW_SCHEMA}")
+            for table in self.world.rows:
+                for sql in self.world.raw_table_sql(table):
+                    con.execute(sql)
+            for sql in self.world.load_log_sql():
+                con.execute(sql)
+        finally:
+            con.close()
+
+    def _write_pyproject(self) -> None:
+        sso = "true" if self.world.seed_state_orchestration else "false"
+        (self.orc_ws / "pyproject.toml").write_text(
+            "[tool.orchestra_dbt]\nuse_stateful = true\nstate_file = \"state.json\"\n"
+            f"seed_state_orchestration = {sso}\n")
+
+    def _sync_files(self) -> None:
+        files = self.world.render()
+        for project in (self.orc_project, self.shadow_project):
+            for rel, text in files.items():
+                path = project / rel
+                if path.exists() and path.read_text() == text:
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+
+    def _env(self, ws: Path, now: dt.datetime) -> dict[str, str]:
+        env = base_env()
+        env["DBT_PROFILES_DIR"] = str(ws / "profiles")
+        env["DIFF_DUCKDB_PATH"] = str(ws / "warehouse.duckdb")
+        env["ORC_DBT"] = str(self.opts.dbt)
+        env["ORC_NOW"] = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if self.world.env_factor is not None:
+            env["DIFF_FACTOR"] = self.world.env_factor
+        return env
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ---- warehouse helpers ---------------------------------------------------------------
+
+    def relation_nodes(self) -> dict[str, str]:
+        """{unique_id: relation name} of every node that has a relation (non-ephemeral
+        models, seeds)."""
+        out = {self.world.node_id(s): s for s in self.world.seeds}
+        for m in self.world.models:
+            if m.materialized != "ephemeral":
+                out[m.unique_id] = m.relation
+        return out
+
+    def _apply_to_warehouse(self, tables: set[str], drop: str | None) -> None:
+        if not tables and not drop:
+            return
+        con = duckdb.connect(str(self.orc_db))
+        try:
+            for table in sorted(tables):
+                for sql in self.world.raw_table_sql(table):
+                    con.execute(sql)
+            if any(self.world.source(t).kind == "query" for t in tables):
+                for sql in self.world.load_log_sql():
+                    con.execute(sql)
+            if drop:
+                rel = drop if drop in self.world.seeds else self.world.model(drop).relation
+                kind = con.execute("select table_type from information_schema.tables where "
+                                   "table_schema = 'main' and table_name = ?", [rel]).fetchone()
+                if kind:
+                    what = "view" if kind[0] == "VIEW" else "table"
+                    con.execute(f'drop {what} main."{rel}"')
+        finally:
+            con.close()
+
+    @staticmethod
+    def _copy_db(src: Path, dst: Path) -> None:
+        for suffix in ("", ".wal"):
+            d = Path(str(dst) + suffix)
+            if d.exists():
+                d.unlink()
+        shutil.copyfile(src, dst)
+        wal = Path(str(src) + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, Path(str(dst) + ".wal"))
+
+    # ---- the harness's knowledge of each node's inputs -----------------------------------
+
+    def definition_key(self, name: str, cmd_vars: int | None) -> str:
+        """Hash of what defines a node apart from upstream data: its SQL file, config,
+        macros, vars and env vars it reads (and those of ephemeral parents)."""
+        w = self.world
+        if name in w.seeds:
+            return _sha(name, w.render()[f"seeds/{name}.csv"])
+        m = w.model(name)
+        # comments do not count: orc fingerprints normalised code
+        parts = [w._model_sql(m, comments=False), m.materialized, m.alias]
+        if m.uses_macro:
+            parts += ["macro", w.macro_c]
+        if m.template == "pkg_enrich":
+            parts += ["pkg_macro", w.pkg_macro_c]
+        if m.uses_var:
+            parts += ["var", cmd_vars if cmd_vars is not None else w.min_val]
+        if m.uses_env:
+            parts += ["env", w.env_factor]
+        for p in m.refs:
+            if not p.startswith("source:") and p not in w.seeds \
+                    and w.model(p).materialized == "ephemeral":
+                parts.append(self.definition_key(p, cmd_vars))
+        return _sha(*parts)
+
+    def input_key(self, name: str, cmd_vars: int | None) -> str:
+        """definition_key plus the versions of everything upstream: source data versions and
+        how often each parent relation was built (through ephemeral parents, and through
+        views, whose content follows their own inputs without a rebuild)."""
+        w = self.world
+        if name in w.seeds:
+            return self.definition_key(name, cmd_vars)
+        upstream = []
+        for p in w.model(name).refs:
+            if p.startswith("source:"):
+                upstream.append((p, w.data_version[p[7:]]))
+            elif p in w.seeds:
+                upstream.append((p, self.gen.get(w.node_id(p), 0)))
+            elif w.model(p).materialized == "ephemeral":
+                upstream.append((p, self.input_key(p, cmd_vars)))
+            elif w.model(p).materialized == "view":  # live: its inputs are the child's too
+                upstream.append((p, self.gen.get(w.model(p).unique_id, 0),
+                                 self.input_key(p, cmd_vars)))
+            else:
+                upstream.append((p, self.gen.get(w.model(p).unique_id, 0)))
+        return _sha(self.definition_key(name, cmd_vars), upstream)
+
+    def upstream_text(self, name: str, decisions: dict[str, dict]) -> str:
+        """The node's parents, recursively, with materialization and orc's decision:
+        `m08(table: reuse no_new_data) <- [m05(view: reuse build_after_window) <- [...]]`."""
+        w = self.world
+        if name.startswith("source:"):
+            return name
+        if name in w.seeds:
+            kind, refs = "seed", []
+        else:
+            m = w.model(name)
+            kind, refs = m.materialized, m.refs
+        d = decisions.get(w.node_id(name))
+        what = f"{d['decision']} {reason_code(d)}" if d else "not decided"
+        inner = ", ".join(self.upstream_text(p, decisions) for p in refs)
+        return f"{name}({kind}: {what})" + (f" <- [{inner}]" if inner else "")
+
+    def unbuilt_view_upstream(self, name: str, decisions: dict[str, dict]) -> str | None:
+        """A view the node reads (directly or through views/ephemerals) that orc did not
+        build in this step, if any: data reaches the node through it without a rebuild."""
+        w = self.world
+        if name.startswith("source:") or name in w.seeds:
+            return None
+        for p in w.model(name).refs:
+            if p.startswith("source:") or p in w.seeds:
+                continue
+            pm = w.model(p)
+            if pm.materialized == "view":
+                d = decisions.get(pm.unique_id)
+                if not d or d["decision"] != "build":
+                    return f"{p} ({reason_code(d) if d else 'not selected'})"
+            if pm.materialized in ("view", "ephemeral"):
+                found = self.unbuilt_view_upstream(p, decisions)
+                if found:
+                    return found
+        return None
+
+    def expected_kind(self, uid: str) -> str:
+        name = uid.split(".")[-1]
+        if name in self.world.seeds:
+            return "BASE TABLE"
+        return "VIEW" if self.world.model(name).materialized == "view" else "BASE TABLE"
+
+    # ---- running -------------------------------------------------------------------------
+
+    def _run_orc(self, commands: list[Command], now: dt.datetime,
+                 index: int) -> tuple[list[int], dict[str, dict] | None, dict[str, str]]:
+        """Runs orc (two processes at once for a concurrent step, the second with its own
+        --target-path). Returns exit codes, decisions and run results (merged)."""
+        env = self._env(self.orc_ws, now)
+        targets = ["target", "target_b"][:len(commands)]
+        for t in targets:
+            for f in ("orc_decisions.json", "run_results.json"):
+                (self.orc_project / t / f).unlink(missing_ok=True)
+        procs = []
+        for i, (cmd, t) in enumerate(zip(commands, targets)):
+            argv = [str(self.opts.orc_bin), "dbt", cmd.verb, *cmd.args()]
+            if t != "target":
+                argv += ["--target-path", t]
+            log = open(self.logs / f"step{index:02d}-orc{i}.log", "w")
+            log.write("$ " + " ".join(argv) + f"\nORC_NOW={env['ORC_NOW']}\n")
+            log.flush()
+            procs.append((subprocess.Popen(argv, cwd=self.orc_project, env=env, stdout=log,
+                                           stderr=subprocess.STDOUT), log))
+        codes = []
+        for proc, log in procs:
+            try:
+                codes.append(proc.wait(timeout=ORC_TIMEOUT))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes.append(-9)
+            log.close()
+        decisions: dict[str, dict] | None = None
+        results: dict[str, str] = {}
+        for t in targets:
+            d = read_decisions(self.orc_project / t)
+            if d is not None:
+                decisions = {**(decisions or {}), **d}
+            results.update(read_run_results(self.orc_project / t))
+        return codes, decisions, results
+
+    def _run_shadow(self, commands: list[Command], frozen: list[str], now: dt.datetime,
+                    index: int) -> tuple[int, dict[str, str]]:
+        """Plain dbt on the shadow warehouse: the step's verb and selection (both selections
+        of a concurrent step), --full-refresh for build/run, and --exclude of `frozen`."""
+        first = commands[0]
+        cmd = Command(first.verb, full_refresh=first.verb != "test", vars=first.vars,
+                      select=[s for c in commands for s in c.select],
+                      exclude=list(first.exclude) if len(commands) == 1 else [])
+        argv = [str(self.opts.dbt), cmd.verb, *cmd.args(extra_exclude=frozen)]
+        (self.shadow_project / "target" / "run_results.json").unlink(missing_ok=True)
+        with open(self.logs / f"step{index:02d}-shadow.log", "w") as log:
+            log.write("$ " + " ".join(argv) + "\n")
+            log.flush()
+            proc = subprocess.run(argv, cwd=self.shadow_project,
+                                  env=self._env(self.shadow_ws, now), stdout=log,
+                                  stderr=subprocess.STDOUT, timeout=ORC_TIMEOUT)
+        return proc.returncode, read_run_results(self.shadow_project / "target")
+
+    def run_step(self, index: int, step: Step) -> StepReport:
+        rep = StepReport(index, step.text())
+        t0 = time.monotonic()
+        w = self.world
+        eff = apply_mutation(w, step)
+        if eff.note:
+            rep.notes.append(eff.note)
+        self._sync_files()
+        self._apply_to_warehouse(eff.raw_tables, eff.drop)
+        relations = self.relation_nodes()
+        pre = read_relations(self.orc_db, relations)
+        self._copy_db(self.orc_db, self.pre_db)
+        now = sim_now(w)
+        cmd_vars = step.commands[0].vars
+
+        t1 = time.monotonic()
+        rep.orc_exit, decisions, orc_status = self._run_orc(step.commands, now, index)
+        rep.seconds_orc = time.monotonic() - t1
+        post = read_relations(self.orc_db, relations)
+        decisions = decisions or {}
+        if not decisions:
+            rep.notes.append(f"orc wrote no decisions (exit {rep.orc_exit})")
+        rep.built = sum(d["decision"] == "build" for d in decisions.values())
+        rep.reused = len(decisions) - rep.built
+
+        frozen_ids = [uid for uid, d in decisions.items()
+                      if d["decision"] == "reuse" and reason_code(d) in BUILD_AFTER_CODES
+                      and uid in relations]
+        frozen = [uid.split(".")[-1] for uid in frozen_ids]
+        self._copy_db(self.pre_db, self.shadow_db)
+        t2 = time.monotonic()
+        _, shadow_status = self._run_shadow(step.commands, frozen, now, index)
+        rep.seconds_shadow = time.monotonic() - t2
+        shadow = read_relations(self.shadow_db, relations)
+
+        full_refresh = any(c.full_refresh for c in step.commands)
+        self._classify(rep, step, relations, decisions, orc_status, shadow_status,
+                       pre, post, shadow, set(frozen_ids), now, cmd_vars, full_refresh)
+        rep.seconds = time.monotonic() - t0
+        return rep
+
+    # ---- the oracle ----------------------------------------------------------------------
+
+    def _classify(self, rep: StepReport, step: Step, relations: dict[str, str],
+                  decisions: dict[str, dict], orc_status: dict[str, str],
+                  shadow_status: dict[str, str], pre: dict, post: dict, shadow: dict,
+                  frozen: set[str], now: dt.datetime, cmd_vars: int | None,
+                  full_refresh: bool) -> None:
+        w = self.world
+
+        def finding(uid: str, kind: str, detail: str) -> None:
+            d = decisions.get(uid, {})
+            name = uid.split(".")[-1]
+            detail += " | upstream: " + self.upstream_text(name, decisions)
+            view = self.unbuilt_view_upstream(name, decisions)
+            rep.findings.append(Finding(self.seed, rep.index, step.text(), uid, kind,
+                                        reason_code(d) if d else "not_decided",
+                                        d.get("reason", "not decided by orc"), detail,
+                                        via_view=view or ""))
+
+        for uid, rel in relations.items():
+            d = decisions.get(uid)
+            in_shadow = uid in shadow_status
+            if d is None and not in_shadow:
+                continue
+            name = uid.split(".")[-1]
+            if shadow_status.get(uid) == "success" and shadow[uid] is not None \
+                    and shadow[uid][0] != self.expected_kind(uid):
+                rep.harness.append(f"{uid}: dbt built a {shadow[uid][0]}, the generator "
+                                   f"expected a {self.expected_kind(uid)}")
+            if uid in frozen:
+                self._check_build_after_claim(uid, name, d, post, now, cmd_vars, finding)
+                continue
+            o = ("reuse" if d and d["decision"] == "reuse"
+                 else orc_status.get(uid, "not run") if d else "not decided")
+            s = shadow_status.get(uid, "not selected")
+            o_failed = o in FAILED or o == "not run"
+            s_failed = s in FAILED
+            if o_failed and s_failed:
+                continue                                   # failed in both
+            if o_failed:
+                if step.concurrent:
+                    rep.notes.append(f"{uid}: {o} in a concurrent run (dbt: {s})")
+                else:
+                    finding(uid, "orc_failed", f"orc: {o}, dbt: {s}")
+                continue
+            if s == "error":
+                finding(uid, "hidden_error", f"dbt fails on it ({s}), orc: {o}")
+                continue
+            if s == "skipped" and o == "reuse":
+                continue                  # dbt skipped it, orc kept it: same pre-step content
+            if d is None:
+                rep.notes.append(f"{uid} selected by dbt but not decided by orc")
+            if s == "not selected":
+                if o != "reuse":
+                    rep.notes.append(f"{uid} decided by orc ({o}) but not selected by dbt")
+                continue
+            if post[uid] != shadow[uid]:
+                if post[uid] is None:
+                    kind = "missing"
+                elif shadow[uid] is not None and post[uid][0] != shadow[uid][0]:
+                    kind = "kind"
+                else:
+                    kind = "content"
+                finding(uid, kind, f"orc {o}: {describe(post[uid])} | dbt {s}: "
+                                   f"{describe(shadow[uid])}")
+
+        stale = {f.node.split(".")[-1] for f in rep.findings}
+        for f in rep.findings:
+            if not f.via_view:
+                name = f.node.split(".")[-1]
+                above = w.ancestors(name) if name not in w.seeds else set()
+                f.via_stale = next((a for a in sorted(above) if a in stale), "")
+
+        # test verdicts
+        for uid, d in decisions.items():
+            if not uid.startswith(("test.", "unit_test.")):
+                continue
+            s = shadow_status.get(uid)
+            if d["decision"] == "build":
+                o = orc_status.get(uid)
+                if o is not None:
+                    self.last_verdict[uid] = o
+                if s is not None and o is not None and o != s:
+                    rep.verdicts.append(f"{uid}: orc ran it: {o}, dbt: {s}")
+            elif s in ("fail", "error") and self.last_verdict.get(uid, "pass") == "pass":
+                rep.verdicts.append(f"{uid}: orc reused it ({reason_code(d)}), dbt: {s}")
+
+        # bookkeeping + needless builds, parents before children
+        order = [w.node_id(s) for s in w.seeds] + [m.unique_id for m in w.models]
+        for uid in order:
+            d = decisions.get(uid)
+            if not d or d["decision"] != "build" or orc_status.get(uid) != "success":
+                continue
+            name = uid.split(".")[-1]
+            key = self.input_key(name, cmd_vars)
+            if (not full_refresh and uid in relations and self.built_key.get(uid) == key
+                    and pre.get(uid) is not None and pre.get(uid) == post.get(uid)):
+                rep.needless.append((uid, reason_code(d), d.get("reason", "")))
+            self.gen[uid] = self.gen.get(uid, 0) + 1
+            self.built_key[uid] = self.input_key(name, cmd_vars)
+            self.built_def[uid] = self.definition_key(name, cmd_vars)
+            self.last_build_sim[uid] = now
+
+    def _check_build_after_claim(self, uid, name, d, post, now, cmd_vars, finding) -> None:
+        """A node orc left alone for its build_after window: the window must exist and not
+        have passed, its definition must be unchanged, and its relation must be there."""
+        code = reason_code(d)
+        ba = self.world.effective_build_after(name)
+        if ba is None:
+            finding(uid, "build_after_claim", "the node has no build_after (own or inherited)")
+            return
+        if code == "build_after_waiting_for_all" and ba[1] != "all":
+            finding(uid, "build_after_claim", f"build_after updates_on is {ba[1]}, not all")
+        last = self.last_build_sim.get(uid)
+        if (code == "build_after_window" and last is not None
+                and now - last > dt.timedelta(hours=ba[0]) + WINDOW_SLACK):
+            finding(uid, "build_after_claim",
+                    f"window of {ba[0]}h has passed (last build {now - last} ago, simulated)")
+        if uid in self.built_def and self.built_def[uid] != self.definition_key(name, cmd_vars):
+            finding(uid, "build_after_claim", "its definition changed since its last build")
+        if post.get(uid) is None:
+            finding(uid, "build_after_claim", "its relation is missing")
+        elif post[uid][0] != self.expected_kind(uid):
+            finding(uid, "build_after_claim",
+                    f"relation is a {post[uid][0]}, the project says {self.expected_kind(uid)}")
+
+
+def run_sequence(seed: int, steps: list[Step], opts: Options,
+                 stop_node: str | None = None) -> SequenceReport:
+    """Runs the initial build then `steps`. With stop_node, stops at the first step where
+    that node is stale (used while shrinking); with opts.stop_at_first_stale at any."""
+    rep = SequenceReport(seed, [s.text() for s in steps])
+    t0 = time.monotonic()
+    run = SequenceRun(seed, opts)
+    rep.workspace = str(run.root)
+    try:
+        for i, step in enumerate([INITIAL_STEP, *steps]):
+            sr = run.run_step(i, step)
+            rep.step_reports.append(sr)
+            if opts.verbose:
+                print(f"  seed {seed} step {i} {sr.step}: {sr.seconds:.1f}s "
+                      f"(orc {sr.seconds_orc:.1f}s, shadow {sr.seconds_shadow:.1f}s) "
+                      f"built {sr.built} reused {sr.reused} stale {len(sr.findings)}",
+                      flush=True)
+                for f in sr.findings:
+                    print("    STALE " + f.line(), flush=True)
+            if stop_node and any(f.node == stop_node for f in sr.findings):
+                break
+            if opts.stop_at_first_stale and sr.findings:
+                break
+    except Exception as exc:  # a harness or environment failure, reported as such
+        import traceback
+
+        rep.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    rep.seconds = time.monotonic() - t0
+    if not opts.keep and not rep.findings and not rep.error:
+        run.cleanup()
+        rep.workspace = None
+    return rep
+
+
+def shrink(seed: int, steps: list[Step], target: Finding, opts: Options,
+           max_trials: int = 30) -> tuple[list[Step], int]:
+    """Delta debugging: the shortest subsequence of `steps` found (within max_trials runs)
+    after which `target.node` is still stale with the same kind of finding. Returns the
+    subsequence and the number of runs it took."""
+    def fails(candidate: list[Step]) -> bool:
+        rep = run_sequence(seed, candidate, opts, stop_node=target.node)
+        if rep.workspace:
+            shutil.rmtree(rep.workspace, ignore_errors=True)
+        return any(f.node == target.node and f.kind == target.kind for f in rep.findings)
+
+    current = steps[:target.step_index]  # the initial build is not in `steps`
+    trials = 0
+    n = 2
+    while current and trials < max_trials:
+        chunk = max(1, (len(current) + n - 1) // n)
+        reduced = False
+        for start in range(0, len(current), chunk):
+            candidate = current[:start] + current[start + chunk:]
+            trials += 1
+            if fails(candidate):
+                current = candidate
+                n = max(n - 1, 2)
+                reduced = True
+                break
+            if trials >= max_trials:
+                break
+        if not reduced:
+            if chunk == 1:
+                break
+            n = min(len(current), n * 2)
+    return current, trials
