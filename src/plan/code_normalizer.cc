@@ -336,11 +336,14 @@ bool reads_clock_or_randomness(std::string_view code) {
   // Words that are volatile on their own, and function names volatile when called.
   static constexpr std::string_view kWords[] = {
       "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
-      "sysdate", "systimestamp", "run_started_at", "invocation_id", "'now'", "'today'"};
+      "sysdate", "systimestamp", "run_started_at", "invocation_id", "'now'", "'today'",
+      "'tomorrow'", "'yesterday'"};
   static constexpr std::string_view kCalls[] = {
       "now", "getdate", "getutcdate", "sysdatetime", "random", "rand", "uuid", "uuid4",
       "gen_random_uuid", "newid", "unix_timestamp", "statement_timestamp", "clock_timestamp",
-      "transaction_timestamp", "timeofday", "current_timestamp", "utcnow"};
+      "transaction_timestamp", "timeofday", "current_timestamp", "utcnow", "today",
+      "get_current_timestamp", "get_current_time", "current_localtimestamp",
+      "uuid_generate_v1", "uuid_generate_v4", "uuidv4", "uuidv7"};
   std::string lower(code);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto whole_word_at = [&](size_t at, size_t len) {

@@ -40,6 +40,9 @@ class Decider {
     }
   }
 
+  /// Nodes to build whatever else holds, each with the unit test that needs it.
+  std::unordered_map<NodeId, NodeId> forced;
+
   Plan run(const std::vector<NodeId>& selected) {
     std::vector<bool> is_selected(g_.nodes.size(), false);
     for (NodeId id : selected)
@@ -165,6 +168,8 @@ class Decider {
     };
 
     if (settings_.full_refresh) return build(ReasonCode::FullRefresh);
+    if (auto f = forced.find(id); f != forced.end())
+      return build(ReasonCode::UnitTestNeedsModel, g_.nodes[f->second].unique_id);
     if (n.kind == NodeKind::Snapshot) return build(ReasonCode::Snapshot);
     if (n.kind == NodeKind::Seed && !settings_.seed_state_orchestration)
       return build(ReasonCode::SeedAlways);
@@ -281,7 +286,22 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
             const State& state, Micros now, const DecideSettings& settings) {
-  return Decider(graph, lineage, fingerprints, observed, state, now, settings).run(selected);
+  Plan plan = Decider(graph, lineage, fingerprints, observed, state, now, settings).run(selected);
+  // dbt drops a selected unit test whose model is not selected: a unit test that must run
+  // takes its reused model along (decided again, so the model's children follow the rules).
+  std::unordered_map<NodeId, NodeId> forced;
+  for (const NodeDecision& d : plan.decisions) {
+    const Node& n = graph.nodes[d.node];
+    if (n.kind != NodeKind::UnitTest || d.action != Action::Build) continue;
+    for (NodeId p : n.parents) {
+      const NodeDecision* pd = plan.find(p);
+      if (pd && pd->action == Action::Reuse) forced.emplace(p, d.node);
+    }
+  }
+  if (forced.empty()) return plan;
+  Decider again(graph, lineage, fingerprints, observed, state, now, settings);
+  again.forced = std::move(forced);
+  return again.run(selected);
 }
 
 const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,

@@ -137,6 +137,8 @@ bool Fingerprinter::macro_volatile(uint32_t macro) {
 bool Fingerprinter::is_volatile(NodeId id) {
   const Node& n = g_.nodes[id];
   if (n.volatile_config) return *n.volatile_config;
+  for (NodeId e : lineage_.of(id).ephemerals)  // inlined into this node's SQL
+    if (g_.nodes[e].volatile_config.value_or(false)) return true;
   return reads(id).volatile_code;
 }
 
@@ -170,6 +172,9 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
       if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
       const auto& c = closure(it->second);
       macros.insert(macros.end(), c.begin(), c.end());
+      // Only macros the code calls make it volatile: overrides of built-ins and
+      // materializations serve every node (a snapshot_get_time override reads the clock).
+      for (uint32_t m : c) out.volatile_code = out.volatile_code || macro_volatile(m);
     }
   }
   // The materialization that builds the node, when the project or a package defines it.
@@ -194,7 +199,6 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
     refs.env_vars.insert(refs.env_vars.end(), r.env_vars.begin(), r.env_vars.end());
     refs.dynamic_var |= r.dynamic_var;
     refs.dynamic_env_var |= r.dynamic_env_var;
-    out.volatile_code = out.volatile_code || macro_volatile(m);
   }
   sort_unique(refs.vars);
   sort_unique(refs.env_vars);

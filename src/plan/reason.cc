@@ -34,6 +34,7 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::ParentRebuilt: return "parent_rebuilt";
     case ReasonCode::TestsSource: return "tests_source";
     case ReasonCode::Volatile: return "volatile";
+    case ReasonCode::UnitTestNeedsModel: return "unit_test_needs_model";
     case ReasonCode::NoNewData: return "no_new_data";
     case ReasonCode::SeedUnchanged: return "seed_unchanged";
     case ReasonCode::BuildAfterWindow: return "build_after_window";
@@ -83,6 +84,9 @@ std::string reason_text(const Reason& r) {
     case ReasonCode::ParentRebuilt:
       return fmt::format("parent {} was rebuilt since the last build{}", s, detail);
     case ReasonCode::TestsSource: return fmt::format("tests source {}", s);
+    case ReasonCode::UnitTestNeedsModel:
+      return fmt::format("unit test {} must run, and dbt runs a unit test only with its model",
+                         s);
     case ReasonCode::Volatile:
       return "reads the clock or randomness, so every run has new input (config volatile)";
     case ReasonCode::NoNewData: return "no new upstream data since the last build";

@@ -37,6 +37,7 @@ enum class ReasonCode : uint8_t {
   ParentRebuilt,
   TestsSource,
   Volatile,
+  UnitTestNeedsModel,
   // reuse
   NoNewData,
   SeedUnchanged,

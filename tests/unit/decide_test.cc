@@ -973,3 +973,23 @@ TEST(Decide, ChildOfAWaitingViewSeesItsParentsNewData) {
   EXPECT_EQ(mart.reason.code, ReasonCode::ParentBuilt);
   EXPECT_EQ(mart.reason.subject, "model.proj.base");
 }
+
+// dbt runs a selected unit test only when its model is selected too: a changed unit test of a
+// reused model takes the model along.
+TEST(Decide, ChangedUnitTestTakesItsReusedModelAlong) {
+  World w = simple_chain();
+  w.add("unit_test.proj.mart.t", NodeKind::UnitTest, {"model.proj.mart"});
+  w.g.link();
+  w.record("unit_test.proj.mart.t");
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "model.proj.mart").action, Action::Reuse);
+  EXPECT_EQ(w.of(p, "unit_test.proj.mart.t").action, Action::Reuse);
+  w.node("unit_test.proj.mart.t").checksum = "edited";
+  p = w.decide_all();
+  EXPECT_EQ(w.of(p, "unit_test.proj.mart.t").action, Action::Build);
+  const auto& mart = w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  EXPECT_EQ(mart.reason.code, ReasonCode::UnitTestNeedsModel);
+  EXPECT_EQ(mart.reason.subject, "unit_test.proj.mart.t");
+  EXPECT_EQ(w.of(p, "model.proj.stg").action, Action::Reuse);
+}

@@ -1,0 +1,102 @@
+// dbt's run_results.json: which nodes orc decided to build that dbt did not run (not_run),
+// and the synthetic document written when nothing was built.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "dbt/run_results.h"
+
+using namespace orc;
+
+namespace {
+using Ids = std::vector<std::string>;
+
+NodeResult result(std::string id, std::string status) {
+  return NodeResult{std::move(id), std::move(status), ""};
+}
+}  // namespace
+
+TEST(NotRun, AbsentAndSkippedAreNotRun) {
+  Ids decided{"model.p.absent", "model.p.skipped", "model.p.ok", "model.p.failed",
+              "test.p.failing", "test.p.warning", "test.p.errored"};
+  std::vector<NodeResult> results{
+      result("model.p.skipped", "skipped"), result("model.p.ok", "success"),
+      result("model.p.failed", "error"),    result("test.p.failing", "fail"),
+      result("test.p.warning", "warn"),     result("test.p.errored", "error"),
+  };
+  EXPECT_EQ(not_run(decided, results), (Ids{"model.p.absent", "model.p.skipped"}))
+      << "error, fail and warn all ran: only absent or skipped nodes were not run";
+}
+
+TEST(NotRun, KeepsTheDecidedOrder) {
+  Ids decided{"model.p.c", "model.p.a", "model.p.b"};
+  EXPECT_EQ(not_run(decided, {}), decided);
+}
+
+TEST(NotRun, EverythingRan) {
+  Ids decided{"model.p.a", "test.p.t"};
+  std::vector<NodeResult> results{result("model.p.a", "success"), result("test.p.t", "pass")};
+  EXPECT_TRUE(not_run(decided, results).empty());
+}
+
+TEST(NotRun, ResultsForNodesNotDecidedDoNotCount) {
+  // dbt may run more than orc decided (e.g. tests selected indirectly): that is not "not run".
+  std::vector<NodeResult> results{result("model.p.extra", "success"),
+                                  result("model.p.a", "success")};
+  EXPECT_TRUE(not_run({"model.p.a"}, results).empty());
+  EXPECT_TRUE(not_run({}, results).empty());
+}
+
+TEST(NotRun, ASkippedDuplicateDoesNotHideARun) {
+  // Defensive: if a node appears twice, any non-skipped result means it ran.
+  std::vector<NodeResult> results{result("model.p.a", "skipped"), result("model.p.a", "success")};
+  EXPECT_TRUE(not_run({"model.p.a"}, results).empty());
+}
+
+TEST(SyntheticRunResults, NothingBuiltParsesBackEmptyWithItsInvocationId) {
+  std::string doc = synthetic_run_results({}, "orc", "2026-01-02T03:04:05Z", "orc-nothing-built");
+  RunResults r = parse_run_results(doc, "synthetic");
+  EXPECT_EQ(r.invocation_id, "orc-nothing-built");
+  EXPECT_EQ(r.generated_at, "2026-01-02T03:04:05Z");
+  EXPECT_TRUE(r.results.empty());
+  EXPECT_NE(doc.find("\"results\": []"), std::string::npos) << doc;
+}
+
+TEST(SyntheticRunResults, DefaultInvocationIdIsTheSelectionOne) {
+  RunResults r = parse_run_results(
+      synthetic_run_results({"model.p.a", "test.p.t"}, "orc", "2026-01-02T03:04:05Z"), "sel");
+  EXPECT_EQ(r.invocation_id, "orc-selection");
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].unique_id, "model.p.a");
+  EXPECT_EQ(r.results[0].status, "success");
+  EXPECT_EQ(r.results[1].unique_id, "test.p.t");
+  EXPECT_TRUE(not_run({"model.p.a", "test.p.t"}, r.results).empty());
+}
+
+TEST(SyntheticRunResults, InvocationIdIsJsonEscaped) {
+  RunResults r = parse_run_results(
+      synthetic_run_results({}, "orc", "2026-01-02T03:04:05Z", "a\"b\\c"), "escaped");
+  EXPECT_EQ(r.invocation_id, "a\"b\\c");
+}
+
+TEST(ParseRunResults, SkippedAndTimingAreRead) {
+  std::string doc = R"({"metadata": {"invocation_id": "inv-1", "generated_at": "g"},
+    "results": [
+      {"unique_id": "model.p.a", "status": "success",
+       "timing": [{"name": "compile", "completed_at": "c1"},
+                  {"name": "execute", "completed_at": "2026-01-01T00:00:01Z"}]},
+      {"unique_id": "model.p.b", "status": "skipped", "timing": []}]})";
+  RunResults r = parse_run_results(doc, "doc");
+  EXPECT_EQ(r.invocation_id, "inv-1");
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].completed_at, "2026-01-01T00:00:01Z");
+  EXPECT_EQ(r.results[1].status, "skipped");
+  EXPECT_EQ(not_run({"model.p.a", "model.p.b"}, r.results), Ids{"model.p.b"});
+}
+
+TEST(ParseRunResults, NotARunResultsDocumentThrows) {
+  EXPECT_THROW(parse_run_results("{\"metadata\": {}}", "x"), Error);
+  EXPECT_THROW(parse_run_results("{not json", "x"), Error);
+}
