@@ -863,7 +863,7 @@ TEST(Decide, TargetSwitchChildBuiltAloneRecordsItsTargetsParentVersion) {
   EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::CodeChanged);
   w.record("model.proj.mart", "2024-05-01T11:30:00Z");
   p = w.decide_all();
-  // BUG: entries_for_results looks a parent's version up under its primary key (prod's entry,
+  // Fixed: entries_for_results looked a parent's version up under its primary key (prod's entry,
   // kT1) instead of the entry for the parent's current relation (dev's, kT0, found by
   // entry_for), so mart records stg@kT1 and is rebuilt (parent_rebuilt) on every dev run.
   EXPECT_EQ(w.state.entries.at("model.proj.mart").parents.at("model.proj.stg"), kT0);

@@ -127,7 +127,7 @@ TEST(Fingerprint, MacroClosureOfACycleDoesNotDependOnWhichNodeIsAskedFirst) {
   Lineage lineage(p.g);
   Fingerprinter f(p.g, lineage, p.ctx);
   EXPECT_EQ(f.reads(*p.g.find("model.proj.via_a")).macros.size(), 2u);
-  // BUG: closure() memoises the partial closure of b computed while a was in progress ({b}),
+  // Fixed: closure() memoised the partial closure of b computed while a was in progress ({b}),
   // so a node calling only b misses a (and a change to a), depending on evaluation order.
   EXPECT_EQ(f.reads(*p.g.find("model.proj.via_b")).macros.size(), 2u);
 }

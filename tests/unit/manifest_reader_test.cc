@@ -173,7 +173,7 @@ TEST(ManifestReader, ConfigHashingIgnoresTagsMetaAndEmptyValues) {
 TEST(ManifestReader, EmptyStringConfigValueIsLikeAnAbsentKey) {
   auto absent = model_config(R"({"materialized": "table"})");
   auto empty = model_config(R"({"materialized": "table", "alias": ""})");
-  // BUG (minor): is_empty_json compares the minified text with "" (no text), so the JSON empty
+  // Fixed: is_empty_json compared the minified text with "" (no text), so the JSON empty
   // string `""` is hashed as a value, unlike null/[]/{}; absent <-> "" rebuilds the node.
   EXPECT_EQ(keys_of(empty), keys_of(absent));
 }

@@ -167,7 +167,7 @@ TEST(StateCodec, NullFingerprintIsNoFingerprint) {
   s.entries.at("model.p.b").fingerprint = sample_fingerprint();
   std::string out = serialize_state(s);
   size_t first = out.find("\"fingerprint\"");
-  // BUG: parse_state keeps `"fingerprint":null` verbatim in extra_fields, so serialize_state
+  // Fixed: parse_state kept `"fingerprint":null` verbatim in extra_fields, so serialize_state
   // writes the key twice (`"fingerprint": {...}, "fingerprint":null`): a JSON reader that
   // keeps the last duplicate (Python's json) sees no fingerprint.
   EXPECT_EQ(out.find("\"fingerprint\"", first + 1), std::string::npos) << out;
