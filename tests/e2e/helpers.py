@@ -278,6 +278,18 @@ def add_source_rows(project: Project, table: str, count: int = 1) -> Result:
     return r
 
 
+def fail_model_on_env(project: Project, model_file: str, env_name: str) -> None:
+    """Makes the model in `model_file` (relative to the project) fail while the environment
+    variable `env_name` is set: an input only that model reads, so switching the failure on
+    and off changes nothing its parents read. Edit the scratch copy before the first run."""
+    path = project.dir / model_file
+    path.write_text(path.read_text() +
+                    "\n{% if execute and model.resource_type == 'model'"
+                    f" and env_var('{env_name}', '') %}}"
+                    "{{ exceptions.raise_compiler_error('failing on request') }}"
+                    "{% endif %}\n")
+
+
 def assert_tree_unchanged(project: Project, before: dict[str, str]) -> None:
     """Fails with the list of differing paths when the project tree changed."""
     diff = tree_diff(before, project_tree_snapshot(project))

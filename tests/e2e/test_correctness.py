@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import assert_tree_unchanged
+from helpers import assert_tree_unchanged, fail_model_on_env
 from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
                                 PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly,
                                 decisions_by_id, run_ok)
@@ -24,12 +24,7 @@ def test_child_that_failed_is_rebuilt_without_new_data(make_project, target):
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # fct_orders fails while ORC_FAIL_FCT_ORDERS is set: an environment variable only it reads,
     # so the failure can be switched off without changing what its parents read.
-    fct = p.dir / "models" / "marts" / "fct_orders.sql"
-    fct.write_text(fct.read_text() +
-                   "\n{% if execute and model.resource_type == 'model'"
-                   " and env_var('ORC_FAIL_FCT_ORDERS', '') %}"
-                   "{{ exceptions.raise_compiler_error('fct_orders fails on request') }}"
-                   "{% endif %}\n")
+    fail_model_on_env(p, "models/marts/fct_orders.sql", "ORC_FAIL_FCT_ORDERS")
     before = p.tree_snapshot()
     run_ok(p, "build")
     # New orders arrive; stg_orders succeeds but fct_orders fails.

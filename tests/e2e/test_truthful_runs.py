@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from helpers import Project, assert_tree_unchanged, read_json
+from helpers import Project, assert_tree_unchanged, fail_model_on_env, read_json
 from test_fingerprint import edit, fq, warehouse
 from test_stateful_core import (FCT_ORDERS, ORDERS_BY_STATUS, P, STG_ORDERS,
                                 UNIT_TEST, decisions_by_id)
@@ -256,12 +256,7 @@ def test_children_skipped_after_a_failure_are_listed_as_not_run(project: Project
     p = project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # fct_orders fails while ORC_FAIL_FCT_ORDERS is set (an env var only it reads).
-    fct = p.dir / "models" / "marts" / "fct_orders.sql"
-    fct.write_text(fct.read_text() +
-                   "\n{% if execute and model.resource_type == 'model'"
-                   " and env_var('ORC_FAIL_FCT_ORDERS', '') %}"
-                   "{{ exceptions.raise_compiler_error('fct_orders fails on request') }}"
-                   "{% endif %}\n")
+    fail_model_on_env(p, "models/marts/fct_orders.sql", "ORC_FAIL_FCT_ORDERS")
     orc_build(p)
     before_state = p.read_state()["state"]
 
