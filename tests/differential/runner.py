@@ -473,8 +473,14 @@ class SequenceRun:
             if o_failed and s_failed:
                 continue                                   # failed in both
             if o_failed:
+                blocker = (self._failed_test_on_frozen(name, frozen, orc_status)
+                           if o == "skipped" else None)
                 if step.concurrent:
                     rep.notes.append(f"{uid}: {o} in a concurrent run (dbt: {s})")
+                elif blocker:
+                    # dbt build skips what is downstream of a failing test; the shadow left
+                    # the frozen node (and so its tests) out, orc ran the test: both right.
+                    rep.notes.append(f"{uid}: skipped behind failing {blocker}")
                 else:
                     finding(uid, "orc_failed", f"orc: {o}, dbt: {s}")
                 continue
@@ -535,6 +541,22 @@ class SequenceRun:
             self.built_key[uid] = self.input_key(name, cmd_vars)
             self.built_def[uid] = self.definition_key(name, cmd_vars)
             self.last_build_sim[uid] = now
+
+    def _failed_test_on_frozen(self, name: str, frozen: set[str],
+                               orc_status: dict[str, str]) -> str | None:
+        """A test that failed in orc's run on a frozen (build_after) node upstream of `name`."""
+        manifest = self.orc_project / "target" / "manifest.json"
+        if not manifest.exists():
+            return None
+        nodes = json.loads(manifest.read_text()).get("nodes", {})
+        above = {self.world.node_id(a) for a in self.world.ancestors(name)
+                 if not a.startswith("source:")}
+        for tid, status in orc_status.items():
+            if tid.startswith(("test.", "unit_test.")) and status in ("fail", "error"):
+                deps = nodes.get(tid, {}).get("depends_on", {}).get("nodes", [])
+                if any(dep in frozen and dep in above for dep in deps):
+                    return tid
+        return None
 
     def _check_build_after_claim(self, uid, name, d, post, now, cmd_vars, finding) -> None:
         """A node orc left alone for its build_after window: the window must exist and not
