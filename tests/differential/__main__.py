@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
+import json
 import multiprocessing
 import os
 import random
@@ -32,7 +34,9 @@ import time
 from pathlib import Path
 
 from .generator import generate
-from .runner import REPO, VENV_BIN, Options, SequenceReport, run_sequence, shrink
+from .oracle import Finding
+from .runner import (REPO, VENV_BIN, Options, SequenceReport, StepReport, run_sequence,
+                     shrink)
 from .steps import Step, draw_sequence
 
 # The fixed CI subset (`--ci`, run by scripts/run_tests.sh): four sequences of six steps that
@@ -114,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-dbt", action="store_true", help="run real dbt, not the fork server")
     ap.add_argument("--keep", action="store_true", help="keep every workspace")
     ap.add_argument("--work-dir", help="where workspaces go (default: a temp dir)")
+    ap.add_argument("--results", help="append each sequence's report to this JSON-lines "
+                    "file, and skip sequences already in it (resume a long campaign)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every step")
     args = ap.parse_args(argv)
 
@@ -153,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 tasks.append((seed, [s.text() for s in steps]))
             jobs = args.jobs
         no_shrink = args.no_shrink or args.ci or args.replay is not None
-        code = _campaign(tasks, opts, jobs, shrink_limit=0 if no_shrink else args.shrink_limit)
+        code = _campaign(tasks, opts, jobs, shrink_limit=0 if no_shrink else args.shrink_limit,
+                         results=Path(args.results) if args.results else None)
     finally:
         if server:
             server.terminate()
@@ -170,12 +177,36 @@ def _tidy(tmp: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int) -> int:
+def _load_results(path: Path | None) -> list[SequenceReport]:
+    """Sequence reports saved by an earlier (interrupted) run of the same campaign."""
+    if not path or not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            d = json.loads(line)
+            d["step_reports"] = [
+                StepReport(**{**s, "findings": [Finding(**f) for f in s["findings"]],
+                              "needless": [tuple(n) for n in s["needless"]]})
+                for s in d["step_reports"]]
+            out.append(SequenceReport(**d))
+    return out
+
+
+def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int,
+              results: Path | None = None) -> int:
     ctx = multiprocessing.get_context("fork")
-    reports: list[SequenceReport] = []
+    reports = _load_results(results)
+    done = {(r.seed, tuple(r.steps)) for r in reports}
+    if reports:
+        print(f"resuming: {len(reports)} sequences already in {results}", flush=True)
+    tasks = [t for t in tasks if (t[0], tuple(t[1])) not in done]
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(opts,)) as pool:
         for rep in pool.imap_unordered(_run_task, tasks):
             reports.append(rep)
+            if results:
+                with open(results, "a") as f:
+                    f.write(json.dumps(dataclasses.asdict(rep)) + "\n")
             n_stale = len(rep.findings)
             steps_t = [s.seconds for s in rep.step_reports]
             print(f"seed {rep.seed}: {len(rep.step_reports)} steps, {rep.seconds:.0f}s "
@@ -200,7 +231,7 @@ def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int) -> int:
                         seen.add(f.category)
                         todo.append((rep.seed, rep.steps, f))
             if todo:
-                print(f"shrinking {len(todo)} findings (one per kind) ...", flush=True)
+                print(f"shrinking {len(todo)} findings (one per category) ...", flush=True)
                 shrunk = list(pool.imap_unordered(_shrink_task, todo))
     return _summary(reports, shrunk)
 

@@ -224,8 +224,8 @@ def test_generic_test_config_change_runs_the_test(project: Project):
 
 # --- a run that builds nothing ------------------------------------------------------------
 
-def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(project: Project):
-    p = project
+def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(any_project: Project):
+    p = any_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # Everything built, and the warn test (enabled by the var, no parents) warns.
     d, ran, _ = orc_build(p, *WARN_VARS)
@@ -250,10 +250,34 @@ def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(project: Proje
     assert r.returncode == 0, r.describe()
 
 
+def test_a_warning_test_warns_again_on_the_next_run_as_in_plain_dbt(any_project: Project):
+    p = any_project
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    marts_yml = p.dir / "models" / "marts" / "marts.yml"
+    edit(marts_yml, "      - name: order_id\n        data_tests: [unique]\n",
+         "      - name: order_id\n        data_tests: [unique]\n"
+         "      - name: status\n        data_tests:\n          - accepted_values:\n"
+         "              arguments:\n                values: [placed]\n"
+         "              config:\n                severity: warn\n")
+    d, ran, _ = orc_build(p)
+    [test] = ids_named(d, "accepted_values_fct_orders_status")
+    assert ran.get(test) == "warn", ran
+    assert is_warn(p) == "WARNING"
+
+    # Nothing changed: plain dbt would run the test again and warn again. A warn is not a
+    # success, so orc records no state for it and runs it again; its model stays reused.
+    d, ran, _ = orc_build(p)
+    assert code(d, test)[0] == "build", d[test]
+    assert_code(d, FCT_ORDERS, "reuse", "no_new_data")
+    assert ran.get(test) == "warn", ran
+    assert FCT_ORDERS not in ran
+    assert is_warn(p) == "WARNING"
+
+
 # --- nodes dbt did not run ----------------------------------------------------------------
 
-def test_children_skipped_after_a_failure_are_listed_as_not_run(project: Project):
-    p = project
+def test_children_skipped_after_a_failure_are_listed_as_not_run(any_project: Project):
+    p = any_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # fct_orders fails while ORC_FAIL_FCT_ORDERS is set (an env var only it reads).
     fail_model_on_env(p, "models/marts/fct_orders.sql", "ORC_FAIL_FCT_ORDERS")
@@ -289,12 +313,12 @@ UNIT_TEST_EXPECTED = '{order_id: 1, net_amount: "10.00"}'
 UNIT_TEST_WRONG = '{order_id: 1, net_amount: "11.00"}'
 
 
-def test_edited_unit_test_of_a_reused_model(project: Project):
+def test_edited_unit_test_of_a_reused_model(any_project: Project):
     """The tutorial's unit test on fct_orders gets wrong expected rows while fct_orders itself
     is unchanged. Plain `dbt build --select fct_orders` runs the unit test, which fails
     (exit 1). dbt drops a selected unit test whose model is not selected, so orc takes the
     model along (`unit_test_needs_model`): the unit test runs, fails, and orc exits like dbt."""
-    p = project
+    p = any_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     select = ["--select", "fct_orders"]
     orc_build(p)
