@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -10,6 +11,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dbt/dbt_args.h"
 
 namespace orc {
 
@@ -59,8 +61,9 @@ Commands:
   orc dbt orchestra plan ...        decide on given artifacts without running dbt
   orc dbt orchestra save-state ...  merge entries into the configured state store
 
-Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml (walking up from the
-working directory); environment variables override it.
+Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml that has it, walking up
+from the dbt project directory (--project-dir / DBT_PROJECT_DIR), then from the working
+directory (`debug` always from there); environment variables override it.
   use_stateful              ORCHESTRA_USE_STATEFUL              (default false)
   state_file                ORCHESTRA_STATE_FILE                (local path or s3://, gs://,
                                                                  abfs(s):// URI)
@@ -69,6 +72,12 @@ working directory); environment variables override it.
   debug                     ORCHESTRA_DBT_DEBUG                 (default false)
   integration_account_id    ORCHESTRA_INTEGRATION_ACCOUNT_ID    (default none)
   seed_state_orchestration  ORCHESTRA_SEED_STATE_ORCHESTRATION  (default false)
+  verify_relations_exist    ORCHESTRA_VERIFY_RELATIONS_EXIST    (default true)
+  require_explicit_source_freshness
+                            ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS (default false)
+  scope_source_freshness_to_selection
+                            ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION (accepted; orc
+                                                                 always scopes freshness)
 Other environment variables:
   ORCHESTRA_API_KEY   store state in Orchestra (takes precedence over state files)
   ORC_DBT             the dbt executable to run (default: dbt on PATH)
@@ -103,13 +112,18 @@ int run_cli(const std::vector<std::string>& args) {
   if (args.size() < 2)
     throw UsageError("missing dbt subcommand, e.g. `orc dbt build` or `orc dbt run`");
 
-  Config config = load_config(std::filesystem::current_path(), Environment::from_process());
+  std::vector<std::string> rest(args.begin() + 2, args.end());
+  const Environment env = Environment::from_process();
+  // The configuration is looked for from the dbt project directory the user named first.
+  std::optional<std::filesystem::path> project_dir;
+  if (auto given = parse_dbt_args(rest).project_dir) project_dir = *given;
+  else if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
+  Config config = load_config(std::filesystem::current_path(), env, project_dir);
   set_debug_logging(config.debug);
   if (config.api_key) add_log_secret(*config.api_key);
   log_debug("orc {}; configuration from {}", ORC_VERSION,
             config.pyproject ? config.pyproject->string() : "defaults and environment");
 
-  std::vector<std::string> rest(args.begin() + 2, args.end());
   return dispatch_dbt(args[1], rest, config);
 }
 

@@ -199,7 +199,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
                          const Config& config) {
   const Environment& env = config.env;
   const fs::path cwd = fs::current_path();
-  const DbtArgs dargs = parse_dbt_args(args);
+  const DbtArgs dargs = parse_dbt_args(args, env);
   const ProjectPaths paths = resolve_project_paths(dargs, env, cwd);
 
   // State first: a missing or corrupt state must stop orc before any dbt work.

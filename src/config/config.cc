@@ -75,12 +75,10 @@ std::string resolve_location(const std::string& value, const fs::path& base) {
   return fs::absolute(p).lexically_normal().string();
 }
 
-/// Reads [tool.orchestra_dbt] from `file` into `config` (pyproject layer of the precedence).
-/// Returns the raw `state_file` value, if set.
-std::optional<std::string> read_pyproject(const fs::path& file, Config& config) {
-  toml::table root;
+/// The parsed TOML of a pyproject.toml; invalid TOML is an error naming the file and place.
+toml::table parse_pyproject(const fs::path& file) {
   try {
-    root = toml::parse_file(file.string());
+    return toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     if (where.line == 0)
@@ -88,22 +86,40 @@ std::optional<std::string> read_pyproject(const fs::path& file, Config& config) 
     throw Error(fmt::format("{}:{}:{}: invalid TOML: {}", file.string(), where.line,
                             where.column, e.description()));
   }
+}
+
+/// The [tool.orchestra_dbt] node of a parsed pyproject, if present.
+const toml::node* orchestra_section(const toml::table& root) {
   const toml::node* tool = root.get("tool");
-  if (!tool) return std::nullopt;
-  const toml::table* tool_table = tool->as_table();
-  if (!tool_table) return std::nullopt;  // `tool` is not ours to validate
-  const toml::node* section = tool_table->get("orchestra_dbt");
-  if (!section) return std::nullopt;
-  const toml::table* t = section->as_table();
+  const toml::table* tool_table = tool ? tool->as_table() : nullptr;
+  return tool_table ? tool_table->get("orchestra_dbt") : nullptr;  // a non-table `tool` is not ours
+}
+
+/// [tool.orchestra_dbt] of `file` as a table (it must be one).
+const toml::table& section_table(const toml::table& root, const fs::path& file) {
+  const toml::node* section = orchestra_section(root);
+  const toml::table* t = section ? section->as_table() : nullptr;
   if (!t)
     throw Error(fmt::format("{}: {} must be a table of settings, not {}", file.string(), kSection,
-                            show(*section)));
+                            section ? show(*section) : std::string("missing")));
+  return *t;
+}
+
+/// Reads [tool.orchestra_dbt] from `file` into `config` (pyproject layer of the precedence).
+/// Returns the raw `state_file` value, if set.
+std::optional<std::string> read_pyproject(const fs::path& file, Config& config) {
+  const toml::table root = parse_pyproject(file);
+  const toml::table* t = &section_table(root, file);
 
   if (auto v = toml_bool(*t, file, "use_stateful")) config.use_stateful = *v;
   if (auto v = toml_bool(*t, file, "local_run")) config.local_run = *v;
   if (auto v = toml_bool(*t, file, "debug")) config.debug = *v;
   if (auto v = toml_bool(*t, file, "seed_state_orchestration")) config.seed_state_orchestration = *v;
   if (auto v = toml_bool(*t, file, "verify_relations_exist")) config.verify_relations_exist = *v;
+  if (auto v = toml_bool(*t, file, "require_explicit_source_freshness"))
+    config.require_explicit_source_freshness = *v;
+  if (auto v = toml_bool(*t, file, "scope_source_freshness_to_selection"))
+    config.scope_source_freshness_to_selection = *v;
   if (auto v = toml_string(*t, file, "orchestra_env", std::string("one of ") + kEnvChoices)) {
     std::string lowered = lower(*v);
     if (!is_valid_env(lowered))
@@ -127,18 +143,28 @@ std::optional<fs::path> find_pyproject(const fs::path& start) {
   if (ec) return std::nullopt;
   while (true) {
     fs::path candidate = dir / "pyproject.toml";
-    if (fs::is_regular_file(candidate, ec)) return candidate;
+    if (fs::is_regular_file(candidate, ec) && orchestra_section(parse_pyproject(candidate)))
+      return candidate;
     if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
     dir = dir.parent_path();
   }
 }
 
-Config load_config(const fs::path& cwd, const Environment& env) {
+Config load_config(const fs::path& cwd, const Environment& env,
+                   const std::optional<fs::path>& project_dir) {
   Config config;
   config.env = env;
   std::optional<std::string> state_file;
-  config.pyproject = find_pyproject(cwd);
+  const std::optional<fs::path> from_cwd = find_pyproject(cwd);
+  if (project_dir) config.pyproject = find_pyproject(cwd / *project_dir);
+  if (!config.pyproject) config.pyproject = from_cwd;
   if (config.pyproject) state_file = read_pyproject(*config.pyproject, config);
+  // `debug` belongs to the working directory's pyproject (dbt-orchestra 1.5), not the project's.
+  if (config.pyproject != from_cwd) {
+    Config cwd_config;
+    if (from_cwd) read_pyproject(*from_cwd, cwd_config);
+    config.debug = cwd_config.debug;
+  }
 
   // Environment overrides (an empty variable counts as unset).
   if (auto v = env.get_nonempty("ORCHESTRA_USE_STATEFUL")) config.use_stateful = env_bool(*v);
@@ -148,6 +174,10 @@ Config load_config(const fs::path& cwd, const Environment& env) {
     config.seed_state_orchestration = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_VERIFY_RELATIONS_EXIST"))
     config.verify_relations_exist = env_bool(*v);
+  if (auto v = env.get_nonempty("ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS"))
+    config.require_explicit_source_freshness = env_bool(*v);
+  if (auto v = env.get_nonempty("ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION"))
+    config.scope_source_freshness_to_selection = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
     config.integration_account_id = *v;
   if (auto v = env.get_nonempty("ORCHESTRA_ENV")) {

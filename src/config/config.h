@@ -1,5 +1,6 @@
 #pragma once
-// orc's settings: [tool.orchestra_dbt] in the nearest pyproject.toml, overridden by env.
+// orc's settings: [tool.orchestra_dbt] in the nearest pyproject.toml that has the section
+// (from the dbt project directory, then from the working directory), overridden by env.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -19,6 +20,12 @@ struct Config {
   /// Reuse a node only when its relation exists in the warehouse with the kind it was built as
   /// (dbt-orchestra 1.5's key; on by default in orc).
   bool verify_relations_exist = true;
+  /// Sources without loaded_at_field / loaded_at_query never get an inferred freshness: their
+  /// data always counts as new (dbt-orchestra 1.5's key).
+  bool require_explicit_source_freshness = false;
+  /// Accepted for dbt-orchestra 1.5 compatibility; orc always scopes freshness to the
+  /// selection, whatever the value.
+  bool scope_source_freshness_to_selection = false;
 
   /// Where state lives when no API key is set: a local path (absolute) or a URI.
   std::optional<std::string> state_location;
@@ -27,17 +34,23 @@ struct Config {
   /// ORCHESTRA_API_KEY (environment only; never printed).
   std::optional<std::string> api_key;
 
-  /// The pyproject.toml that was read, if any.
+  /// The pyproject.toml that was read, if any (`debug` may come from another one: the one
+  /// found from the working directory).
   std::optional<std::filesystem::path> pyproject;
   /// The environment the configuration was read from (backends read credentials from it).
   Environment env;
 };
 
-/// Finds the first pyproject.toml from `cwd` upwards, reads [tool.orchestra_dbt], applies env
-/// overrides and validates. Throws orc::Error naming the file, key and accepted values.
-Config load_config(const std::filesystem::path& cwd, const Environment& env);
+/// Reads [tool.orchestra_dbt] from the nearest pyproject.toml that has it, walking up from
+/// `project_dir` (the dbt project directory the user named with --project-dir or
+/// DBT_PROJECT_DIR) when given, else (or when none is found there) from `cwd`; `debug` is
+/// always read from the one found from `cwd`. Applies env overrides and validates. Throws
+/// orc::Error naming the file, key and accepted values.
+Config load_config(const std::filesystem::path& cwd, const Environment& env,
+                   const std::optional<std::filesystem::path>& project_dir = std::nullopt);
 
-/// The first pyproject.toml found walking up from `start`, if any.
+/// The nearest pyproject.toml from `start` upwards that has a [tool.orchestra_dbt] section,
+/// if any. A pyproject.toml that is not valid TOML is an error naming it.
 std::optional<std::filesystem::path> find_pyproject(const std::filesystem::path& start);
 
 }  // namespace orc

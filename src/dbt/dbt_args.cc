@@ -1,6 +1,8 @@
 #include "dbt/dbt_args.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <string_view>
 
 namespace orc {
@@ -135,6 +137,24 @@ DbtArgs parse_dbt_args(const std::vector<std::string>& args) {
     else if (value && g.name == "--defer-state") out.defer_state = *value;
     out.groups.push_back(std::move(g));
   }
+  return out;
+}
+
+bool dbt_env_flag(const Environment& env, const std::string& name) {
+  std::optional<std::string> v = env.get(name);
+  if (!v) return false;
+  const auto space = [](unsigned char ch) { return std::isspace(ch) != 0; };
+  auto begin = std::find_if_not(v->begin(), v->end(), space);
+  auto end = std::find_if_not(v->rbegin(), v->rend(), space).base();
+  std::string t;
+  for (auto it = begin; it < end; ++it)
+    t += static_cast<char>(std::tolower(static_cast<unsigned char>(*it)));
+  return t == "1" || t == "true" || t == "t" || t == "yes" || t == "y" || t == "on";
+}
+
+DbtArgs parse_dbt_args(const std::vector<std::string>& args, const Environment& env) {
+  DbtArgs out = parse_dbt_args(args);
+  if (dbt_env_flag(env, "DBT_FULL_REFRESH")) out.full_refresh = true;
   return out;
 }
 

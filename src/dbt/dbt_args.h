@@ -42,6 +42,15 @@ struct DbtArgs {
 /// no positional arguments).
 DbtArgs parse_dbt_args(const std::vector<std::string>& args);
 
+/// The user's arguments read as dbt reads them: parse_dbt_args, plus the environment variables
+/// dbt takes for the same flags (DBT_FULL_REFRESH: a full refresh, as `-f` is).
+DbtArgs parse_dbt_args(const std::vector<std::string>& args, const Environment& env);
+
+/// A boolean dbt flag given by environment variable, read as dbt's CLI (click) reads it:
+/// 1/true/t/yes/y/on are true (any case, surrounding spaces ignored); unset, empty and
+/// anything else is false.
+bool dbt_env_flag(const Environment& env, const std::string& name);
+
 /// Arguments for `dbt ls` that resolve the user's selection for `subcommand`, printing one
 /// JSON object with the unique_id per line.
 std::vector<std::string> ls_arguments(const std::string& subcommand, const DbtArgs& args);

@@ -34,7 +34,11 @@ void read_build_after(od::value freshness, Node& node) {
       std::string_view k = g.unescaped_key();
       od::value v = g.value();
       if (k == "count") {
-        if (v.type() == od::json_type::number) b.count = v.get_int64();
+        // dbt 1.12 allows build_after without count/period; a count may be written 2.0.
+        if (v.type() == od::json_type::number) {
+          double count = v.get_double();
+          b.count = count >= 1 ? static_cast<int64_t>(count) : 0;
+        }
       } else if (k == "period") {
         b.period = str(v);
       } else if (k == "updates_on") {

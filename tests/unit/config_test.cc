@@ -70,7 +70,7 @@ TEST(Config, DefaultsWhenSectionIsAbsent) {
   TempDir d;
   write(d.path() / "pyproject.toml", "[project]\nname = \"x\"\n");
   Config c = load_config(d.path(), env());
-  EXPECT_EQ(c.pyproject, d.path() / "pyproject.toml");
+  EXPECT_NE(c.pyproject, d.path() / "pyproject.toml") << "a pyproject without the section";
   EXPECT_FALSE(c.use_stateful);
   EXPECT_EQ(c.orchestra_env, "app");
   EXPECT_TRUE(c.local_run);
@@ -88,6 +88,9 @@ TEST(Config, DefaultsWhenSectionIsEmpty) {
   EXPECT_EQ(c.orchestra_env, "app");
   EXPECT_TRUE(c.local_run);
   EXPECT_FALSE(c.state_location);
+  EXPECT_TRUE(c.verify_relations_exist) << "on by default in orc (off in dbt-orchestra)";
+  EXPECT_FALSE(c.require_explicit_source_freshness);
+  EXPECT_FALSE(c.scope_source_freshness_to_selection);
 }
 
 TEST(Config, DefaultsWithoutAnyPyproject) {
@@ -170,13 +173,62 @@ TEST(Config, WalksUpToTheFirstPyproject) {
   EXPECT_TRUE(c.use_stateful);
 }
 
-TEST(Config, NearestPyprojectWinsEvenWithoutTheSection) {
+TEST(Config, PyprojectWithoutTheSectionIsPassedOver) {
+  // dbt-orchestra 1.5: the nearest pyproject.toml *that has* [tool.orchestra_dbt].
   Project p("use_stateful = true\n");
   fs::path sub = p.dir.path() / "sub";
-  write(sub / "pyproject.toml", "[project]\nname = \"inner\"\n");
+  write(sub / "pyproject.toml", "[project]\nname = \"inner\"\n[tool.black]\nx = 1\n");
   Config c = load_config(sub / ".", env());
-  EXPECT_EQ(c.pyproject, sub / "pyproject.toml");
-  EXPECT_FALSE(c.use_stateful);
+  EXPECT_EQ(c.pyproject, p.pyproject);
+  EXPECT_TRUE(c.use_stateful);
+}
+
+TEST(Config, InvalidPyprojectOnTheWayUpIsAnError) {
+  Project p("use_stateful = true\n");
+  fs::path sub = p.dir.path() / "sub";
+  write(sub / "pyproject.toml", "[project\n");
+  std::string msg = config_error(sub, env());
+  EXPECT_TRUE(contains(msg, (sub / "pyproject.toml").string())) << msg;
+  EXPECT_TRUE(contains(msg, "invalid TOML")) << msg;
+}
+
+TEST(Config, ProjectDirectoryIsSearchedBeforeTheWorkingDirectory) {
+  TempDir d;
+  fs::path project = d.path() / "analytics" / "dbt";
+  fs::path elsewhere = d.path() / "jobs";
+  write(d.path() / "analytics" / "pyproject.toml",
+        "[tool.orchestra_dbt]\nuse_stateful = true\nstate_file = \"state.json\"\n"
+        "debug = true\n");
+  write(elsewhere / "pyproject.toml",
+        "[tool.orchestra_dbt]\nuse_stateful = false\nstate_file = \"other.json\"\n");
+  fs::create_directories(project);
+  Config c = load_config(elsewhere, env(), fs::path("../analytics/dbt"));
+  EXPECT_EQ(c.pyproject, d.path() / "analytics" / "pyproject.toml");
+  EXPECT_TRUE(c.use_stateful);
+  EXPECT_EQ(c.state_location, (d.path() / "analytics" / "state.json").string())
+      << "relative to the pyproject that was found";
+  EXPECT_FALSE(c.debug) << "debug comes from the working directory's pyproject";
+
+  // Without a pyproject above the project directory, the working directory's is used.
+  TempDir bare;
+  Config fallback = load_config(elsewhere, env(), bare.path());
+  if (!orc::find_pyproject(bare.path())) {
+    EXPECT_EQ(fallback.pyproject, elsewhere / "pyproject.toml");
+    EXPECT_FALSE(fallback.use_stateful);
+  }
+  // No project directory named: the working directory's, as before.
+  EXPECT_EQ(load_config(elsewhere, env()).pyproject, elsewhere / "pyproject.toml");
+}
+
+TEST(Config, DebugFromTheWorkingDirectoryEvenWhenTheProjectsSaysOtherwise) {
+  TempDir d;
+  write(d.path() / "proj" / "pyproject.toml", "[tool.orchestra_dbt]\ndebug = false\n");
+  write(d.path() / "cwd" / "pyproject.toml", "[tool.orchestra_dbt]\ndebug = true\n");
+  EXPECT_TRUE(load_config(d.path() / "cwd", env(), d.path() / "proj").debug);
+  EXPECT_FALSE(
+      load_config(d.path() / "cwd", env({{"ORCHESTRA_DBT_DEBUG", "false"}}), d.path() / "proj")
+          .debug)
+      << "the variable still overrides";
 }
 
 TEST(Config, DirectoryNamedPyprojectIsNotAFile) {
@@ -208,7 +260,15 @@ TEST(Config, EnvBooleansOverridePyprojectBothWays) {
                  Case{"ORCHESTRA_LOCAL_RUN", "local_run", &Config::local_run},
                  Case{"ORCHESTRA_DBT_DEBUG", "debug", &Config::debug},
                  Case{"ORCHESTRA_SEED_STATE_ORCHESTRATION", "seed_state_orchestration",
-                      &Config::seed_state_orchestration}}) {
+                      &Config::seed_state_orchestration},
+                 Case{"ORCHESTRA_VERIFY_RELATIONS_EXIST", "verify_relations_exist",
+                      &Config::verify_relations_exist},
+                 Case{"ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS",
+                      "require_explicit_source_freshness",
+                      &Config::require_explicit_source_freshness},
+                 Case{"ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION",
+                      "scope_source_freshness_to_selection",
+                      &Config::scope_source_freshness_to_selection}}) {
     Project on(std::string(k.key) + " = true\n");
     Project off(std::string(k.key) + " = false\n");
     EXPECT_FALSE(load_config(on.dir.path(), env({{k.var, "false"}})).*k.field) << k.var;

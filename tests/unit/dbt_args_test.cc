@@ -131,3 +131,17 @@ TEST(DbtArgs, EmptyAndSampleRunsAreMarkedAsPlaceholderData) {
   EXPECT_FALSE(parse_dbt_args({"--empty", "--no-empty"}).placeholder_data);
   EXPECT_FALSE(parse_dbt_args({"--threads", "4"}).placeholder_data);
 }
+
+TEST(DbtArgs, ShortFlagAndDbtFullRefreshEnvMeanAFullRefresh) {
+  EXPECT_TRUE(parse_dbt_args({"-f"}).full_refresh);
+  EXPECT_FALSE(parse_dbt_args({"-s", "a"}, Environment{}).full_refresh);
+  for (const char* yes : {"true", "TRUE", "1", "t", "yes", "Y", "on", " true "})
+    EXPECT_TRUE(parse_dbt_args({}, Environment{{{"DBT_FULL_REFRESH", yes}}}).full_refresh)
+        << yes;
+  for (const char* no : {"", "false", "0", "no", "off", "n", "maybe"})
+    EXPECT_FALSE(parse_dbt_args({}, Environment{{{"DBT_FULL_REFRESH", no}}}).full_refresh)
+        << no;
+  EXPECT_TRUE(parse_dbt_args({"--full-refresh"}, Environment{{{"DBT_FULL_REFRESH", "false"}}})
+                  .full_refresh)
+      << "the flag wins over the variable";
+}

@@ -239,3 +239,22 @@ TEST(ManifestReader, TestMetadataIsHashed) {
   EXPECT_NE(test_config("\"other_id\"").at("test_metadata"), base.at("test_metadata"));
   EXPECT_EQ(test_config("\"id\"").at("test_metadata"), base.at("test_metadata"));
 }
+
+TEST(ManifestReader, BuildAfterWithoutCountOrPeriodIsNoWindow) {
+  // dbt 1.12 accepts build_after with only updates_on (and counts written as 2.0): such a
+  // node has no waiting window; it must read without error.
+  const char* manifest = R"({"metadata": {"project_name": "p"}, "nodes": {
+    "model.p.a": {"resource_type": "model", "package_name": "p", "depends_on": {"nodes": []},
+      "config": {"freshness": {"build_after": {"updates_on": "all"}}}},
+    "model.p.b": {"resource_type": "model", "package_name": "p", "depends_on": {"nodes": []},
+      "config": {"freshness": {"build_after": {"count": null, "period": null}}}},
+    "model.p.c": {"resource_type": "model", "package_name": "p", "depends_on": {"nodes": []},
+      "config": {"freshness": {"build_after": {"count": 2.0, "period": "day"}}}}}})";
+  Graph g = parse_manifest(manifest, "manifest.json");
+  EXPECT_FALSE(g.nodes[*g.find("model.p.a")].build_after);
+  EXPECT_FALSE(g.nodes[*g.find("model.p.b")].build_after);
+  const Node& c = g.nodes[*g.find("model.p.c")];
+  ASSERT_TRUE(c.build_after);
+  EXPECT_EQ(c.build_after->count, 2);
+  EXPECT_EQ(c.build_after->period, "day");
+}

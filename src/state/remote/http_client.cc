@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/ca_bundle.h"
 #include "core/error.h"
 
 namespace orc::remote {
@@ -77,6 +78,10 @@ HttpResponse http_perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.total_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // The wheel's bundled libcurl would look for CAs where its build machine keeps them.
+  const CaBundle& ca = process_ca_bundle();
+  if (ca.file) curl_easy_setopt(curl, CURLOPT_CAINFO, ca.file->c_str());
+  if (ca.directory) curl_easy_setopt(curl, CURLOPT_CAPATH, ca.directory->c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
