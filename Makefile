@@ -3,7 +3,7 @@ BUILD ?= build
 VENV ?= .venv
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test bench differential clean
+.PHONY: deps build demo test bench differential wheel clean
 
 deps:
 	@bash scripts/install_deps.sh
@@ -30,6 +30,10 @@ JOBS ?= 2
 differential: build
 	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.differential \
 	  -n $(N) --seed $(SEED) --steps-per-seq $(STEPS) -j $(JOBS)
+
+# The portable binary wheel (orc-dbt, manylinux) in dist/; see scripts/build_wheel.sh.
+wheel: deps
+	@bash scripts/build_wheel.sh
 
 clean:
 	rm -rf $(BUILD)

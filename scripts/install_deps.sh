@@ -26,6 +26,13 @@ want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setting up Python venv $VENV from $REQ"
   python3 -m venv "$VENV"
+  # A requirements file may name packages to install without their dependencies in a
+  # comment line `# --no-deps: pkg==x pkg==y` (dbt-core 1.12, see requirements-dbt112.txt).
+  no_deps=$(sed -n 's/^# --no-deps: *//p' "$REQ")
+  if [ -n "$no_deps" ]; then
+    # shellcheck disable=SC2086
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps $no_deps
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
   echo "$want" > "$stamp"
 fi

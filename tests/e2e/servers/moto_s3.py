@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from helpers import VENV_BIN
+# moto comes from the venv running pytest (which imports boto3 for `client()`), not from
+# ORC_TEST_VENV: that one only needs dbt (the dbt 1.10 venv, the wheel test's venv).
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing-secret"
@@ -33,7 +36,7 @@ class MotoServer:
         env |= {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                 "AWS_DEFAULT_REGION": REGION, **(extra_env or {})}
         self.log = open(log_dir / f"moto-{self.port}.log", "w")
-        self.proc = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p",
+        self.proc = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p",
                                       str(self.port)], env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 30
