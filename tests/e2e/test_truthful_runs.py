@@ -89,6 +89,18 @@ def is_warn(p: Project) -> str:
     return r.stdout.strip().split()[-1]
 
 
+def add_status_test(p: Project, values: str, config: str):
+    """Adds an accepted_values test on fct_orders.status with these values and one config
+    line; returns the edited yml file."""
+    marts_yml = p.dir / "models" / "marts" / "marts.yml"
+    edit(marts_yml, "      - name: order_id\n        data_tests: [unique]\n",
+         "      - name: order_id\n        data_tests: [unique]\n"
+         "      - name: status\n        data_tests:\n          - accepted_values:\n"
+         f"              arguments:\n                values: {values}\n"
+         f"              config:\n                {config}\n")
+    return marts_yml
+
+
 def ids_named(d_or_results, prefix: str) -> list[str]:
     return sorted(u for u in d_or_results if u.startswith(f"test.{P}.{prefix}"))
 
@@ -199,12 +211,7 @@ def test_generic_test_config_change_runs_the_test(project: Project):
     runs the test although its parents are reused."""
     p = project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
-    marts_yml = p.dir / "models" / "marts" / "marts.yml"
-    edit(marts_yml, "      - name: order_id\n        data_tests: [unique]\n",
-         "      - name: order_id\n        data_tests: [unique]\n"
-         "      - name: status\n        data_tests:\n          - accepted_values:\n"
-         "              arguments:\n                values: [placed, completed]\n"
-         "              config:\n                where: \"status <> 'returned'\"\n")
+    marts_yml = add_status_test(p, "[placed, completed]", "where: \"status <> 'returned'\"")
     select = ["--select", "fct_orders"]
     d, ran, _ = orc_build(p)
     [test] = ids_named(d, "accepted_values_fct_orders_status")
@@ -253,12 +260,7 @@ def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(any_project: P
 def test_a_warning_test_warns_again_on_the_next_run_as_in_plain_dbt(any_project: Project):
     p = any_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
-    marts_yml = p.dir / "models" / "marts" / "marts.yml"
-    edit(marts_yml, "      - name: order_id\n        data_tests: [unique]\n",
-         "      - name: order_id\n        data_tests: [unique]\n"
-         "      - name: status\n        data_tests:\n          - accepted_values:\n"
-         "              arguments:\n                values: [placed]\n"
-         "              config:\n                severity: warn\n")
+    add_status_test(p, "[placed]", "severity: warn")
     d, ran, _ = orc_build(p)
     [test] = ids_named(d, "accepted_values_fct_orders_status")
     assert ran.get(test) == "warn", ran

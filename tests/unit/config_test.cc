@@ -178,9 +178,8 @@ TEST(Config, PyprojectWithoutTheSectionIsPassedOver) {
   Project p("use_stateful = true\n");
   fs::path sub = p.dir.path() / "sub";
   write(sub / "pyproject.toml", "[project]\nname = \"inner\"\n[tool.black]\nx = 1\n");
-  Config c = load_config(sub / ".", env());
-  EXPECT_EQ(c.pyproject, p.pyproject);
-  EXPECT_TRUE(c.use_stateful);
+  EXPECT_EQ(load_config(sub / ".", env()).pyproject, p.pyproject);
+  EXPECT_TRUE(load_config(sub / ".", env()).use_stateful);
 }
 
 TEST(Config, InvalidPyprojectOnTheWayUpIsAnError) {
