@@ -36,3 +36,13 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
   echo "$want" > "$stamp"
 fi
+
+# Azurite (Azure Blob emulator for the end-to-end tests), from npm into a repo-local prefix.
+if [ ! -x .npm-tools/node_modules/.bin/azurite-blob ]; then
+  if command -v npm >/dev/null; then
+    echo "installing azurite (npm) into .npm-tools"
+    npm install --silent --prefix .npm-tools azurite >/dev/null
+  else
+    echo "npm not found: the Azure Blob end-to-end tests need azurite (apt-get install npm)" >&2
+  fi
+fi

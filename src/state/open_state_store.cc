@@ -3,6 +3,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "state/backends/local_file_store.h"
+#include "state/remote/azure_blob_store.h"
 #include "state/remote/orchestra_http_store.h"
 #include "state/remote/s3_store.h"
 #include "state/remote/state_uri.h"
@@ -26,9 +27,11 @@ std::unique_ptr<StateStore> open_state_store(const Config& config) {
   switch (uri.kind) {
     case remote::StateUriKind::S3:
       return std::make_unique<remote::S3Store>(uri.bucket, uri.key, config.env);
-    case remote::StateUriKind::Gcs:
     case remote::StateUriKind::Azure:
-      throw Error(fmt::format("GCS/Azure state backends are not supported yet ({}, from {})",
+      return std::make_unique<remote::AzureBlobStore>(uri.original, uri.account, uri.host,
+                                                      uri.bucket, uri.key, config.env);
+    case remote::StateUriKind::Gcs:
+      throw Error(fmt::format("the GCS state backend is not supported yet ({}, from {})",
                               uri.original, config.state_location_origin));
     case remote::StateUriKind::LocalPath:
       break;

@@ -190,3 +190,21 @@ def bucket(moto) -> str:
     name = f"orc-{uuid.uuid4().hex[:12]}"
     moto.client().create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory):
+    """A real Azure Blob emulator (Azurite) on loopback, one per test module."""
+    from servers.azurite import AzuriteServer
+
+    server = AzuriteServer(tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def container(azurite) -> str:
+    """A fresh container on the module's Azurite."""
+    name = f"orc-{uuid.uuid4().hex[:12]}"
+    azurite.client().create_container(name)
+    return name

@@ -26,7 +26,8 @@ VENV_BIN = Path(os.environ.get("ORC_TEST_VENV") or REPO / ".venv").resolve() / "
 DBT_OUTPUT_NAMES = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
 
 # Inherited variables that would change what orc or dbt do behind a test's back.
-_SCRUBBED_ENV_PREFIXES = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZURE_")
+_SCRUBBED_ENV_PREFIXES = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZURE_",
+                          "STORAGE_EMULATOR_HOST", "IDENTITY_")
 
 DEFAULT_TIMEOUT = 600
 

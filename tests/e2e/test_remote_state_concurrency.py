@@ -1,6 +1,7 @@
 """No lost updates: 8 orc processes save different entries into one shared state at the same
-time (local file and S3 on moto) and every entry survives. The same file shows that a naive
-load-modify-save by 8 concurrent writers does lose entries, so the orc tests can fail."""
+time (local file, S3 on moto, Azure Blob on Azurite) and every entry survives. The same file
+shows that a naive load-modify-save by 8 concurrent writers does lose entries, so the orc
+tests can fail."""
 
 from __future__ import annotations
 
@@ -77,6 +78,17 @@ def test_eight_orc_writers_s3_lose_nothing(tmp_path, moto):
     print(f"{conflicts} of {WRITERS} writers retried after a precondition failure")
 
 
+def test_eight_orc_writers_azure_blob_lose_nothing(tmp_path, azurite, container):
+    env = base_env() | azurite.env() | {"ORCHESTRA_STATE_FILE": azurite.uri(container, "state.json"),
+                                        "ORCHESTRA_DBT_DEBUG": "true"}
+    results = run_writers_together(tmp_path, env)
+    assert_all_ok(results)
+    body = azurite.client().get_blob_client(container, "state.json").download_blob().readall()
+    assert set(json.loads(body)["state"]) == expected_keys()
+    conflicts = sum("changed while saving" in r.stdout for r in results)
+    print(f"{conflicts} of {WRITERS} writers retried after a precondition failure")
+
+
 def naive_writers(load, save) -> None:
     """8 threads doing what the reference does: load, add own entries, sleep a little
     (the dbt build between load and save), save the whole document unconditionally."""
@@ -122,4 +134,13 @@ def test_naive_load_modify_save_loses_entries_s3(moto):
     naive_writers(load, save)
     body = client.get_object(Bucket=bucket, Key="state.json")["Body"].read()
     lost = expected_keys() - set(json.loads(body)["state"])
+    assert lost, "the naive writers lost nothing: this test could not tell a fix from no fix"
+
+
+def test_naive_load_modify_save_loses_entries_azure_blob(azurite, container):
+    blob = azurite.client().get_blob_client(container, "state.json")
+    blob.upload_blob(b'{"state": {}}')
+    naive_writers(lambda: json.loads(blob.download_blob().readall()),
+                  lambda doc: blob.upload_blob(json.dumps(doc).encode(), overwrite=True))
+    lost = expected_keys() - set(json.loads(blob.download_blob().readall())["state"])
     assert lost, "the naive writers lost nothing: this test could not tell a fix from no fix"

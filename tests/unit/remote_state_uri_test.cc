@@ -29,6 +29,7 @@ TEST(RemoteStateUri, Azure) {
     EXPECT_EQ(u.kind, StateUriKind::Azure);
     EXPECT_EQ(u.bucket, "container");
     EXPECT_EQ(u.account, "account");
+    EXPECT_EQ(u.host, "account.dfs.core.windows.net");
     EXPECT_EQ(u.key, "path/to/state.json");
   }
 }

@@ -1,39 +1,19 @@
 #include "state/remote/s3_store.h"
 
 #include <fmt/format.h>
-#include <random>
 
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "state/remote/aws_credentials.h"
+#include "state/remote/conditional_save.h"
 #include "state/remote/http_client.h"
+#include "state/remote/url_parts.h"
 
 namespace orc::remote {
 
 namespace {
-
-constexpr int kMaxConflictRetries = 10;
-
-/// "scheme://host[:port]" and the path prefix of an endpoint URL.
-struct UrlParts {
-  std::string scheme_host;  ///< e.g. http://127.0.0.1:9000
-  std::string host;         ///< host[:port] as sent in the Host header
-  std::string path;         ///< path, starting with '/'
-};
-
-UrlParts split_url(const std::string& url) {
-  UrlParts p;
-  auto scheme_end = url.find("://");
-  size_t host_begin = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  auto path_begin = url.find('/', host_begin);
-  p.scheme_host = url.substr(0, path_begin);
-  p.host = url.substr(host_begin, path_begin == std::string::npos ? std::string::npos
-                                                                  : path_begin - host_begin);
-  p.path = path_begin == std::string::npos ? "/" : url.substr(path_begin);
-  return p;
-}
 
 /// The S3 error code from an XML error body (<Code>NoSuchKey</Code>), or "".
 std::string s3_error_code(const std::string& body) {
@@ -48,11 +28,6 @@ std::string describe_failure(const HttpResponse& r) {
   if (r.status == 0) return "network error: " + r.network_error;
   std::string code = s3_error_code(r.body);
   return code.empty() ? fmt::format("HTTP {}", r.status) : fmt::format("HTTP {} {}", r.status, code);
-}
-
-double jitter(double max_s) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, max_s)(rng);
 }
 
 }  // namespace
@@ -125,21 +100,13 @@ HttpRequest signed_request(const std::string& method, const S3Location& loc,
 
 }  // namespace
 
-S3Store::Snapshot S3Store::fetch() {
-  HttpResponse r;
-  double backoff = 0.5;
-  for (int attempt = 1; attempt <= 4; ++attempt) {  // network errors / 5xx are retried
-    r = http_perform(signed_request("GET", location_, credentials(), "", {}));
-    if (r.status != 0 && r.status < 500) break;
-    if (attempt < 4) {
-      log_debug("GET {} failed ({}), retrying", describe(), describe_failure(r));
-      sleep_seconds(backoff);
-      backoff *= 2;
-    }
-  }
+ObjectSnapshot S3Store::fetch() {
+  HttpResponse r = perform_with_transient_retries(
+      [&] { return signed_request("GET", location_, credentials(), "", {}); },
+      "GET " + describe());
   if (r.status == 404 && (s3_error_code(r.body) == "NoSuchKey" || s3_error_code(r.body).empty())) {
     log_debug("{} does not exist yet: starting from empty state", describe());
-    return Snapshot{State{}, std::nullopt};
+    return ObjectSnapshot{State{}, std::nullopt};
   }
   if (r.status != 200) {
     std::string hint;
@@ -151,43 +118,31 @@ S3Store::Snapshot S3Store::fetch() {
     throw Error(fmt::format("cannot read state from {}: {}{}", describe(), describe_failure(r), hint));
   }
   std::string etag = r.header("etag");
-  return Snapshot{parse_state(r.body, describe()), etag};
+  return ObjectSnapshot{parse_state(r.body, describe()), etag};
 }
 
 State S3Store::load() { return fetch().state; }
 
 void S3Store::save_merged(const State& updates) {
-  double backoff = 0.1;
-  for (int attempt = 1; attempt <= kMaxConflictRetries; ++attempt) {
-    Snapshot snap = fetch();
-    merge_state(snap.state, updates);
-    std::vector<std::pair<std::string, std::string>> condition;
-    if (snap.etag && !snap.etag->empty())
-      condition.emplace_back("if-match", *snap.etag);
-    else if (!snap.etag)
-      condition.emplace_back("if-none-match", "*");
-    condition.emplace_back("content-type", "application/json");
-    HttpResponse r = http_perform(
-        signed_request("PUT", location_, credentials(), serialize_state(snap.state), condition));
-    if (r.ok()) {
-      log_debug("saved {} entries to {} (attempt {})", snap.state.entries.size(), describe(),
-                attempt);
-      return;
-    }
-    bool conflict = r.status == 412 || r.status == 409 ||
-                    s3_error_code(r.body) == "ConditionalRequestConflict";
-    if (!conflict)
-      throw Error(fmt::format("cannot write state to {}: {}; the stored state is unchanged",
-                              describe(), describe_failure(r)));
-    log_debug("{} changed while saving ({}), re-reading and merging again (attempt {}/{})",
-              describe(), describe_failure(r), attempt + 1, kMaxConflictRetries);
-    sleep_seconds(backoff + jitter(backoff));
-    backoff = std::min(backoff * 2, 2.0);
-  }
-  throw Error(fmt::format(
-      "cannot write state to {}: it kept changing under concurrent writers ({} attempts); "
-      "the stored state has other runs' entries but not this run's",
-      describe(), kMaxConflictRetries));
+  save_merged_with_retries(
+      updates, describe(), [&] { return fetch(); },
+      [&](const State& merged, const ObjectSnapshot& snap) {
+        std::vector<std::pair<std::string, std::string>> condition;
+        if (snap.version && !snap.version->empty())
+          condition.emplace_back("if-match", *snap.version);
+        else if (!snap.version)
+          condition.emplace_back("if-none-match", "*");
+        condition.emplace_back("content-type", "application/json");
+        HttpResponse r = http_perform(
+            signed_request("PUT", location_, credentials(), serialize_state(merged), condition));
+        if (r.ok()) return WriteAttempt{true, ""};
+        bool conflict = r.status == 412 || r.status == 409 ||
+                        s3_error_code(r.body) == "ConditionalRequestConflict";
+        if (!conflict)
+          throw Error(fmt::format("cannot write state to {}: {}; the stored state is unchanged",
+                                  describe(), describe_failure(r)));
+        return WriteAttempt{false, describe_failure(r)};
+      });
 }
 
 }  // namespace orc::remote

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "state/remote/aws_sigv4.h"
+#include "state/remote/conditional_save.h"
 #include "state/state_store.h"
 
 namespace orc {
@@ -35,15 +36,12 @@ class S3Store : public StateStore {
   /// orc::Error naming s3://bucket/key and the HTTP status / S3 error code.
   State load() override;
   /// Re-GET (ETag), merge, PUT with If-Match (If-None-Match: * when absent); on 412/409
-  /// starts over, up to 10 times with jittered backoff, then orc::Error.
+  /// starts over under the shared policy (save_merged_with_retries), then orc::Error.
   void save_merged(const State& updates) override;
 
  private:
-  struct Snapshot {
-    State state;
-    std::optional<std::string> etag;  ///< nullopt = object absent
-  };
-  Snapshot fetch();
+  /// GET with transient retries; the version is the ETag.
+  ObjectSnapshot fetch();
   const AwsCredentials& credentials();
 
   S3Location location_;

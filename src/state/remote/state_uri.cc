@@ -46,6 +46,7 @@ StateUri parse_state_uri(const std::string& location) {
     if (dot == 0)
       throw Error(fmt::format("state location {} is not a valid URI: expected {}", location, shape));
     uri.account = host.substr(0, dot);
+    uri.host = host;
   }
   return uri;
 }

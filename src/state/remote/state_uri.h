@@ -13,6 +13,7 @@ struct StateUri {
   std::string bucket;   ///< S3/GCS bucket, Azure container
   std::string key;      ///< object key / blob path (no leading '/')
   std::string account;  ///< Azure storage account (from `container@account.dfs.core.windows.net`)
+  std::string host;     ///< Azure: the authority's host (`account.dfs.core.windows.net`)
 };
 
 /// Parses `location`. URIs must name a bucket (container@account for Azure) and a non-empty
