@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "state/backends/local_file_store.h"
 #include "state/remote/azure_blob_store.h"
+#include "state/remote/gcs_store.h"
 #include "state/remote/orchestra_http_store.h"
 #include "state/remote/s3_store.h"
 #include "state/remote/state_uri.h"
@@ -31,8 +32,7 @@ std::unique_ptr<StateStore> open_state_store(const Config& config) {
       return std::make_unique<remote::AzureBlobStore>(uri.original, uri.account, uri.host,
                                                       uri.bucket, uri.key, config.env);
     case remote::StateUriKind::Gcs:
-      throw Error(fmt::format("the GCS state backend is not supported yet ({}, from {})",
-                              uri.original, config.state_location_origin));
+      return std::make_unique<remote::GcsStore>(uri.bucket, uri.key, config.env);
     case remote::StateUriKind::LocalPath:
       break;
   }

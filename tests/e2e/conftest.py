@@ -208,3 +208,21 @@ def container(azurite) -> str:
     name = f"orc-{uuid.uuid4().hex[:12]}"
     azurite.client().create_container(name)
     return name
+
+
+@pytest.fixture(scope="module")
+def fake_gcs(tmp_path_factory):
+    """fake-gcs-server on loopback behind a proxy that enforces ifGenerationMatch."""
+    from servers.fake_gcs import FakeGcsServer
+
+    server = FakeGcsServer(tmp_path_factory.mktemp("fake-gcs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(fake_gcs) -> str:
+    """A fresh bucket on the module's fake-gcs-server."""
+    name = f"orc-{uuid.uuid4().hex[:12]}"
+    fake_gcs.create_bucket(name)
+    return name

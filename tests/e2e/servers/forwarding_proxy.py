@@ -14,13 +14,18 @@ from urllib.parse import urlsplit
 
 class ForwardingProxy:
     """Context manager. `log` holds (method, path, upstream status) per request;
-    `before_forward(method, path)` runs before a request goes upstream."""
+    `before_forward(method, path)` runs before a request goes upstream; `guard(method, path)`,
+    when set, may answer a write itself with a status (nothing forwarded): the guard and the
+    forwarding of writes then run under one lock, so a check and the write it allows are
+    atomic."""
 
     def __init__(self, upstream: str):
         self.upstream = urlsplit(upstream)
         self.log: list[tuple[str, str, int]] = []
         self.before_forward: Callable[[str, str], None] | None = None
+        self.guard: Callable[[str, str], int | None] | None = None
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +39,24 @@ class ForwardingProxy:
                 body = self.rfile.read(length) if length else None
                 if proxy.before_forward:
                     proxy.before_forward(self.command, self.path)
+                if proxy.guard and self.command != "GET":
+                    with proxy._write_lock:
+                        status = proxy.guard(self.command, self.path)
+                        if status is not None:
+                            with proxy._lock:
+                                proxy.log.append((self.command, self.path, status))
+                            data = b'{"error": {"code": %d, "errors": [{"reason": "conditionNotMet"}]}}' % status
+                            self.send_response(status)
+                            self.send_header("Content-Type", "application/json")
+                            self.send_header("Content-Length", str(len(data)))
+                            self.end_headers()
+                            self.wfile.write(data)
+                            return
+                        self._send_upstream(body)
+                    return
+                self._send_upstream(body)
+
+            def _send_upstream(self, body) -> None:
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port,
                                                   timeout=30)
                 conn.putrequest(self.command, self.path, skip_host=True,
