@@ -148,7 +148,7 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
     auto results = read_run_results(o.run_results);
     if (!results) throw Error(fmt::format("cannot read run results {}", o.run_results));
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed.freshness, state, settings,
+                                        observed, state, settings,
                                         format_timestamp(now));
     merge_state(stored, updates);
     write_file_atomic(o.state_out, serialize_state(stored));

@@ -60,14 +60,23 @@ std::vector<NodeId> sources_needed(const Graph& graph, Lineage& lineage,
   return out;
 }
 
+/// What the warehouse query covers besides freshness and vars (from the configuration).
+struct ProbeScope {
+  bool verify_relations = true;  ///< list the schemas of reusable relations
+  bool source_tokens = true;     ///< change tokens of sources without loaded_at_*
+};
+
 /// What the warehouse probe must answer for deciding `selected`: the sources they read, the
 /// schemas holding the relations they may reuse (when verifying relations) and the vars
 /// they read.
+
 ProbeRequest probe_request(const Graph& graph, const std::vector<NodeId>& selected,
-                           bool verify_relations) {
+                           const ProbeScope& scope) {
+  const bool verify_relations = scope.verify_relations;
   Lineage lineage(graph);
   ProbeRequest r;
   r.sources = sources_needed(graph, lineage, selected);
+  r.source_tokens = scope.source_tokens;
   std::vector<NodeId> decidable;
   std::set<std::pair<std::string, std::string>> schemas;
   for (NodeId id : selected) {
@@ -87,6 +96,7 @@ ProbeRequest probe_request(const Graph& graph, const std::vector<NodeId>& select
 ProbeRequest not_yet_asked(const Graph& graph, const ProbeRequest& now, const Graph& before,
                            const ProbeRequest& asked) {
   ProbeRequest again;
+  again.source_tokens = now.source_tokens;
   std::set<std::string> asked_sources;
   for (NodeId s : asked.sources) asked_sources.insert(before.nodes[s].unique_id);
   for (NodeId s : now.sources) {
@@ -146,7 +156,7 @@ bool selects_everything(const DbtArgs& args, const Environment& env) {
 /// dbt process that did not regenerate the manifest.
 bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& args,
                                   const Environment& env, const fs::path& manifest_path,
-                                  bool verify_relations, DbtRunner& dbt, Graph& graph,
+                                  const ProbeScope& scope, DbtRunner& dbt, Graph& graph,
                                   std::vector<NodeId>& selected, ProbeResult& probed) {
   std::error_code ec;
   if (!selects_everything(args, env) || !fs::exists(manifest_path, ec)) return false;
@@ -159,7 +169,7 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
   }
   if (previous.has_default_selector) return false;
   ProbeRequest asked =
-      probe_request(previous, default_selection(previous, subcommand), verify_relations);
+      probe_request(previous, default_selection(previous, subcommand), scope);
   const auto written_before = fs::last_write_time(manifest_path, ec);
   ProbeResult result;
   if (!probe_warehouse(previous, asked, dbt, project_arguments(args), result, true))
@@ -170,8 +180,11 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
   if (graph.has_default_selector) return false;
   selected = default_selection(graph, subcommand);
   ProbeRequest again =
-      not_yet_asked(graph, probe_request(graph, selected, verify_relations), previous, asked);
-  for (NodeId s : again.sources) result.freshness.erase(graph.nodes[s].unique_id);
+      not_yet_asked(graph, probe_request(graph, selected, scope), previous, asked);
+  for (NodeId s : again.sources) {
+    result.freshness.erase(graph.nodes[s].unique_id);
+    result.tokens.erase(graph.nodes[s].unique_id);
+  }
   probe_warehouse(graph, again, dbt, project_arguments(args), result);
   probed = std::move(result);
   return true;
@@ -223,8 +236,9 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   Graph graph;
   std::vector<NodeId> selected;
   ProbeResult probed;
-  if (!probe_with_previous_manifest(subcommand, dargs, env, manifest_path, verify_relations, dbt,
-                                    graph, selected, probed)) {
+  const ProbeScope scope{verify_relations, !config.require_explicit_source_freshness};
+  if (!probe_with_previous_manifest(subcommand, dargs, env, manifest_path, scope, dbt, graph,
+                                    selected, probed)) {
     ProcessResult ls = dbt.capture(ls_arguments(subcommand, dargs));
     if (ls.exit_code != 0) {
       std::fputs(ls.stdout_text.c_str(), stdout);
@@ -238,7 +252,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
     for (const auto& uid : parse_ls_output(ls.stdout_text))
       if (auto id = graph.find(uid)) selected.push_back(*id);
     if (!dargs.full_refresh)
-      probe_warehouse(graph, probe_request(graph, selected, verify_relations), dbt,
+      probe_warehouse(graph, probe_request(graph, selected, scope), dbt,
                       project_arguments(dargs), probed);
   }
   stop_if_interrupted();
@@ -246,6 +260,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   Lineage lineage(graph);
   Observations observed;
   observed.freshness = std::move(probed.freshness);
+  observed.tokens = std::move(probed.tokens);
   observed.relations = std::move(probed.relations);
   observed.relations.enabled = verify_relations;
   const FreshnessMap& freshness = observed.freshness;
@@ -324,7 +339,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
       write_file_atomic(decisions_path, decisions_json(graph, plan, info));
     }
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        freshness, state, settings,
+                                        observed, state, settings,
                                         format_timestamp(clock_now(env)));
     if (!updates.entries.empty()) {
       try {

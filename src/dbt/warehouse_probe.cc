@@ -44,6 +44,30 @@ std::string source_select(const Node& s) {
   return sql;
 }
 
+/// The data-change token of source `s`, as one row `token:<unique_id>`: "fp:<count>:<sum>"
+/// from `expression`, or "unknown:<why>" when the relation is missing or a view (a view's
+/// data lives elsewhere: no token is trustworthy).
+std::string token_select(const Node& s, const std::string& expression) {
+  std::string id = sql_literal("token:" + s.unique_id);
+  return fmt::format(
+      // No `{%-` on the first tag: it would eat the space after the previous `union all`.
+      "{{% set orc_rel = source({src}, {tbl}) -%}}"
+      "{{%- set orc_found = adapter.get_relation(database=orc_rel.database, "
+      "schema=orc_rel.schema, identifier=orc_rel.identifier) if execute else none -%}}"
+      "{{%- if orc_found is none -%}}"
+      "select {id} as orc_source_id, cast('unknown:the source relation was not found' as {t}) "
+      "as orc_max_loaded_at"
+      "{{%- elif orc_found.is_view -%}}"
+      "select {id} as orc_source_id, cast('unknown:the source is a view' as {t}) as "
+      "orc_max_loaded_at"
+      "{{%- else -%}}"
+      "select {id} as orc_source_id, cast({expr} as {t}) as orc_max_loaded_at from "
+      "{{{{ orc_rel }}}} as orc_t"
+      "{{%- endif %}}",
+      fmt::arg("src", sql_literal(s.source_name)), fmt::arg("tbl", sql_literal(s.name)),
+      fmt::arg("id", id), fmt::arg("t", kText), fmt::arg("expr", expression));
+}
+
 /// Lists schema number `i` with dbt's own list_relations_without_caching macro (one metadata
 /// query), emitting a marker row and one row per relation. Adapters whose listing has no
 /// name column answer "unlisted", which leaves their relations unverified.
@@ -80,14 +104,17 @@ std::string var_select(const std::string& name) {
 
 /// One piece of the query; the unit a failing query is split into.
 struct Part {
-  enum class Kind { Source, Schema, Var } kind;
+  enum class Kind { Source, Token, Schema, Var } kind;
   size_t index;  ///< into the request's sources / schemas / vars
 };
 
 std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
   std::vector<Part> parts;
-  for (size_t i = 0; i < r.sources.size(); ++i)
+  const bool tokens = r.source_tokens && !change_token_expression(graph.adapter_type).empty();
+  for (size_t i = 0; i < r.sources.size(); ++i) {
     if (graph.nodes[r.sources[i]].has_loaded_at()) parts.push_back({Part::Kind::Source, i});
+    else if (tokens) parts.push_back({Part::Kind::Token, i});
+  }
   for (size_t i = 0; i < r.schemas.size(); ++i) parts.push_back({Part::Kind::Schema, i});
   for (size_t i = 0; i < r.vars.size(); ++i) {
     const std::string& v = r.vars[i];
@@ -103,6 +130,10 @@ std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vecto
     if (!sql.empty()) sql += "\nunion all\n";
     switch (p.kind) {
       case Part::Kind::Source: sql += source_select(graph.nodes[r.sources[p.index]]); break;
+      case Part::Kind::Token:
+        sql += token_select(graph.nodes[r.sources[p.index]],
+                            change_token_expression(graph.adapter_type));
+        break;
       case Part::Kind::Schema:
         sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
         break;
@@ -116,6 +147,8 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
   switch (p.kind) {
     case Part::Kind::Source:
       return fmt::format("freshness of {}", graph.nodes[r.sources[p.index]].unique_id);
+    case Part::Kind::Token:
+      return fmt::format("the change token of {}", graph.nodes[r.sources[p.index]].unique_id);
     case Part::Kind::Schema:
       return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
                          r.schemas[p.index].second);
@@ -174,6 +207,18 @@ bool split_indexed(std::string_view id, std::string_view prefix, size_t& index,
 
 }  // namespace
 
+std::string change_token_expression(const std::string& adapter_type) {
+  // DuckDB: hash() of the row struct is 64-bit; summed as hugeint it cannot overflow.
+  if (adapter_type == "duckdb")
+    return "'fp:' || cast(count(*) as varchar) || ':' || "
+           "cast(coalesce(sum(cast(hash(orc_t) as hugeint)), 0) as varchar)";
+  // PostgreSQL: the first 64 bits of the md5 of the row's text form, summed as numeric.
+  if (adapter_type == "postgres")
+    return "'fp:' || count(*)::text || ':' || coalesce(sum(('x' || substr(md5(orc_t::text), "
+           "1, 16))::bit(64)::bigint::numeric), 0)::text";
+  return {};
+}
+
 std::string probe_query(const Graph& graph, const ProbeRequest& request) {
   return query_of(graph, request, parts_of(graph, request));
 }
@@ -215,6 +260,15 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       if (i < r.schemas.size())
         result.relations.add(r.schemas[i].first, r.schemas[i].second, rest,
                              value.value_or("unknown"));
+    } else if (id.rfind("token:", 0) == 0) {
+      SourceToken& t = result.tokens[id.substr(6)];
+      if (value && value->rfind("fp:", 0) == 0) {
+        t = SourceToken{*value, "fingerprint", {}};
+      } else {
+        t.value.reset();
+        t.why_unknown = value && value->rfind("unknown:", 0) == 0 ? value->substr(8)
+                                                                  : "the change query gave no value";
+      }
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
     } else {
@@ -229,6 +283,11 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
 bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtRunner& dbt,
                      const std::vector<std::string>& project_args, ProbeResult& result,
                      bool write_manifest) {
+  if (!request.source_tokens)
+    for (NodeId s : request.sources)
+      if (!graph.nodes[s].has_loaded_at())
+        result.tokens[graph.nodes[s].unique_id].why_unknown =
+            "require_explicit_source_freshness is on";
   std::vector<Part> parts = parts_of(graph, request);
   if (parts.empty()) return false;
   run_parts(graph, request, parts, dbt, project_args, result, write_manifest);

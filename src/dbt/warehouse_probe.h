@@ -1,7 +1,8 @@
 #pragma once
 // Everything orc asks the warehouse, in one `dbt show --inline` query run through dbt (so every
 // adapter works): the freshness of sources with loaded_at_field / loaded_at_query (whether or
-// not they have warn/error thresholds, which plain `dbt source freshness` needs), the relations
+// not they have warn/error thresholds, which plain `dbt source freshness` needs), a
+// data-change token for sources without them (where orc knows how to read one), the relations
 // of the schemas orc may reuse nodes in, and the values of the vars nodes read (hashed by
 // dbt's own Jinja). Parts that fail are isolated by splitting the query.
 #include <string>
@@ -18,10 +19,12 @@ namespace orc {
 
 /// What to ask.
 struct ProbeRequest {
-  std::vector<NodeId> sources;  ///< sources whose freshness is needed (those without
-                                ///< loaded_at_* are skipped: their freshness is unknown)
+  std::vector<NodeId> sources;  ///< sources whose freshness is needed
   std::vector<std::pair<std::string, std::string>> schemas;  ///< (database, schema) to list
   std::vector<std::string> vars;  ///< var names whose values (hashed) are needed
+  /// Read a data-change token for the sources without loaded_at_* (off when the user set
+  /// require_explicit_source_freshness: their freshness is then unknown).
+  bool source_tokens = true;
 
   bool empty() const { return sources.empty() && schemas.empty() && vars.empty(); }
 };
@@ -29,12 +32,18 @@ struct ProbeRequest {
 /// What was learnt. A source, schema or var missing from it could not be read.
 struct ProbeResult {
   FreshnessMap freshness;
+  TokenMap tokens;            ///< sources without loaded_at_* (value, or why there is none)
   RelationCatalog relations;  ///< `enabled` is left to the caller
   std::unordered_map<std::string, std::string> var_values;  ///< name -> md5 of its JSON value
 };
 
-/// The inline query for `request` (sources without loaded_at_* are left out).
+/// The inline query for `request`.
 std::string probe_query(const Graph& graph, const ProbeRequest& request);
+
+/// The SQL expression (over the row alias `orc_t`) whose value is a source's data-change token
+/// on `adapter_type`: a row count and an order-independent sum of 64-bit row hashes, so any
+/// insert, update or delete changes it. Empty when orc has none for that adapter.
+std::string change_token_expression(const std::string& adapter_type);
 
 /// One row of `dbt show --output json` output: (orc_source_id, orc_max_loaded_at or null).
 using ProbeRow = std::pair<std::string, std::optional<std::string>>;

@@ -101,6 +101,35 @@ class Decider {
     return std::nullopt;
   }
 
+  /// What is known of source `s` now and what `entry` recorded of it: its max_loaded_at when it
+  /// has loaded_at_*, else its data-change token. `method` starts "unknown: " when there is no
+  /// current value.
+  SourceInput source_input(NodeId s, const StateEntry& entry) const {
+    const Node& src = g_.nodes[s];
+    SourceInput si{s, std::nullopt, std::nullopt, false, {}};
+    if (src.has_loaded_at()) {
+      si.method = src.loaded_at_query.empty() ? "loaded_at_field" : "loaded_at_query";
+      if (auto r = entry.sources.find(src.unique_id); r != entry.sources.end())
+        si.recorded = r->second;
+      if (auto f = observed_.freshness.find(src.unique_id); f != observed_.freshness.end())
+        si.current = f->second;
+      if (!si.current) si.method = "unknown: its freshness query gave no value";
+      return si;
+    }
+    auto t = observed_.tokens.find(src.unique_id);
+    if (t == observed_.tokens.end() || !t->second.value) {
+      si.method = "unknown: " + (t == observed_.tokens.end() || t->second.why_unknown.empty()
+                                     ? std::string("no loaded_at_field or loaded_at_query")
+                                     : t->second.why_unknown);
+      return si;
+    }
+    si.method = t->second.method;
+    si.current = t->second.value;
+    if (auto r = entry.source_tokens.find(src.unique_id); r != entry.source_tokens.end())
+      si.recorded = r->second;
+    return si;
+  }
+
   Upstream upstream_of(NodeId id, const StateEntry& entry, NodeDecision& d) {
     Upstream up;
     const EffectiveInputs& in = lineage_.of(id);
@@ -115,19 +144,17 @@ class Decider {
     };
     for (NodeId p : in.nodes) note(parent_changed(id, p, entry), g_.nodes[p].unique_id);
     for (NodeId s : in.sources) {
-      const std::string& sid = g_.nodes[s].unique_id;
-      SourceInput si{s, std::nullopt, std::nullopt, false};
-      if (auto r = entry.sources.find(sid); r != entry.sources.end()) si.recorded = r->second;
-      if (auto f = observed_.freshness.find(sid); f != observed_.freshness.end())
-        si.current = f->second;
+      SourceInput si = source_input(s, entry);
       std::optional<Reason> why;
+      const std::string& sid = g_.nodes[s].unique_id;
       if (!si.current)
-        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, {}};
+        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(9)};
       else if (!si.recorded)
         why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
-      else if (!same_instant(*si.recorded, *si.current))
+      else if (si.method == "fingerprint" ? *si.recorded != *si.current
+                                          : !same_instant(*si.recorded, *si.current))
         why = Reason{ReasonCode::SourceNewData, sid,
-                     fmt::format("{} -> {}", *si.recorded, *si.current)};
+                     fmt::format("{}: {} -> {}", si.method, *si.recorded, *si.current)};
       si.is_new = why.has_value();
       note(std::move(why), sid);
       d.sources.push_back(std::move(si));

@@ -19,6 +19,18 @@ namespace orc {
 /// nullopt, has unknown freshness, which counts as new data.
 using FreshnessMap = std::unordered_map<std::string, std::optional<std::string>>;
 
+/// A data-change token of a source without loaded_at_* (design.md, "Implicit freshness"): an
+/// opaque value that changes whenever the source's data changes, compared for equality. No
+/// value means orc cannot tell (counts as new data); `why_unknown` then says why.
+struct SourceToken {
+  std::optional<std::string> value;
+  std::string method;       ///< how the value was measured, e.g. "fingerprint"
+  std::string why_unknown;  ///< e.g. "the source is a view"
+};
+
+/// Source unique_id -> its token, for sources without loaded_at_* that were asked about.
+using TokenMap = std::unordered_map<std::string, SourceToken>;
+
 struct DecideSettings {
   bool full_refresh = false;
   bool seed_state_orchestration = false;
@@ -38,6 +50,8 @@ struct SourceInput {
   std::optional<std::string> recorded;  ///< value in the node's state entry
   std::optional<std::string> current;   ///< freshness now (nullopt = unknown)
   bool is_new = false;
+  /// Which method decided: loaded_at_field, loaded_at_query, fingerprint, "unknown: <why>".
+  std::string method;
 };
 
 struct NodeDecision {
@@ -71,8 +85,9 @@ bool is_decidable(const Node& node);
 
 /// What the decision observes besides the manifest and the state.
 struct Observations {
-  FreshnessMap freshness;     ///< source freshness now
+  FreshnessMap freshness;     ///< source freshness now (sources with loaded_at_*)
   RelationCatalog relations;  ///< relations the warehouse holds (disabled: not checked)
+  TokenMap tokens;            ///< data-change tokens now (sources without loaded_at_*)
 };
 
 /// Decides every decidable node of `selected` (any order; duplicates ignored).

@@ -73,10 +73,12 @@ std::string reason_text(const Reason& r) {
     case ReasonCode::RelationUnverified:
       return fmt::format("could not check that relation {} exists", s);
     case ReasonCode::SourceFreshnessUnknown:
-      return fmt::format("freshness of {} is unknown (assume new data)", s);
-    case ReasonCode::SourceNotRecorded: return fmt::format("no max_loaded_at recorded for {}", s);
-    case ReasonCode::SourceNewData:
-      return fmt::format("new data in {} (max_loaded_at {})", s, r.detail);
+      return r.detail.empty()
+                 ? fmt::format("freshness of {} is unknown (assume new data)", s)
+                 : fmt::format("freshness of {} is unknown: {} (assume new data)", s, r.detail);
+    case ReasonCode::SourceNotRecorded:
+      return fmt::format("no freshness of {} recorded at the last build", s);
+    case ReasonCode::SourceNewData: return fmt::format("new data in {} ({})", s, r.detail);
     case ReasonCode::ParentBuilt: return fmt::format("parent {} is built in this run", s);
     case ReasonCode::ParentNoEntry: return fmt::format("parent {} has no state entry", s);
     case ReasonCode::ParentNotRecorded:

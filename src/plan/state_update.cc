@@ -9,7 +9,7 @@ bool is_success_status(const std::string& status) {
 }
 
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
-                          const std::vector<NodeResult>& results, const FreshnessMap& freshness,
+                          const std::vector<NodeResult>& results, const Observations& observed,
                           const State& before, const DecideSettings& settings,
                           const std::string& fallback_time) {
   State out;
@@ -30,8 +30,11 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
     e.fingerprint = fingerprints.of(id, entry_for(graph, id, before, settings));
     e.last_updated = version;
     for (NodeId s : in.sources) {
-      auto f = freshness.find(graph.nodes[s].unique_id);
-      if (f != freshness.end() && f->second) e.sources[graph.nodes[s].unique_id] = *f->second;
+      const std::string& sid = graph.nodes[s].unique_id;
+      auto f = observed.freshness.find(sid);
+      if (f != observed.freshness.end() && f->second) e.sources[sid] = *f->second;
+      auto t = observed.tokens.find(sid);
+      if (t != observed.tokens.end() && t->second.value) e.source_tokens[sid] = *t->second.value;
     }
     e.has_parents = true;
     for (NodeId p : in.nodes) {

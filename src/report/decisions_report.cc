@@ -79,6 +79,8 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
       append_optional(out, s.current);
       out += ", \"new_data\": ";
       out += s.is_new ? "true" : "false";
+      out += ", \"method\": ";
+      append_json_string(out, s.method);
       out += "}";
     }
     out += "}, \"build_after\": ";

@@ -143,6 +143,8 @@ State parse_state(std::string_view text, const std::string& origin) {
           entry.last_updated = string_or_scalar(fv);
         } else if (f == "sources") {
           read_string_map(fv, entry.sources, origin, asset, f);
+        } else if (f == "orc_source_tokens") {
+          read_string_map(fv, entry.source_tokens, origin, asset, f);
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
@@ -186,6 +188,10 @@ std::string serialize_state(const State& state) {
     if (e.has_parents) {
       out += ", \"parents\": ";
       append_string_map(out, e.parents);
+    }
+    if (!e.source_tokens.empty()) {
+      out += ", \"orc_source_tokens\": ";
+      append_string_map(out, e.source_tokens);
     }
     if (e.fingerprint) {
       out += ", \"fingerprint\": ";

@@ -35,6 +35,10 @@ struct StateEntry {
   /// Absent in files written by the reference.
   std::map<std::string, std::string> parents;
   bool has_parents = false;                     ///< whether `parents` was recorded at all.
+  /// orc's addition (`orc_source_tokens`): source unique_id -> data-change token consumed, for
+  /// sources without loaded_at_* (design.md, "Implicit freshness"). Tokens are not timestamps,
+  /// so they stay out of `sources`, which the reference reads.
+  std::map<std::string, std::string> source_tokens;
   /// orc's addition; absent in entries written by the reference or by orc before 0.2.
   std::optional<Fingerprint> fingerprint;
   /// Other fields of the entry, kept verbatim as `"key":value` pairs joined by ','.

@@ -95,12 +95,12 @@ def test_first_run_builds_all_and_rerun_reuses(any_project: Project):
     assert second[UNIT_TEST]["decision"] == "reuse"
     assert all(second[t]["decision"] == "reuse" for t in data_tests_of(second, "stg_orders"))
     # Always built: snapshot, seeds (seed_state_orchestration off), package model without
-    # parents, and whatever reads a source whose freshness is unknowable.
+    # parents. A source without loaded_at is judged by its data-change token: unchanged.
     assert second[SNAPSHOT]["reason_code"] == "snapshot"
     assert second[COUNTRIES]["decision"] == "build"
     assert second[CALENDAR]["decision"] == "build"
-    assert second[STG_PAGE_VIEWS]["reason_code"] == "source_freshness_unknown"
-    assert second[PAGE_VIEWS_DAILY]["decision"] == "build"
+    assert second[STG_PAGE_VIEWS]["reason_code"] == "no_new_data"
+    assert second[PAGE_VIEWS_DAILY]["decision"] == "reuse"
     assert_ran_exactly(p, second)
     # An unfiltered run needs one dbt process before the build: the freshness query, which
     # also writes the fresh manifest (no `dbt ls`).
@@ -274,6 +274,7 @@ def test_run_and_test_follow_the_same_rules(exact_project: Project):
     p = exact_project
     before = p.tree_snapshot()
     run_ok(p, "build")
+    p.add_source_rows("page_views")
     run_ok(p, "run")
     d = decisions_by_id(p)
     assert d and all(u.startswith("model.") for u in d), sorted(d)

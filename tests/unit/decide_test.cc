@@ -23,6 +23,7 @@ struct World {
   State state;
   FreshnessMap freshness;
   RelationCatalog relations;  ///< disabled unless a test enables it
+  TokenMap tokens;            ///< data-change tokens of sources without loaded_at_*
   DecideSettings settings;
   FingerprintContext ctx;             ///< var values (env comes from `env`)
   std::map<std::string, std::string> env;  ///< the environment the fingerprint sees
@@ -73,7 +74,8 @@ struct World {
     Fingerprinter fp(g, lineage, context());
     std::vector<NodeResult> rs;
     for (const auto& uid : uids) rs.push_back({uid, "success", when});
-    return entries_for_results(g, lineage, fp, rs, freshness, state, settings, when);
+    return entries_for_results(g, lineage, fp, rs, Observations{freshness, relations, tokens},
+                               state, settings, when);
   }
   /// Records `uid` as built at `when` from its current inputs (as a successful run would).
   void record(const std::string& uid, const std::string& when = kT0) {
@@ -89,7 +91,8 @@ struct World {
     for (const auto& uid : uids) ids.push_back(*g.find(uid));
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, ids, Observations{freshness, relations}, state, now, settings);
+    return decide(g, lineage, fp, ids, Observations{freshness, relations, tokens}, state, now,
+                  settings);
   }
   Plan decide_all() {
     g.link();
@@ -97,7 +100,8 @@ struct World {
     for (NodeId i = 0; i < g.nodes.size(); ++i) all.push_back(i);
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, all, Observations{freshness, relations}, state, now, settings);
+    return decide(g, lineage, fp, all, Observations{freshness, relations, tokens}, state, now,
+                  settings);
   }
   const NodeDecision& of(const Plan& p, const std::string& uid) {
     const NodeDecision* d = p.find(*g.find(uid));
@@ -175,6 +179,66 @@ TEST(Decide, MissingRecordedSourceValueIsNewData) {
   Plan p = w.decide_all();
   EXPECT_EQ(w.of(p, "model.proj.stg").reason.code, ReasonCode::SourceNotRecorded);
   EXPECT_EQ(w.of(p, "model.proj.stg").reason.subject, "source.proj.raw.orders");
+}
+
+/// simple_chain, but the source has no loaded_at_*: it is judged by its data-change token.
+World token_chain() {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.node("source.proj.raw.orders").loaded_at_field.clear();
+  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+  w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+  w.g.link();
+  w.tokens["source.proj.raw.orders"] = SourceToken{"fp:3:111", "fingerprint", {}};
+  w.record("model.proj.stg");
+  w.record("model.proj.mart");
+  return w;
+}
+
+TEST(Decide, SourceWithoutLoadedAtIsJudgedByItsChangeToken) {
+  World w = token_chain();
+  EXPECT_EQ(w.state.entries["model.proj.stg"].source_tokens.at("source.proj.raw.orders"),
+            "fp:3:111")
+      << "recorded in orc's own field";
+  EXPECT_TRUE(w.state.entries["model.proj.stg"].sources.empty())
+      << "tokens are not timestamps: the reference's `sources` map stays clean";
+  Plan same = w.decide_all();
+  EXPECT_EQ(same.build_count, 0u);
+  ASSERT_EQ(w.of(same, "model.proj.stg").sources.size(), 1u);
+  EXPECT_EQ(w.of(same, "model.proj.stg").sources[0].method, "fingerprint");
+
+  w.tokens["source.proj.raw.orders"].value = "fp:3:222";  // an update
+  Plan changed = w.decide_all();
+  const auto& stg = w.of(changed, "model.proj.stg");
+  EXPECT_EQ(stg.reason.code, ReasonCode::SourceNewData) << show(stg.reason);
+  EXPECT_EQ(stg.reason.subject, "source.proj.raw.orders");
+  EXPECT_EQ(stg.reason.detail, "fingerprint: fp:3:111 -> fp:3:222");
+  EXPECT_EQ(changed.build_count, 2u);
+  // A timestamp-looking freshness value for the source is not used for it.
+  w.tokens["source.proj.raw.orders"].value = "fp:3:111";
+  w.freshness["source.proj.raw.orders"] = kSrcNew;
+  EXPECT_EQ(w.decide_all().build_count, 0u);
+}
+
+TEST(Decide, SourceWithoutLoadedAtOrTokenIsNewDataWithTheReason) {
+  World w = token_chain();
+  w.tokens["source.proj.raw.orders"] = SourceToken{std::nullopt, {}, "the source is a view"};
+  Plan p = w.decide_all();
+  const auto& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.reason.code, ReasonCode::SourceFreshnessUnknown);
+  EXPECT_EQ(stg.reason.detail, "the source is a view");
+  EXPECT_EQ(stg.sources[0].method, "unknown: the source is a view");
+  EXPECT_NE(reason_text(stg.reason).find("the source is a view"), std::string::npos);
+  w.tokens.clear();  // never asked (an adapter without a token)
+  Plan unasked = w.decide_all();
+  const auto& again = w.of(unasked, "model.proj.stg");
+  EXPECT_EQ(again.reason.code, ReasonCode::SourceFreshnessUnknown);
+  EXPECT_EQ(again.reason.detail, "no loaded_at_field or loaded_at_query");
+  // A token the entry never recorded (e.g. written by the reference) counts as new.
+  w.tokens["source.proj.raw.orders"] = SourceToken{"fp:3:111", "fingerprint", {}};
+  w.state.entries["model.proj.stg"].source_tokens.clear();
+  EXPECT_EQ(w.of(w.decide_all(), "model.proj.stg").reason.code, ReasonCode::SourceNotRecorded);
 }
 
 TEST(Decide, NoStateEntryBuilds) {
@@ -894,7 +958,7 @@ TEST(StateUpdate, OnlySucceededNodesGetEntries) {
       {{"model.proj.stg", "success", "2024-05-02T00:00:00Z"},
        {"model.proj.mart", "error", "2024-05-02T00:00:01Z"},
        {"test.proj.gone", "pass", "2024-05-02T00:00:02Z"}},
-      w.freshness, w.state, w.settings, kT1);
+      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
   ASSERT_EQ(updates.entries.size(), 1u);
   const StateEntry& e = updates.entries.at("model.proj.stg");
   EXPECT_EQ(e.last_updated, "2024-05-02T00:00:00Z");
@@ -936,7 +1000,7 @@ TEST(StateUpdate, UnknownFreshnessIsNotRecorded) {
   Lineage lineage(w.g);
   Fingerprinter fp(w.g, lineage, w.context());
   State updates = entries_for_results(w.g, lineage, fp, {{"model.proj.stg", "success", ""}},
-                                      w.freshness, w.state, w.settings, kT1);
+                                      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
   EXPECT_TRUE(updates.entries.at("model.proj.stg").sources.empty());
   EXPECT_EQ(updates.entries.at("model.proj.stg").last_updated, kT1) << "fallback time";
 }

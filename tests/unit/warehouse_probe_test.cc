@@ -53,7 +53,7 @@ TEST(WarehouseProbe, QueryCoversEveryFreshnessShape) {
   EXPECT_EQ(q.find("var("), std::string::npos) << "no var asked";
 }
 
-TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOut) {
+TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOutOnAdaptersWithoutAChangeToken) {
   NodeId ia, ib;
   Graph g = two_sources(ia, ib);
   Node c;
@@ -66,6 +66,58 @@ TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOut) {
   EXPECT_EQ(probe_query(g, only_c), "");
   EXPECT_EQ(probe_query(g, ProbeRequest{{ia, ic}, {}, {}}).find("no_loaded_at"),
             std::string::npos);
+}
+
+TEST(WarehouseProbe, ChangeTokensForSourcesWithoutLoadedAtOnDuckdbAndPostgres) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  Node c;
+  c.unique_id = "source.p.web.page_views";
+  c.kind = NodeKind::Source;
+  c.source_name = "web";
+  c.name = "page_views";
+  NodeId ic = g.add(c);
+  for (const char* adapter : {"duckdb", "postgres"}) {
+    g.adapter_type = adapter;
+    std::string expr = change_token_expression(adapter);
+    ASSERT_FALSE(expr.empty()) << adapter;
+    EXPECT_NE(expr.find("count(*)"), std::string::npos) << "deletes change the count";
+    EXPECT_NE(expr.find("'fp:'"), std::string::npos);
+    std::string q = probe_query(g, ProbeRequest{{ia, ic}, {}, {}});
+    EXPECT_NE(q.find("'token:source.p.web.page_views'"), std::string::npos) << q;
+    EXPECT_NE(q.find("source('web', 'page_views')"), std::string::npos) << q;
+    EXPECT_NE(q.find("orc_found.is_view"), std::string::npos) << "views have no token: " << q;
+    EXPECT_NE(q.find(expr), std::string::npos) << q;
+    EXPECT_NE(q.find("union all\n{% set orc_rel"), std::string::npos)
+        << "the token part must not strip the space after `union all`: " << q;
+    ProbeRequest off{{ia, ic}, {}, {}};
+    off.source_tokens = false;  // require_explicit_source_freshness
+    EXPECT_EQ(probe_query(g, off).find("token:"), std::string::npos);
+  }
+  EXPECT_NE(change_token_expression("duckdb").find("hash(orc_t)"), std::string::npos);
+  EXPECT_NE(change_token_expression("postgres").find("md5(orc_t::text)"), std::string::npos);
+  EXPECT_EQ(change_token_expression("snowflake"), "") << "no token there yet: unknown";
+}
+
+TEST(WarehouseProbe, ReadsChangeTokens) {
+  Graph g;
+  ProbeRequest r;
+  ProbeResult result;
+  read_probe_rows(g, r,
+                  {{"token:source.p.a.t", "fp:3:18017548462609759798"},
+                   {"token:source.p.a.v", "unknown:the source is a view"},
+                   {"token:source.p.a.n", std::nullopt},
+                   {"token:source.p.a.odd", "garbage"}},
+                  result);
+  ASSERT_EQ(result.tokens.size(), 4u);
+  EXPECT_EQ(result.tokens["source.p.a.t"].value, "fp:3:18017548462609759798");
+  EXPECT_EQ(result.tokens["source.p.a.t"].method, "fingerprint");
+  EXPECT_FALSE(result.tokens["source.p.a.v"].value);
+  EXPECT_EQ(result.tokens["source.p.a.v"].why_unknown, "the source is a view");
+  EXPECT_FALSE(result.tokens["source.p.a.n"].value) << "NULL is unknown, never unchanged";
+  EXPECT_EQ(result.tokens["source.p.a.n"].why_unknown, "the change query gave no value");
+  EXPECT_FALSE(result.tokens["source.p.a.odd"].value);
+  EXPECT_TRUE(result.freshness.empty()) << "tokens are not timestamps";
 }
 
 TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
