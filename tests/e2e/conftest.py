@@ -174,22 +174,31 @@ def any_project(request, make_project) -> Project:
     return make_project(request.param)
 
 
+def _serve(server):
+    """Yields a started loopback server (tests/e2e/servers) and stops it afterwards."""
+    yield server
+    server.stop()
+
+
+def _fresh(create) -> str:
+    """A new random name `orc-<hex>`, created with `create(name)` (a bucket or a container)."""
+    name = f"orc-{uuid.uuid4().hex[:12]}"
+    create(name)
+    return name
+
+
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
     """A real S3 server (moto in server mode) on loopback, one per test module."""
     from servers.moto_s3 import MotoServer
 
-    server = MotoServer(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
+    yield from _serve(MotoServer(tmp_path_factory.mktemp("moto")))
 
 
 @pytest.fixture
 def bucket(moto) -> str:
     """A fresh bucket on the module's moto server."""
-    name = f"orc-{uuid.uuid4().hex[:12]}"
-    moto.client().create_bucket(Bucket=name)
-    return name
+    return _fresh(lambda name: moto.client().create_bucket(Bucket=name))
 
 
 @pytest.fixture(scope="module")
@@ -197,17 +206,13 @@ def azurite(tmp_path_factory):
     """A real Azure Blob emulator (Azurite) on loopback, one per test module."""
     from servers.azurite import AzuriteServer
 
-    server = AzuriteServer(tmp_path_factory.mktemp("azurite"))
-    yield server
-    server.stop()
+    yield from _serve(AzuriteServer(tmp_path_factory.mktemp("azurite")))
 
 
 @pytest.fixture
 def container(azurite) -> str:
     """A fresh container on the module's Azurite."""
-    name = f"orc-{uuid.uuid4().hex[:12]}"
-    azurite.client().create_container(name)
-    return name
+    return _fresh(azurite.client().create_container)
 
 
 @pytest.fixture(scope="module")
@@ -215,14 +220,10 @@ def fake_gcs(tmp_path_factory):
     """fake-gcs-server on loopback behind a proxy that enforces ifGenerationMatch."""
     from servers.fake_gcs import FakeGcsServer
 
-    server = FakeGcsServer(tmp_path_factory.mktemp("fake-gcs"))
-    yield server
-    server.stop()
+    yield from _serve(FakeGcsServer(tmp_path_factory.mktemp("fake-gcs")))
 
 
 @pytest.fixture
 def gcs_bucket(fake_gcs) -> str:
     """A fresh bucket on the module's fake-gcs-server."""
-    name = f"orc-{uuid.uuid4().hex[:12]}"
-    fake_gcs.create_bucket(name)
-    return name
+    return _fresh(fake_gcs.create_bucket)

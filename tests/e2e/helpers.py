@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 TUTORIAL = REPO / "tutorial"
@@ -311,3 +311,134 @@ def stateful_workspace(tmp_path: Path) -> Path:
     """tmp_path with a pyproject.toml that turns stateful mode on (the store comes from env)."""
     (tmp_path / "pyproject.toml").write_text("[tool.orchestra_dbt]\nuse_stateful = true\n")
     return tmp_path
+
+
+def save_state(tmp_path: Path, env: dict[str, str], entries: dict,
+               name: str = "updates.json") -> Result:
+    """`orc dbt orchestra save-state` of {"state": entries} (written to tmp_path/name) from the
+    stateful workspace tmp_path; env says where the state is stored."""
+    updates = tmp_path / name
+    updates.write_text(json.dumps({"state": entries}))
+    return run_orc(["dbt", "orchestra", "save-state", updates], stateful_workspace(tmp_path), env)
+
+
+def assert_build_twice_reuses(project: Project, env: dict[str, str],
+                              stored_entries: Callable[[], dict]) -> None:
+    """`orc dbt build` twice with the state in a remote store (env: its ORCHESTRA_STATE_FILE and
+    credentials; `stored_entries()` reads the stored entries back). The first run starts from
+    empty state (the object does not exist yet), builds, and saves to the store, not to the
+    local state_file; the second reuses the models and runs only what it decided to build."""
+    package = "orc_tutorial"
+    first = project.orc("build", env=env)
+    assert first.returncode == 0, first.describe()
+    first_decisions = {n["unique_id"]: n["decision"] for n in project.decisions()["nodes"]}
+    assert first_decisions[f"model.{package}.stg_orders"] == "build"
+    saved = stored_entries()
+    assert f"model.{package}.stg_orders" in saved and f"model.{package}.fct_orders" in saved
+    assert project.read_state() == {"state": {}}  # the local state_file was not used
+
+    second = project.orc("build", env=env)
+    assert second.returncode == 0, second.describe()
+    decisions = {n["unique_id"]: n["decision"] for n in project.decisions()["nodes"]}
+    reused = {u for u, d in decisions.items() if d == "reuse"}
+    assert f"model.{package}.stg_orders" in reused and f"model.{package}.fct_orders" in reused
+    assert set(project.run_results()) == {u for u, d in decisions.items() if d == "build"}
+
+
+@dataclass
+class RemoteState:
+    """One state document in a remote store, as the shared scenarios below use it: orc reaches
+    it with `env` (from the stateful workspace `tmp_path`), the tests write and read its bytes
+    straight in the store, as another writer would, with `write_bytes` and `read_bytes`. For
+    the conflict scenarios orc's requests go through `proxy` (servers.forwarding_proxy), whose
+    log holds only this save's requests, and `write` is the method of its conditional write."""
+
+    tmp_path: Path
+    env: dict[str, str]
+    write_bytes: Callable[[bytes], Any]
+    read_bytes: Callable[[], bytes]
+    proxy: Any = None
+    write: str = "PUT"
+
+    def put(self, entries: dict, extra: dict | None = None) -> None:
+        """Stores {"state": entries, **extra}."""
+        self.write_bytes(json.dumps({"state": entries} | (extra or {})).encode())
+
+    def read(self) -> dict:
+        return json.loads(self.read_bytes())
+
+    def save(self, entries: dict, name: str = "updates.json") -> Result:
+        return save_state(self.tmp_path, self.env, entries, name)
+
+
+def assert_saves_add_up(state: RemoteState) -> tuple[Result, Result]:
+    """Saves model.p.a (the first save creates the document), then model.p.b: the second save
+    re-reads what is stored and keeps it. Returns both results for store-specific checks."""
+    first = state.save({"model.p.a": state_entry("2024-01-01T00:00:00Z")})
+    assert first.returncode == 0, first.describe()
+    assert set(state.read()["state"]) == {"model.p.a"}
+    second = state.save({"model.p.b": state_entry("2024-01-02T00:00:00Z")}, "u2.json")
+    assert second.returncode == 0, second.describe()
+    assert set(state.read()["state"]) == {"model.p.a", "model.p.b"}
+    return first, second
+
+
+def assert_save_merges_with_someone_else(state: RemoteState) -> None:
+    """A document written by someone else (another entry, a newer version of a shared one and
+    an unknown top-level field): orc's save merges into it instead of overwriting it."""
+    state.put({"model.p.other": state_entry("2024-01-01T00:00:00Z"),
+               "model.p.shared": state_entry("2030-01-01T00:00:00Z", "newer")},
+              {"written_by": "reference"})
+    r = state.save({"model.p.mine": state_entry("2024-01-02T00:00:00Z"),
+                    "model.p.shared": state_entry("2024-01-02T00:00:00Z", "older")})
+    assert r.returncode == 0, r.describe()
+    doc = state.read()
+    assert set(doc["state"]) == {"model.p.other", "model.p.mine", "model.p.shared"}
+    assert doc["state"]["model.p.shared"]["checksum"] == "newer"  # newer last_updated wins
+    assert doc["written_by"] == "reference"  # unknown top-level fields survive
+
+
+def _save_mine_with_hook(state: RemoteState, before_forward) -> Result:
+    state.proxy.before_forward = before_forward
+    try:
+        return state.save({"model.mine": state_entry("2024-03-04T00:00:00Z")})
+    finally:
+        state.proxy.before_forward = None
+
+
+def save_with_a_write_in_between(state: RemoteState, existing: bool) -> Result:
+    """Another writer adds model.other_run exactly between orc's read and its conditional
+    write of model.mine (the document holds model.first before when `existing`, else it does
+    not exist): the write is refused, and orc must re-read, merge and retry, so every entry is
+    stored. Returns orc's result for the store-specific checks (statuses, messages)."""
+    before = {"model.first": state_entry("2024-01-01T00:00:00Z")} if existing else {}
+    if existing:
+        state.put(before)
+
+    def other_run_writes_first(method: str, _path: str) -> None:
+        if method == state.write and not state.proxy.statuses(state.write):
+            state.put(before | {"model.other_run": state_entry("2024-03-03T00:00:00Z")})
+
+    r = _save_mine_with_hook(state, other_run_writes_first)
+    assert r.returncode == 0, r.describe()
+    assert set(state.read()["state"]) == set(before) | {"model.other_run", "model.mine"}
+    return r
+
+
+def save_while_never_stops_changing(state: RemoteState) -> Result:
+    """Another writer changes the document before every conditional write of orc's: orc must
+    fail (exit 1) after a bounded number of attempts, all refused with 412 (never forced),
+    without storing model.mine. Returns orc's result for the store-specific checks."""
+    state.put({})
+
+    def another_writer_every_time(method: str, _path: str) -> None:
+        if method == state.write:
+            n = len(state.proxy.statuses(state.write))
+            state.put({f"model.other{n}": state_entry("2024-01-01T00:00:00Z")})
+
+    r = _save_mine_with_hook(state, another_writer_every_time)
+    assert r.returncode == 1, r.describe()
+    writes = state.proxy.statuses(state.write)
+    assert 2 <= len(writes) <= 20 and set(writes) == {412}, state.proxy.log
+    assert "model.mine" not in state.read()["state"]
+    return r

@@ -5,10 +5,9 @@ merges with what the server holds instead of overwriting it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from helpers import Project, base_env, run_orc
-from helpers import state_entry as entry, stateful_workspace as workspace
+from helpers import Project, base_env, save_state
+from helpers import state_entry as entry
 from servers.orchestra_api import OrchestraApiServer
 
 API_KEY = "orc-test-key-5f1c9e2b7d"  # distinctive, so any leak is found by substring search
@@ -18,12 +17,6 @@ P = "orc_tutorial"
 def api_env(server: OrchestraApiServer, **extra) -> dict[str, str]:
     return base_env() | {"ORCHESTRA_API_KEY": API_KEY, "ORCHESTRA_API_BASE_URL": server.base_url,
                          **extra}
-
-
-def save_state(tmp_path: Path, env: dict, entries: dict, name: str = "updates.json"):
-    updates = tmp_path / name
-    updates.write_text(json.dumps({"state": entries}))
-    return run_orc(["dbt", "orchestra", "save-state", updates], workspace(tmp_path), env)
 
 
 def test_save_merges_with_server_state_and_sends_bearer(tmp_path):

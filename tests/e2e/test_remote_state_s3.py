@@ -10,49 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, base_env, run_orc
-from helpers import state_entry as entry, stateful_workspace as workspace
+from helpers import (Project, RemoteState, assert_build_twice_reuses,
+                     assert_save_merges_with_someone_else, assert_saves_add_up, base_env,
+                     save_state)
+from helpers import state_entry as entry
 from servers.moto_s3 import MotoServer
-
-P = "orc_tutorial"
-
-
-def save_state(tmp_path: Path, env: dict, entries: dict, name: str = "updates.json"):
-    updates = tmp_path / name
-    updates.write_text(json.dumps({"state": entries}))
-    return run_orc(["dbt", "orchestra", "save-state", updates], workspace(tmp_path), env)
 
 
 def read_object(moto: MotoServer, bucket: str, key: str) -> dict:
     return json.loads(moto.client().get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def test_save_to_missing_object_creates_it_then_reload_merges(tmp_path, moto, bucket):
-    env = base_env() | moto.env | {"ORCHESTRA_STATE_FILE": f"s3://{bucket}/team/state.json"}
-    r = save_state(tmp_path, env, {"model.p.a": entry("2024-01-01T00:00:00Z")})
-    assert r.returncode == 0, r.describe()
-    assert f"saved 1 entries to s3://{bucket}/team/state.json" in r.stdout
-    assert set(read_object(moto, bucket, "team/state.json")["state"]) == {"model.p.a"}
+def s3_state(tmp_path: Path, moto: MotoServer, bucket: str, key: str) -> RemoteState:
+    env = base_env() | moto.env | {"ORCHESTRA_STATE_FILE": f"s3://{bucket}/{key}"}
+    return RemoteState(tmp_path, env,
+                       lambda data: moto.client().put_object(Bucket=bucket, Key=key, Body=data),
+                       lambda: moto.client().get_object(Bucket=bucket, Key=key)["Body"].read())
 
-    # The second save re-reads what is there (reload) and keeps it.
-    r = save_state(tmp_path, env, {"model.p.b": entry("2024-01-02T00:00:00Z")}, "u2.json")
-    assert r.returncode == 0, r.describe()
-    assert set(read_object(moto, bucket, "team/state.json")["state"]) == {"model.p.a", "model.p.b"}
+
+def test_save_to_missing_object_creates_it_then_reload_merges(tmp_path, moto, bucket):
+    first, _ = assert_saves_add_up(s3_state(tmp_path, moto, bucket, "team/state.json"))
+    assert f"saved 1 entries to s3://{bucket}/team/state.json" in first.stdout
 
 
 def test_save_merges_with_entries_written_by_someone_else(tmp_path, moto, bucket):
-    moto.client().put_object(Bucket=bucket, Key="state.json", Body=json.dumps({
-        "state": {"model.p.other": entry("2024-01-01T00:00:00Z"),
-                  "model.p.shared": entry("2030-01-01T00:00:00Z", "newer")},
-        "written_by": "reference"}).encode())
-    env = base_env() | moto.env | {"ORCHESTRA_STATE_FILE": f"s3://{bucket}/state.json"}
-    r = save_state(tmp_path, env, {"model.p.mine": entry("2024-01-02T00:00:00Z"),
-                                   "model.p.shared": entry("2024-01-02T00:00:00Z", "older")})
-    assert r.returncode == 0, r.describe()
-    doc = read_object(moto, bucket, "state.json")
-    assert set(doc["state"]) == {"model.p.other", "model.p.mine", "model.p.shared"}
-    assert doc["state"]["model.p.shared"]["checksum"] == "newer"  # newer last_updated wins
-    assert doc["written_by"] == "reference"  # unknown top-level fields survive
+    assert_save_merges_with_someone_else(s3_state(tmp_path, moto, bucket, "state.json"))
 
 
 def test_missing_bucket_is_an_error_naming_bucket_and_key(tmp_path, moto):
@@ -150,20 +132,8 @@ class TestWithSignatureChecks:
 
 def test_build_twice_with_s3_state_reuses(project: Project, moto, bucket):
     env = moto.env | {"ORCHESTRA_STATE_FILE": f"s3://{bucket}/dbt/state.json"}
-    first = project.orc("build", env=env)  # the object does not exist yet: empty state
-    assert first.returncode == 0, first.describe()
-    first_decisions = {n["unique_id"]: n["decision"] for n in project.decisions()["nodes"]}
-    assert first_decisions[f"model.{P}.stg_orders"] == "build"
-    stored = read_object(moto, bucket, "dbt/state.json")["state"]
-    assert f"model.{P}.stg_orders" in stored and f"model.{P}.fct_orders" in stored
-    assert project.read_state() == {"state": {}}  # the local state_file was not used
-
-    second = project.orc("build", env=env)
-    assert second.returncode == 0, second.describe()
-    decisions = {n["unique_id"]: n["decision"] for n in project.decisions()["nodes"]}
-    reused = {u for u, d in decisions.items() if d == "reuse"}
-    assert f"model.{P}.stg_orders" in reused and f"model.{P}.fct_orders" in reused
-    assert set(project.run_results()) == {u for u, d in decisions.items() if d == "build"}
+    assert_build_twice_reuses(project, env,
+                              lambda: read_object(moto, bucket, "dbt/state.json")["state"])
 
 
 class TestNetworkCredentialProviders:

@@ -8,6 +8,7 @@
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "scratch_dir.h"
 #include "state/remote/azure_blob_store.h"
 #include "state/remote/azure_credentials.h"
 #include "state/remote/azure_shared_key.h"
@@ -97,13 +98,9 @@ TEST(RemoteAzureEndpoint, DfsHostBecomesBlobHostAlwaysTls) {
             "http://127.0.0.1:1/devstoreaccount1/cont/dir/a%20b.json");
 }
 
-class RemoteAzureChain : public ::testing::Test {
+class RemoteAzureChain : public ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("orc-azure-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     // Everything configured: each test removes what should not win.
     env_.vars = {
         {"AZURE_STORAGE_CONNECTION_STRING",
@@ -118,13 +115,11 @@ class RemoteAzureChain : public ::testing::Test {
         {"IDENTITY_HEADER", "identity-secret"}};
     std::ofstream(dir_ / "token") << "federated.jwt\n";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   AzureCredentialPlan choose() {
     return choose_azure_credential(env_, "acct", "https://acct.blob.core.windows.net",
                                    "abfss://c@acct.dfs.core.windows.net/s.json");
   }
 
-  std::filesystem::path dir_;
   Environment env_;
 };
 
@@ -155,38 +150,43 @@ TEST_F(RemoteAzureChain, ConnectionStringForAnotherAccountIsRefused) {
 }
 
 TEST_F(RemoteAzureChain, AccountKeyThenSasThenServicePrincipalThenWorkloadThenManaged) {
-  env_.vars.erase("AZURE_STORAGE_CONNECTION_STRING");
-  AzureCredentialPlan p = choose();
-  EXPECT_EQ(p.source, AzureCredentialSource::AccountKey);
-  EXPECT_EQ(p.endpoint, "https://acct.blob.core.windows.net");
+  // Each step removes the variable the previous winner came from; `field` is what it sets.
+  using S = AzureCredentialSource;
+  using Plan = AzureCredentialPlan;
+  struct Step {
+    const char* removed;
+    S source;
+    std::string Plan::*field;
+    std::string value;
+  };
+  const Step chain[] = {
+      {"AZURE_STORAGE_CONNECTION_STRING", S::AccountKey, &Plan::endpoint,
+       "https://acct.blob.core.windows.net"},
+      {"AZURE_STORAGE_KEY", S::SasToken, &Plan::sas, "sv=2021&sig=secret"},
+      {"AZURE_STORAGE_SAS_TOKEN", S::ServicePrincipal, &Plan::tenant_id, "tenant"},
+      {"AZURE_CLIENT_SECRET", S::WorkloadIdentity, &Plan::federated_token_file,
+       (dir_ / "token").string()},
+      {"AZURE_FEDERATED_TOKEN_FILE", S::ManagedIdentity, &Plan::identity_endpoint,
+       "http://127.0.0.1:9/msi"},
+      {"IDENTITY_ENDPOINT", S::ManagedIdentity, &Plan::identity_endpoint, ""}};  // "": IMDS
+  for (const Step& step : chain) {
+    env_.vars.erase(step.removed);
+    Plan p = choose();
+    EXPECT_EQ(p.source, step.source) << "without " << step.removed;
+    EXPECT_EQ(p.*step.field, step.value) << "without " << step.removed;
+  }
+}
 
-  env_.vars.erase("AZURE_STORAGE_KEY");
-  p = choose();
-  EXPECT_EQ(p.source, AzureCredentialSource::SasToken);
-  EXPECT_EQ(p.sas, "sv=2021&sig=secret");
-
-  env_.vars.erase("AZURE_STORAGE_SAS_TOKEN");
-  p = choose();
-  EXPECT_EQ(p.source, AzureCredentialSource::ServicePrincipal);
-  EXPECT_EQ(p.authority, "https://login.microsoftonline.com");
-  EXPECT_EQ(p.tenant_id, "tenant");
-
-  env_.vars.erase("AZURE_CLIENT_SECRET");
+TEST_F(RemoteAzureChain, TokenAuthorityIsMicrosoftOnlineUnlessAzureAuthorityHostIsSet) {
+  for (const char* v : {"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY",
+                        "AZURE_STORAGE_SAS_TOKEN"})
+    env_.vars.erase(v);
+  EXPECT_EQ(choose().authority, "https://login.microsoftonline.com");  // service principal
   env_.vars["AZURE_AUTHORITY_HOST"] = "https://login.example/";
-  p = choose();
+  env_.vars.erase("AZURE_CLIENT_SECRET");
+  AzureCredentialPlan p = choose();
   EXPECT_EQ(p.source, AzureCredentialSource::WorkloadIdentity);
-  EXPECT_EQ(p.federated_token_file, (dir_ / "token").string());
   EXPECT_EQ(p.authority, "https://login.example");
-
-  env_.vars.erase("AZURE_FEDERATED_TOKEN_FILE");
-  p = choose();
-  EXPECT_EQ(p.source, AzureCredentialSource::ManagedIdentity);
-  EXPECT_EQ(p.identity_endpoint, "http://127.0.0.1:9/msi");
-
-  env_.vars.erase("IDENTITY_ENDPOINT");
-  p = choose();
-  EXPECT_EQ(p.source, AzureCredentialSource::ManagedIdentity);
-  EXPECT_EQ(p.identity_endpoint, "");  // IMDS
 }
 
 TEST_F(RemoteAzureChain, ServicePrincipalNeedsTenantAndClient) {

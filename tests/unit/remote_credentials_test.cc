@@ -6,25 +6,21 @@
 
 #include "core/environment.h"
 #include "core/error.h"
+#include "scratch_dir.h"
 #include "state/remote/aws_credentials.h"
 
 namespace orc::remote {
 namespace {
 namespace fs = std::filesystem;
 
-class RemoteCredentials : public ::testing::Test {
+class RemoteCredentials : public ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("orc-cred-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / ".aws");
     env_.vars = {{"HOME", dir_.string()}, {"AWS_EC2_METADATA_DISABLED", "true"}};
   }
-  void TearDown() override { fs::remove_all(dir_); }
   void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
-  fs::path dir_;
   Environment env_;
 };
 

@@ -13,6 +13,7 @@
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/json_writer.h"
+#include "scratch_dir.h"
 #include "state/remote/gcs_credentials.h"
 #include "state/remote/gcs_store.h"
 
@@ -84,12 +85,9 @@ TEST(RemoteGcsJwt, UnreadableKeyIsAnErrorWithoutTheKey) {
   }
 }
 
-class RemoteGcsChain : public ::testing::Test {
+class RemoteGcsChain : public ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("orc-gcs-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / ".config/gcloud");
     std::ofstream(dir_ / "sa.json") << R"({"type": "service_account", "client_email": "e"})";
     std::ofstream(dir_ / ".config/gcloud/application_default_credentials.json")
@@ -98,10 +96,8 @@ class RemoteGcsChain : public ::testing::Test {
                  {"STORAGE_EMULATOR_HOST", "127.0.0.1:4443"},
                  {"GOOGLE_APPLICATION_CREDENTIALS", (dir_ / "sa.json").string()}};
   }
-  void TearDown() override { fs::remove_all(dir_); }
   GcsCredentialPlan choose() { return choose_gcs_credential(env_, "gs://b/k"); }
 
-  fs::path dir_;
   Environment env_;
 };
 

@@ -5,14 +5,10 @@ signatures and enforces If-Match / If-None-Match."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from servers.moto_s3 import free_port
+from servers.loopback import LoopbackServer
 
 REPO = Path(__file__).resolve().parents[3]
 AZURITE_BLOB = REPO / ".npm-tools" / "node_modules" / ".bin" / "azurite-blob"
@@ -23,7 +19,7 @@ ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K
                "KBHBeksoGMGw==")
 
 
-class AzuriteServer:
+class AzuriteServer(LoopbackServer):
     """Starts `azurite-blob` on a free loopback port with its data in a temp directory;
     `env` is what orc needs to reach it (a connection string whose BlobEndpoint is the
     emulator), `uri(container, path)` the abfss:// state location."""
@@ -31,26 +27,13 @@ class AzuriteServer:
     def __init__(self, log_dir: Path):
         if not AZURITE_BLOB.exists():
             raise RuntimeError(f"{AZURITE_BLOB} is missing: run scripts/install_deps.sh")
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+        super().__init__(log_dir, "azurite")
+        self.endpoint += f"/{ACCOUNT}"
         self.data = Path(tempfile.mkdtemp(prefix="azurite-", dir=log_dir))
-        self.log = open(log_dir / f"azurite-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [str(AZURITE_BLOB), "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
-             "--blobPort", str(self.port), "--location", str(self.data), "--silent"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}?comp=list", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (403 without credentials): it is up
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"azurite did not start (see {self.log.name})")
-                time.sleep(0.2)
+        # Without credentials it answers 403: any answer means it is up.
+        self.start([str(AZURITE_BLOB), "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
+                    "--blobPort", str(self.port), "--location", str(self.data), "--silent"],
+                   f"{self.endpoint}?comp=list", "azurite", timeout=60, any_answer_is_ready=True)
 
     def connection_string(self, key: str = ACCOUNT_KEY, endpoint: str | None = None) -> str:
         return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};"
@@ -70,12 +53,5 @@ class AzuriteServer:
         return BlobServiceClient.from_connection_string(self.connection_string())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        super().stop()
         shutil.rmtree(self.data, ignore_errors=True)

