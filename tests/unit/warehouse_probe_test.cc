@@ -28,6 +28,17 @@ Graph two_sources(NodeId& ia, NodeId& ib) {
   return g;
 }
 
+/// Adds source `source.p.<source_name>.<name>` without any loaded_at_*.
+NodeId add_source_without_loaded_at(Graph& g, const std::string& source_name,
+                                    const std::string& name) {
+  Node c;
+  c.unique_id = "source.p." + source_name + "." + name;
+  c.kind = NodeKind::Source;
+  c.source_name = source_name;
+  c.name = name;
+  return g.add(c);
+}
+
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -56,12 +67,7 @@ TEST(WarehouseProbe, QueryCoversEveryFreshnessShape) {
 TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOutOnAdaptersWithoutAChangeToken) {
   NodeId ia, ib;
   Graph g = two_sources(ia, ib);
-  Node c;
-  c.unique_id = "source.p.shop.no_loaded_at";
-  c.kind = NodeKind::Source;
-  c.source_name = "shop";
-  c.name = "no_loaded_at";
-  NodeId ic = g.add(c);
+  NodeId ic = add_source_without_loaded_at(g, "shop", "no_loaded_at");
   ProbeRequest only_c{{ic}, {}, {}};
   EXPECT_EQ(probe_query(g, only_c), "");
   EXPECT_EQ(probe_query(g, ProbeRequest{{ia, ic}, {}, {}}).find("no_loaded_at"),
@@ -71,12 +77,7 @@ TEST(WarehouseProbe, SourcesWithoutLoadedAtAreLeftOutOnAdaptersWithoutAChangeTok
 TEST(WarehouseProbe, ChangeTokensForSourcesWithoutLoadedAtOnDuckdbAndPostgres) {
   NodeId ia, ib;
   Graph g = two_sources(ia, ib);
-  Node c;
-  c.unique_id = "source.p.web.page_views";
-  c.kind = NodeKind::Source;
-  c.source_name = "web";
-  c.name = "page_views";
-  NodeId ic = g.add(c);
+  NodeId ic = add_source_without_loaded_at(g, "web", "page_views");
   for (const char* adapter : {"duckdb", "postgres"}) {
     g.adapter_type = adapter;
     std::string expr = change_token_expression(adapter);
