@@ -305,7 +305,11 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
         break;
       }
       all = true;
-      if (!smallest || cb->window() < smallest->window()) smallest = cb;
+      // Equal windows: `any` wins over `all` (it builds on less evidence, so it is never the
+      // staler choice), whatever the order of the children.
+      if (!smallest || cb->window() < smallest->window() ||
+          (cb->window() == smallest->window() && smallest->updates_on_all && !cb->updates_on_all))
+        smallest = cb;
     }
     if (all && smallest) out[*it] = {smallest, true};
   }

@@ -100,7 +100,8 @@ const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
                             const DecideSettings& settings);
 
 /// Each node's build_after: its own, else the smallest of its children's when every
-/// (non-test) child has one. Indexed by NodeId; the bool says "inherited".
+/// (non-test) child has one (of equal windows, one with updates_on `any`). Indexed by NodeId;
+/// the bool says "inherited".
 std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(const Graph& graph);
 
 }  // namespace orc

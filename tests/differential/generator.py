@@ -202,7 +202,7 @@ class World:
 
     def effective_build_after(self, name: str) -> tuple[int, str] | None:
         """build_after as orc derives it: the node's own, else the smallest of its
-        children's when every child has one."""
+        children's when every child has one (of equal windows, one with updates_on any)."""
         m = self.model(name)
         if m.build_after:
             return m.build_after
@@ -212,7 +212,8 @@ class World:
         windows = [self.effective_build_after(k) for k in kids]
         if any(w is None for w in windows):
             return None
-        return min(windows, key=lambda w: w[0])
+        # Of equal windows, updates_on `any` (as orc picks: the less stale choice).
+        return min(windows, key=lambda w: (w[0], w[1] == "all"))
 
     # ---- rendering -----------------------------------------------------------------------
 

@@ -634,6 +634,21 @@ TEST(Decide, InheritedBuildAfterTakesTheSmallestWindow) {
   EXPECT_EQ(eff[*w.g.find("model.proj.stg")].first->period, "minute");
 }
 
+TEST(Decide, InheritedBuildAfterOfEqualWindowsIsAnyWhateverTheChildOrder) {
+  // Found by the differential harness: two children with 2-hour windows, one `all`, one
+  // `any`; which one the parent inherited depended on the order of its children.
+  for (bool all_first : {true, false}) {
+    World w = simple_chain();
+    NodeId other = w.add("model.proj.other_child", NodeKind::Model, {"model.proj.stg"});
+    w.g.nodes[other].build_after = BuildAfter{2, "hour", all_first};
+    w.node("model.proj.mart").build_after = BuildAfter{120, "minute", !all_first};
+    w.g.link();
+    auto eff = effective_build_after(w.g);
+    ASSERT_TRUE(eff[*w.g.find("model.proj.stg")].first);
+    EXPECT_FALSE(eff[*w.g.find("model.proj.stg")].first->updates_on_all) << all_first;
+  }
+}
+
 // --- fingerprint components ---
 
 TEST(Decide, MacroChangeBuildsWithTheMacroAsSubject) {
