@@ -101,6 +101,9 @@ class Decider {
     return std::nullopt;
   }
 
+  /// The prefix of SourceInput::method when a source's freshness is unknown; the rest is why.
+  static constexpr std::string_view kUnknown = "unknown: ";
+
   /// What is known of source `s` now and what `entry` recorded of it: its max_loaded_at when it
   /// has loaded_at_*, else its data-change token. `method` starts "unknown: " when there is no
   /// current value.
@@ -113,12 +116,12 @@ class Decider {
         si.recorded = r->second;
       if (auto f = observed_.freshness.find(src.unique_id); f != observed_.freshness.end())
         si.current = f->second;
-      if (!si.current) si.method = "unknown: its freshness query gave no value";
+      if (!si.current) si.method = std::string(kUnknown) + "its freshness query gave no value";
       return si;
     }
     auto t = observed_.tokens.find(src.unique_id);
     if (t == observed_.tokens.end() || !t->second.value) {
-      si.method = "unknown: " + (t == observed_.tokens.end() || t->second.why_unknown.empty()
+      si.method = std::string(kUnknown) + (t == observed_.tokens.end() || t->second.why_unknown.empty()
                                      ? std::string("no loaded_at_field or loaded_at_query")
                                      : t->second.why_unknown);
       return si;
@@ -148,7 +151,7 @@ class Decider {
       std::optional<Reason> why;
       const std::string& sid = g_.nodes[s].unique_id;
       if (!si.current)
-        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(9)};
+        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(kUnknown.size())};
       else if (!si.recorded)
         why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
       else if (si.method == "fingerprint" ? *si.recorded != *si.current
