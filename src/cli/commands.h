@@ -8,9 +8,10 @@ namespace orc {
 struct Config;
 
 /// `orc dbt build|run|test ...` with use_stateful on: decide, run dbt on the BUILD set,
-/// record state. Returns the exit code (dbt's when dbt ran).
+/// record state. With `plan_only` (`orc plan`), decide and report only. Returns the exit
+/// code (dbt's when dbt ran).
 int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
-                         const Config& config);
+                         const Config& config, bool plan_only = false);
 
 /// `orc dbt orchestra plan ...`: the pure engine on given artifact files, without dbt
 /// (benchmarks, dry runs). Returns the exit code.

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 #include "core/error.h"
 
@@ -184,28 +185,21 @@ std::optional<fs::path> search_path(const std::string& name, const std::string& 
   return std::nullopt;
 }
 
-}  // namespace
+/// A spawned child's pid and its slot in the signal-forwarding table.
+struct Spawned {
+  pid_t pid = 0;
+  int slot = -1;
+};
 
-ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
-  if (argv.empty()) throw Error("internal error: run_process called without a program");
+/// Starts `argv` with `dup2s` applied in the child (child descriptor <- orc's descriptor),
+/// registered for signal forwarding before any signal can be delivered.
+Spawned spawn(const std::vector<std::string>& argv, const ProcessOptions& options,
+              const std::vector<std::pair<int, int>>& dup2s) {
+  if (argv.empty()) throw Error("internal error: a process was started without a program");
   const sigset_t handled = install_handlers();
-
-  Fd out_read, out_write, err_read, err_write;
-  auto make_pipe = [](Fd& r, Fd& w) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0)
-      throw Error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
-    r.fd = p[0];
-    w.fd = p[1];
-  };
-  if (options.capture_stdout) make_pipe(out_read, out_write);
-  if (options.capture_stderr) make_pipe(err_read, err_write);
-
   SpawnSetup setup;
-  if (options.capture_stdout)
-    posix_spawn_file_actions_adddup2(&setup.actions, out_write.fd, STDOUT_FILENO);
-  if (options.capture_stderr)
-    posix_spawn_file_actions_adddup2(&setup.actions, err_write.fd, STDERR_FILENO);
+  for (const auto& [child_fd, parent_fd] : dup2s)
+    posix_spawn_file_actions_adddup2(&setup.actions, parent_fd, child_fd);
   if (options.cwd)
     posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str());
 
@@ -218,23 +212,63 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
 
-  pid_t pid = 0;
-  int slot = -1;
-  {
-    BlockInterrupts block;
-    // The child starts with orc's original mask and default dispositions for the signals
-    // orc handles (ignored ones stay ignored).
-    posix_spawnattr_setsigdefault(&setup.attr, &handled);
-    posix_spawnattr_setsigmask(&setup.attr, &block.old_mask());
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    int rc = ::posix_spawnp(&pid, cargv[0], &setup.actions, &setup.attr, cargv.data(),
-                            envp.data());
-    if (rc != 0) {
-      std::string where = options.cwd ? fmt::format(" in {}", options.cwd->string()) : "";
-      throw Error(fmt::format("cannot start {}{}: {}", argv[0], where, std::strerror(rc)));
-    }
-    slot = register_child(pid);
+  Spawned out;
+  BlockInterrupts block;
+  // The child starts with orc's original mask and default dispositions for the signals
+  // orc handles (ignored ones stay ignored).
+  posix_spawnattr_setsigdefault(&setup.attr, &handled);
+  posix_spawnattr_setsigmask(&setup.attr, &block.old_mask());
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  int rc = ::posix_spawnp(&out.pid, cargv[0], &setup.actions, &setup.attr, cargv.data(),
+                          envp.data());
+  if (rc != 0) {
+    std::string where = options.cwd ? fmt::format(" in {}", options.cwd->string()) : "";
+    throw Error(fmt::format("cannot start {}{}: {}", argv[0], where, std::strerror(rc)));
   }
+  out.slot = register_child(out.pid);
+  return out;
+}
+
+/// Waits for `child` to end and reaps it. It waits without reaping first, unregisters, then
+/// reaps: the pid stays ours until it is out of the table, so a late signal can never reach
+/// an unrelated process that reused it. Returns the exit code, or 128+signal.
+int reap(const Spawned& child, const std::string& program) {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) break;
+  }
+  if (child.slot >= 0) g_children[child.slot].store(0);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0) {
+    if (errno != EINTR)
+      throw Error(fmt::format("waiting for {} failed: {}", program, std::strerror(errno)));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  Fd out_read, out_write, err_read, err_write;
+  auto make_pipe = [](Fd& r, Fd& w) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+      throw Error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    r.fd = p[0];
+    w.fd = p[1];
+  };
+  std::vector<std::pair<int, int>> dup2s = options.pass_fds;
+  if (options.capture_stdout) {
+    make_pipe(out_read, out_write);
+    dup2s.emplace_back(STDOUT_FILENO, out_write.fd);
+  }
+  if (options.capture_stderr) {
+    make_pipe(err_read, err_write);
+    dup2s.emplace_back(STDERR_FILENO, err_write.fd);
+  }
+  const Spawned child = spawn(argv, options, dup2s);
   out_write.reset();
   err_write.reset();
 
@@ -242,36 +276,54 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   try {
     drain(out_read.fd, err_read.fd, result.stdout_text, result.stderr_text);
   } catch (...) {
-    // Still reap the child below; the error is reported after.
-    siginfo_t info{};
-    while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
-    }
-    if (slot >= 0) g_children[slot].store(0);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    reap(child, argv[0]);  // still reaped; the error is reported after
     throw;
   }
-
-  // Wait without reaping first, unregister, then reap: the pid stays ours until it is out of
-  // the table, so a late signal can never reach an unrelated process that reused it.
-  siginfo_t info{};
-  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
-    if (errno != EINTR) break;
-  }
-  if (slot >= 0) g_children[slot].store(0);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      throw Error(fmt::format("waiting for {} failed: {}", argv[0], std::strerror(errno)));
-  }
-  if (WIFEXITED(status))
-    result.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status))
-    result.exit_code = 128 + WTERMSIG(status);
-  else
-    result.exit_code = 1;
+  result.exit_code = reap(child, argv[0]);
   return result;
+}
+
+ChildProcess start_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  if (options.capture_stdout || options.capture_stderr)
+    throw Error("internal error: start_process does not capture output");
+  const Spawned child = spawn(argv, options, options.pass_fds);
+  ChildProcess out;
+  out.pid_ = child.pid;
+  out.slot_ = child.slot;
+  out.program_ = argv[0];
+  return out;
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)),
+      slot_(std::exchange(other.slot_, -1)),
+      program_(std::move(other.program_)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    this->~ChildProcess();
+    pid_ = std::exchange(other.pid_, 0);
+    slot_ = std::exchange(other.slot_, -1);
+    program_ = std::move(other.program_);
+  }
+  return *this;
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  try {
+    wait();
+  } catch (...) {
+  }
+}
+
+int ChildProcess::wait() {
+  if (pid_ <= 0) throw Error("internal error: waiting for a process that is not running");
+  const Spawned child{pid_, slot_};
+  pid_ = 0;
+  slot_ = -1;
+  return reap(child, program_);
 }
 
 bool interrupt_received() { return g_interrupt_signal.load() != 0; }

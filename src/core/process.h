@@ -15,6 +15,8 @@ struct ProcessOptions {
   std::vector<std::pair<std::string, std::string>> extra_env;  ///< set/override in the child
   bool capture_stdout = false;  ///< else inherited
   bool capture_stderr = false;  ///< else inherited
+  /// Extra descriptors the child gets: (descriptor number in the child, orc's descriptor).
+  std::vector<std::pair<int, int>> pass_fds;
 };
 
 struct ProcessResult {
@@ -27,6 +29,35 @@ struct ProcessResult {
 /// runs, SIGINT/SIGTERM sent to orc are forwarded to it (a terminal's Ctrl-C, which reaches
 /// the child directly, is not sent twice). Throws orc::Error when it cannot be started.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+/// A started child process that orc waits for later (start_process). SIGINT/SIGTERM sent to
+/// orc are forwarded to it while it is registered, as for run_process. Destroying a child
+/// that was not waited for kills it (SIGKILL) and reaps it.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  /// Waits for the child to end; returns its exit code, or 128+signal when it was killed.
+  int wait();
+  bool running() const { return pid_ > 0; }
+  int pid() const { return pid_; }
+
+ private:
+  friend ChildProcess start_process(const std::vector<std::string>&, const ProcessOptions&);
+  int pid_ = 0;
+  int slot_ = -1;
+  std::string program_;
+};
+
+/// Starts `argv` without waiting. Capturing stdout/stderr is not supported here (use
+/// run_process); `options.pass_fds` hands the child extra descriptors. Throws orc::Error when
+/// it cannot be started.
+ChildProcess start_process(const std::vector<std::string>& argv, const ProcessOptions& options);
 
 /// True once orc has received SIGINT or SIGTERM (so callers can stop after the child ends).
 bool interrupt_received();

@@ -158,7 +158,7 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
 }
 
 void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part>& parts,
-               DbtRunner& dbt, const std::vector<std::string>& project_args,
+               DbtInvoker& dbt, const std::vector<std::string>& project_args,
                ProbeResult& result, bool write_manifest) {
   if (parts.empty()) return;
   std::vector<std::string> args = {"show", "--inline", query_of(graph, r, parts),
@@ -280,7 +280,7 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
   }
 }
 
-bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtRunner& dbt,
+bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtInvoker& dbt,
                      const std::vector<std::string>& project_args, ProbeResult& result,
                      bool write_manifest) {
   if (!request.source_tokens)

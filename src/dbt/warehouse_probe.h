@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "dbt/dbt_runner.h"
+#include "dbt/dbt_invoker.h"
 #include "plan/decide.h"
 #include "plan/graph.h"
 
@@ -59,7 +59,7 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& request,
 /// Runs the query through dbt and adds what it learns to `result`. With `write_manifest`, the
 /// first dbt process also writes target/manifest.json (so it can replace `dbt ls`). Returns
 /// false when no dbt process ran (nothing to ask).
-bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtRunner& dbt,
+bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtInvoker& dbt,
                      const std::vector<std::string>& project_args, ProbeResult& result,
                      bool write_manifest = false);
 

@@ -38,8 +38,18 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
   append_kv(out, "command", info.command);
   out += ", \"full_refresh\": ";
   out += info.full_refresh ? "true" : "false";
-  out += ", \"dbt_processes\": ";
-  append_string_array(out, info.dbt_processes);
+  if (info.plan_only) out += ", \"plan_only\": true";
+  out += ", \"dbt_processes\": [";
+  for (size_t i = 0; i < info.dbt_processes.size(); ++i) {
+    const DbtProcessRecord& p = info.dbt_processes[i];
+    out += i ? ", {" : "{";
+    append_kv(out, "mode", p.mode, false);
+    out += ", \"invocations\": ";
+    append_string_array(out, p.invocations);
+    if (!p.note.empty()) append_kv(out, "note", p.note);
+    out += "}";
+  }
+  out += "]";
   out += ", \"run_command\": ";
   if (info.run_command.empty()) out += "null";
   else append_string_array(out, info.run_command);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dbt/dbt_invoker.h"
 #include "plan/decide.h"
 
 namespace orc {
@@ -13,8 +14,11 @@ namespace orc {
 struct RunInfo {
   std::string command;                  ///< build | run | test
   bool full_refresh = false;
+  bool plan_only = false;               ///< `orc plan`: decided, nothing run
   std::string generated_at;             ///< ISO-8601
-  std::vector<std::string> dbt_processes;  ///< dbt command lines started before the run
+  /// Every process orc started for dbt during the run (the build included once it ran), with
+  /// the invocations made inside each.
+  std::vector<DbtProcessRecord> dbt_processes;
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;

@@ -116,6 +116,18 @@ def read_decisions(project: "Project | Path"):
     return read_json(_project_dir(project) / "target" / "orc_decisions.json")
 
 
+def dbt_invocations(decisions) -> list[str]:
+    """The dbt subcommands orc invoked during the run, in order, the build included (the
+    driver's own project parse left out)."""
+    out = []
+    for process in decisions["dbt_processes"]:
+        for i, line in enumerate(process["invocations"]):
+            if process["mode"] == "driver" and i == 0 and line.split()[1] == "parse":
+                continue
+            out.append(line.split()[1])
+    return out
+
+
 def project_tree_snapshot(project: "Project | Path") -> dict[str, str]:
     """{relative path: digest} of everything under the project except dbt's own outputs
     (top-level target/, logs/, dbt_packages/, .user.yml). Directories and symlinks count too,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import assert_tree_unchanged, fail_model_on_env
+from helpers import assert_tree_unchanged, dbt_invocations, fail_model_on_env
 from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
                                 PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly,
                                 decisions_by_id, run_ok)
@@ -162,7 +162,10 @@ def test_failing_freshness_query_is_isolated_to_its_source(make_project):
     assert d[stg_customers]["decision"] == "build"
     assert d[STG_ORDERS]["decision"] == "reuse", "the other sources' freshness is still known"
     assert d[FCT_PAYMENTS]["decision"] == "reuse"
-    shows = [c for c in p.decisions()["dbt_processes"] if c.startswith("dbt show")]
+    shows = [c for c in dbt_invocations(p.decisions()) if c == "show"]
     assert len(shows) > 1, p.decisions()["dbt_processes"]
+    # Isolating the failing query costs invocations inside the one dbt process, not processes.
+    assert [pr["mode"] for pr in p.decisions()["dbt_processes"]] == ["driver"], \
+        p.decisions()["dbt_processes"]
     assert f"freshness of source.{P}.shop.customers could not be read" in r.stderr
     assert_tree_unchanged(p, before)

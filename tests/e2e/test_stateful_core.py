@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helpers import Project, assert_tree_unchanged, read_json
+from helpers import Project, assert_tree_unchanged, dbt_invocations, read_json
 
 P = "orc_tutorial"
 STG_ORDERS = f"model.{P}.stg_orders"
@@ -102,9 +102,10 @@ def test_first_run_builds_all_and_rerun_reuses(any_project: Project):
     assert second[STG_PAGE_VIEWS]["reason_code"] == "no_new_data"
     assert second[PAGE_VIEWS_DAILY]["decision"] == "reuse"
     assert_ran_exactly(p, second)
-    # An unfiltered run needs one dbt process before the build: the freshness query, which
-    # also writes the fresh manifest (no `dbt ls`).
-    assert [c.split()[1] for c in p.decisions()["dbt_processes"]] == ["show"]
+    # An unfiltered run needs one dbt invocation before the build: the freshness query, which
+    # also writes the fresh manifest (no `dbt ls`); all of it in one dbt process.
+    assert dbt_invocations(p.decisions()) == ["show", "build"]
+    assert [pr["mode"] for pr in p.decisions()["dbt_processes"]] == ["driver"]
     n_reused = len(reused(second))
     assert f"{n_reused}/{len(second)} nodes reused" in r.stdout
     assert f"Reusing {STG_ORDERS}: no new upstream data" in r.stdout
@@ -125,7 +126,7 @@ def test_nothing_to_build_does_not_start_dbt(exact_project: Project):
     assert {STG_ORDERS, FCT_ORDERS, UNIT_TEST} <= reused(d)
     assert "Nothing to build" in r.stdout
     assert p.decisions()["run_command"] is None
-    assert not any(c.startswith("dbt build") for c in p.decisions()["dbt_processes"])
+    assert "build" not in dbt_invocations(p.decisions())
     # dbt build never ran: run_results.json says nothing ran (not the first run's results,
     # not orc's own query).
     results = read_json(p.target_dir / "run_results.json")

@@ -1,0 +1,122 @@
+# orc's dbt driver: runs inside dbt-core's own Python interpreter, started by orc as
+# `python -c <this file> ` with a private request pipe on fd 3 and a reply pipe on fd 4
+# (docs/design.md, "One dbt process per run"). It is embedded in the orc binary.
+#
+# Protocol, one line each way per message:
+#   driver -> orc, once at start: "ready <dbt version>" or "unavailable <why>" (then it exits)
+#   orc -> driver: a JSON object {"args": [...], "stdout": path|null, "stderr": path|null,
+#                                 "manifest_key": [...]}
+#   driver -> orc: "exit <code>" once the invocation ended
+# dbt runs through its documented programmatic API (dbtRunner). The project is parsed once
+# per manifest_key (the arguments that shape parsing: project dir, profiles, target, vars)
+# and the parsed manifest is handed to every later invocation with the same key. With a
+# capture path, the invocation's stdout/stderr (file descriptors 1 and 2, so dbt's own
+# output exactly as a separate process would print it) go to that file; without, to orc's
+# terminal. Exit codes are the ones the `dbt` command gives: 0 success, 1 failure with
+# results, 2 an error without results.
+import json
+import os
+import sys
+
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]  # like the `dbt` script: the working directory is not an import path
+
+try:
+    _requests = os.fdopen(3, "r", encoding="utf-8")
+    _replies = os.fdopen(4, "w", encoding="utf-8")
+except OSError as e:
+    sys.stderr.write("orc dbt driver: started without its pipes (%s)\n" % e)
+    sys.exit(2)
+
+
+def _reply(line):
+    _replies.write(line + "\n")
+    _replies.flush()
+
+
+try:
+    from dbt.cli.main import dbtRunner
+    from dbt.version import __version__ as _dbt_version
+except BaseException as e:  # noqa: BLE001 - any failure means "use separate processes"
+    _reply("unavailable cannot import dbt-core in %s: %s" % (sys.executable, repr(e)[:300]))
+    sys.exit(0)
+if not str(_dbt_version).startswith("1."):
+    _reply("unavailable dbt-core %s is not 1.x" % _dbt_version)
+    sys.exit(0)
+
+
+class _Redirect:
+    """Points file descriptors 1 and 2 at files for the scope (None: leave as they are)."""
+
+    def __init__(self, out_path, err_path):
+        self.paths = ((1, out_path), (2, err_path))
+        self.saved = []
+
+    def __enter__(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, path in self.paths:
+            if path is None:
+                continue
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.saved.append((fd, os.dup(fd)))
+            os.dup2(target, fd)
+            os.close(target)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, saved in self.saved:
+            os.dup2(saved, fd)
+            os.close(saved)
+        return False
+
+
+def _exit_code(result):
+    if result.success:
+        return 0
+    if result.exception is None:
+        return 1
+    return 130 if isinstance(result.exception, KeyboardInterrupt) else 2
+
+
+_manifest = None
+_manifest_key = None
+
+
+def _manifest_for(key):
+    """The parsed manifest for `key`, parsed once; None when parsing failed (the invocation
+    then parses by itself and reports the error in its own output)."""
+    global _manifest, _manifest_key
+    if key is None:
+        return None
+    if key != _manifest_key:
+        _manifest_key = key
+        with _Redirect(os.devnull, os.devnull):
+            parsed = dbtRunner().invoke(["parse"] + list(key))
+        _manifest = parsed.result if parsed.success else None
+    return _manifest
+
+
+def _serve():
+    for line in _requests:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        manifest = _manifest_for(request.get("manifest_key"))
+        with _Redirect(request.get("stdout"), request.get("stderr")):
+            result = dbtRunner(manifest=manifest).invoke(list(request["args"]))
+        code = _exit_code(result)
+        _reply("exit %d" % code)
+        if code == 130:
+            return  # interrupted: no further invocation in this run
+
+
+try:
+    _reply("ready %s" % _dbt_version)
+    _serve()
+except KeyboardInterrupt:
+    sys.exit(130)
+except BrokenPipeError:
+    sys.exit(0)  # orc went away

@@ -1,0 +1,209 @@
+#include "workflow/stateful_run.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <optional>
+
+#include "core/error.h"
+#include "core/fast_hash.h"
+#include "core/file_io.h"
+#include "core/log.h"
+#include "core/process.h"
+#include "core/sha256.h"
+#include "core/temp_dir.h"
+#include "core/timestamp.h"
+#include "dbt/project_paths.h"
+#include "dbt/run_results.h"
+#include "plan/decide.h"
+#include "plan/fingerprint.h"
+#include "plan/lineage.h"
+#include "plan/state_update.h"
+#include "report/decisions_report.h"
+#include "workflow/resolve_selection.h"
+
+namespace orc {
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Seeds are identified by their file's bytes (the manifest's checksum of a large seed is
+/// only its path).
+void hash_seed_files(Graph& graph, const std::vector<NodeId>& selected, const fs::path& project) {
+  for (NodeId id : selected) {
+    Node& n = graph.nodes[id];
+    if (n.kind != NodeKind::Seed || n.original_file_path.empty()) continue;
+    fs::path root = n.root_path.empty() ? project : fs::path(n.root_path);
+    fs::path file = root / n.original_file_path;
+    if (!fs::exists(file)) file = project / n.original_file_path;
+    n.checksum = sha256_file_hex(file);
+  }
+}
+
+/// Hash of where var values come from in bulk: --vars and the project's dbt_project.yml.
+std::string vars_source_hash(const DbtArgs& args, const fs::path& project_dir) {
+  HashBuilder h;
+  for (const auto& g : args.groups)
+    if (g.name == "--vars")
+      for (const auto& v : g.values) h.add(v);
+  std::error_code ec;
+  fs::path yml = project_dir / "dbt_project.yml";
+  h.add(fs::exists(yml, ec) ? sha256_file_hex(yml) : std::string("no dbt_project.yml"));
+  return h.hex();
+}
+
+/// Now, or the test-only override ORC_NOW (an ISO-8601 timestamp) so that tests can move time
+/// past a build_after window.
+Micros clock_now(const Environment& env) {
+  if (auto fixed = env.get_nonempty("ORC_NOW")) {
+    if (auto t = parse_timestamp(*fixed)) return *t;
+    throw Error(fmt::format("ORC_NOW=\"{}\" is not an ISO-8601 timestamp", *fixed));
+  }
+  return now_micros();
+}
+
+void stop_if_interrupted() {
+  if (interrupt_received())
+    throw Error("interrupted before dbt started; nothing was run or recorded",
+                128 + interrupt_signal());
+}
+
+}  // namespace
+
+int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& dbt,
+                 StateStore& store) {
+  const Environment& env = config.env;
+  const std::string& subcommand = request.subcommand;
+  const DbtArgs& dargs = request.dbt_args;
+  const ProjectPaths paths = resolve_project_paths(dargs, env, request.cwd);
+
+  // State first: a missing or corrupt state must stop orc before any dbt work.
+  State state = store.load();
+  if (config.integration_account_id)
+    state = filter_for_account(state, *config.integration_account_id);
+  log_debug("loaded {} state entries from {}", state.entries.size(), store.describe());
+
+  DecideSettings settings;
+  settings.full_refresh = dargs.full_refresh;
+  settings.seed_state_orchestration = config.seed_state_orchestration;
+  if (config.integration_account_id && !config.local_run)
+    settings.asset_prefix = *config.integration_account_id + ".";
+
+  // 1+2. The selection (as dbt resolves it), a fresh manifest, and what the warehouse says.
+  const fs::path manifest_path = paths.target_dir / "manifest.json";
+  const bool verify_relations = config.verify_relations_exist && !dargs.full_refresh;
+  const ProbeScope scope{verify_relations, !config.require_explicit_source_freshness,
+                         !dargs.full_refresh};
+  ResolvedSelection resolved =
+      resolve_selection(subcommand, dargs, env, manifest_path, scope, dbt);
+  if (resolved.dbt_exit_code != 0) return resolved.dbt_exit_code;
+  stop_if_interrupted();
+  Graph& graph = resolved.graph;
+  const std::vector<NodeId>& selected = resolved.selected;
+  if (config.seed_state_orchestration) hash_seed_files(graph, selected, paths.project_dir);
+  Lineage lineage(graph);
+  Observations observed;
+  observed.freshness = std::move(resolved.probed.freshness);
+  observed.tokens = std::move(resolved.probed.tokens);
+  observed.relations = std::move(resolved.probed.relations);
+  observed.relations.enabled = verify_relations;
+  FingerprintContext context;
+  context.var_values = std::move(resolved.probed.var_values);
+  context.vars_source = vars_source_hash(dargs, paths.project_dir);
+  context.env = [&env](const std::string& name) { return env.get(name); };
+  Fingerprinter fingerprints(graph, lineage, std::move(context));
+  log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
+            selected.size(), observed.freshness.size(), observed.relations.kinds.size());
+
+  // 3. The decision.
+  const Micros now = clock_now(env);
+  const std::string started_at = format_timestamp(now);
+  Plan plan = decide(graph, lineage, fingerprints, selected, observed, state, now, settings);
+  log_decisions(graph, plan);
+
+  RunInfo info;
+  info.command = subcommand;
+  info.full_refresh = dargs.full_refresh;
+  info.generated_at = started_at;
+  info.plan_only = request.plan_only;
+
+  std::vector<std::string> to_build;
+  for (const NodeDecision& d : plan.decisions)
+    if (d.action == Action::Build) to_build.push_back(graph.nodes[d.node].unique_id);
+  const size_t decided = plan.decisions.size();
+  const fs::path decisions_path = paths.target_dir / "orc_decisions.json";
+  const fs::path results_path = paths.target_dir / "run_results.json";
+  auto write_decisions = [&] {
+    info.dbt_processes = dbt.processes();
+    write_file_atomic(decisions_path, decisions_json(graph, plan, info));
+  };
+
+  if (request.plan_only) {
+    write_decisions();
+    log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
+             to_build.size(), decided, plan.reuse_count);
+    return 0;
+  }
+  if (to_build.empty() && !dargs.full_refresh) {
+    write_decisions();
+    // Nothing ran: say so, rather than leave an earlier run's (or orc's own query's) results.
+    write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
+                                                          "orc-nothing-built"));
+    log_info("Nothing to build: dbt {} not started", subcommand);
+    log_info("{}/{} nodes reused", plan.reuse_count, decided);
+    return 0;
+  }
+
+  // 4. Run dbt on the BUILD set (or as given with --full-refresh).
+  std::optional<TempDir> private_dir;  // outside the project: the synthetic run_results.json
+  if (dargs.full_refresh) {
+    info.run_command = {subcommand};
+    info.run_command.insert(info.run_command.end(), request.args.begin(), request.args.end());
+  } else {
+    private_dir.emplace("orc-selection");
+    write_file_atomic(private_dir->path() / "run_results.json",
+                      synthetic_run_results(to_build, "orc", started_at));
+    info.run_command = run_arguments(subcommand, dargs, private_dir->path().string(), env);
+  }
+  write_decisions();
+
+  std::string previous_invocation;
+  if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
+  log_info("Building {} of {} nodes", to_build.size(), decided);
+  int code = dbt.run(info.run_command);
+  private_dir.reset();
+
+  // 5. Record exactly what succeeded in this invocation.
+  auto results = read_run_results(results_path);
+  if (dargs.placeholder_data) {
+    log_info("--empty/--sample run: tables hold placeholder data, so no state is recorded");
+  } else if (!results || results->invocation_id == previous_invocation) {
+    log_warn("dbt wrote no run results for this invocation; state not updated");
+  } else {
+    if (!dargs.full_refresh) {
+      info.not_run = not_run(to_build, results->results);
+      if (!info.not_run->empty()) {
+        log_warn("dbt did not run {} of the {} nodes orc decided to build (skipped or not "
+                 "selected by dbt), e.g. {}; see not_run in {}",
+                 info.not_run->size(), to_build.size(), info.not_run->front(),
+                 decisions_path.string());
+      }
+    }
+    State updates = entries_for_results(graph, lineage, fingerprints, results->results,
+                                        observed, state, settings,
+                                        format_timestamp(clock_now(env)));
+    if (!updates.entries.empty()) {
+      try {
+        store.save_merged(updates);
+        log_debug("saved {} state entries to {}", updates.entries.size(), store.describe());
+      } catch (const Error& e) {
+        log_error("state not saved: {}", e.what());
+        if (code == 0) code = e.exit_code;
+      }
+    }
+  }
+  write_decisions();  // with the build's invocation and not_run
+  log_info("{}/{} nodes reused", plan.reuse_count, decided);
+  return code;
+}
+
+}  // namespace orc
