@@ -1,0 +1,104 @@
+"""One dbt process per run (issue "never slower than plain dbt"): orc runs every dbt
+invocation of a run (selection, warehouse query, build) inside one Python process of dbt's own
+interpreter, and falls back to one process per invocation when that cannot be used.
+
+Asserts on `dbt_processes` in orc_decisions.json (every process orc started, with the
+invocations made inside it), dbt's run_results.json and the warehouse."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from helpers import Project, assert_tree_unchanged, dbt_invocations
+from test_fingerprint import warehouse
+from test_stateful_core import assert_ran_exactly, decisions_by_id, reused, run_ok
+
+
+def modes(p: Project) -> list[str]:
+    return [pr["mode"] for pr in p.decisions()["dbt_processes"]]
+
+
+def write_script(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_a_run_is_one_dbt_process_the_build_included(project: Project):
+    before = project.tree_snapshot()
+    r = run_ok(project, "build")
+    assert modes(project) == ["driver"], project.decisions()["dbt_processes"]
+    driver = project.decisions()["dbt_processes"][0]
+    assert driver["invocations"][0].split()[1] == "parse", "the project is parsed once"
+    assert dbt_invocations(project.decisions())[-1] == "build"
+    assert_ran_exactly(project, decisions_by_id(project))
+    # dbt's own output reaches the terminal, as when dbt runs by itself.
+    assert "Done. PASS=" in r.stdout, r.describe()
+    # Nothing changed: still one process; the query also gives the fresh manifest (no ls),
+    # then the build of the always-built nodes (snapshot, seeds).
+    run_ok(project, "build")
+    assert modes(project) == ["driver"]
+    assert dbt_invocations(project.decisions()) == ["show", "build"]
+    # A selection: ls and the query in the same process.
+    run_ok(project, "build", "--select", "stg_orders+")
+    assert modes(project) == ["driver"]
+    assert dbt_invocations(project.decisions())[:2] == ["ls", "show"]
+    assert_tree_unchanged(project, before)
+
+
+def test_process_mode_gives_the_same_decisions(make_project):
+    a, b = make_project("duckdb", "a"), make_project("duckdb", "b")
+    for p in (a, b):
+        p.write_config(use_stateful=True, state_file="state.json")
+    env = {"ORC_DBT_MODE": "process"}
+    run_ok(a, "build")
+    run_ok(b, "build", env=env)
+    assert set(modes(b)) == {"process"} and len(modes(b)) >= 2, modes(b)
+    assert all(len(pr["invocations"]) == 1 for pr in b.decisions()["dbt_processes"])
+    run_ok(a, "build")
+    run_ok(b, "build", env=env)
+    da, db = decisions_by_id(a), decisions_by_id(b)
+    assert {u: d["reason_code"] for u, d in da.items()} == \
+        {u: d["reason_code"] for u, d in db.items()}
+    assert reused(da), "the second run reuses"
+
+
+def test_a_dbt_that_is_not_a_python_script_runs_as_processes(project: Project, dbt_bin,
+                                                             tmp_path):
+    wrapper = write_script(tmp_path / "dbt-wrapper", f'#!/bin/sh\nexec "{dbt_bin}" "$@"\n')
+    run_ok(project, "build", env={"ORC_DBT": str(wrapper)})
+    assert set(modes(project)) == {"process"}, project.decisions()["dbt_processes"]
+    assert_ran_exactly(project, decisions_by_id(project))
+
+
+def test_a_python_without_dbt_falls_back_with_the_reason(project: Project, dbt_bin, tmp_path):
+    # A console script whose interpreter (the system Python) cannot import dbt-core; it
+    # execs the real dbt, so separate processes work.
+    script = write_script(tmp_path / "dbt-sys",
+                          f"#!/usr/bin/python3 -S\nimport os, sys\n"
+                          f"os.execv({str(dbt_bin)!r}, [{str(dbt_bin)!r}] + sys.argv[1:])\n")
+    r = run_ok(project, "build", env={"ORC_DBT": str(script), "ORCHESTRA_DBT_DEBUG": "true"})
+    procs = project.decisions()["dbt_processes"]
+    assert procs[0]["mode"] == "driver" and procs[0]["invocations"] == [], procs
+    assert "cannot import dbt-core" in procs[0]["note"], procs[0]
+    assert {pr["mode"] for pr in procs[1:]} == {"process"}
+    assert "running dbt as separate processes" in r.stderr + r.stdout
+    assert_ran_exactly(project, decisions_by_id(project))
+
+
+def test_a_bad_dbt_mode_is_a_clear_error(project: Project):
+    before, state = project.tree_snapshot(), project.state_file.read_bytes()
+    r = project.orc("build", env={"ORC_DBT_MODE": "thread"})
+    assert r.returncode != 0
+    assert "ORC_DBT_MODE=thread" in r.stderr and "process" in r.stderr, r.describe()
+    assert project.state_file.read_bytes() == state
+    assert not (project.target_dir / "run_results.json").exists(), "dbt never ran"
+    assert_tree_unchanged(project, before)
+
+
+def test_the_driver_holds_no_duckdb_lock_after_the_run(project: Project):
+    run_ok(project, "build")
+    # The warehouse is free for another writer as soon as orc exits.
+    warehouse(project, "create table orc_lock_probe as select 1 as x", fetch=False)
+    assert warehouse(project, "select x from orc_lock_probe") == [(1,)]

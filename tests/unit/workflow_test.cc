@@ -1,0 +1,332 @@
+// The stateful workflow (src/workflow) on every path, without dbt: an in-memory fake of dbt
+// (it writes the artifacts dbt would write and answers orc's warehouse query from canned
+// values) and an in-memory state store.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/error.h"
+#include "core/file_io.h"
+#include "core/json_writer.h"
+#include "dbt/run_results.h"
+#include "scratch_dir.h"
+#include "state/state.h"
+#include "workflow/stateful_run.h"
+
+using namespace orc;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kSource = "source.shop.raw.orders";
+const char* kStg = "model.shop.stg_orders";
+const char* kMart = "model.shop.fct_orders";
+
+/// A project of one source (with loaded_at_field), a view reading it and a table on the view.
+std::string manifest_json(const std::string& mart_sql) {
+  return fmt::format(R"({{
+  "metadata": {{"dbt_version": "1.11.0", "project_name": "shop", "adapter_type": "duckdb"}},
+  "nodes": {{
+    "{stg}": {{"resource_type": "model", "package_name": "shop", "name": "stg_orders",
+      "database": "db", "schema": "main", "alias": "stg_orders",
+      "checksum": {{"name": "sha256", "checksum": "s1"}}, "raw_code": "select * from raw",
+      "config": {{"materialized": "view"}},
+      "depends_on": {{"macros": [], "nodes": ["{src}"]}}}},
+    "{mart}": {{"resource_type": "model", "package_name": "shop", "name": "fct_orders",
+      "database": "db", "schema": "main", "alias": "fct_orders",
+      "checksum": {{"name": "sha256", "checksum": {sum}}}, "raw_code": {sql},
+      "config": {{"materialized": "table"}},
+      "depends_on": {{"macros": [], "nodes": ["{stg}"]}}}}
+  }},
+  "sources": {{
+    "{src}": {{"resource_type": "source", "package_name": "shop", "source_name": "raw",
+      "name": "orders", "database": "db", "schema": "raw", "identifier": "orders",
+      "loaded_at_field": "loaded_at", "config": {{}}}}
+  }}
+}})",
+                     fmt::arg("stg", kStg), fmt::arg("mart", kMart), fmt::arg("src", kSource),
+                     fmt::arg("sum", json_quote(mart_sql)), fmt::arg("sql", json_quote(mart_sql)));
+}
+
+/// dbt, as the workflow sees it: `ls` and `show` write the manifest (as parsing does), `show`
+/// answers the freshness and relation parts of orc's query from `freshness` / `relations`,
+/// and the build writes run_results.json for the nodes in the synthetic state it is given,
+/// failing those in `failing`.
+class FakeDbt : public DbtInvoker {
+ public:
+  explicit FakeDbt(fs::path target) : target_(std::move(target)) {}
+
+  std::string mart_sql = "select * from stg";
+  std::string loaded_at = "2026-01-01T00:00:00";
+  std::set<std::string> relations = {"stg_orders", "fct_orders"};
+  std::set<std::string> failing;
+  int ls_exit = 0;
+  int build_exit_override = -1;   ///< e.g. 130: dbt was interrupted after `stop_after` nodes
+  size_t stop_after = SIZE_MAX;
+  bool write_results = true;
+  std::vector<std::string> invoked;  ///< subcommands, in order
+
+  ProcessResult capture(const std::vector<std::string>& args) override {
+    invoked.push_back(args.at(0));
+    fs::create_directories(target_);
+    write_file_atomic(target_ / "manifest.json", manifest_json(mart_sql));
+    if (args[0] == "ls") {
+      if (ls_exit) return {ls_exit, "", "ls failed"};
+      return {0, fmt::format("{{\"unique_id\": \"{}\"}}\n{{\"unique_id\": \"{}\"}}\n", kStg,
+                             kMart),
+              ""};
+    }
+    return {0, show_output(args.at(2)), ""};
+  }
+
+  int run(const std::vector<std::string>& args) override {
+    invoked.push_back(args.at(0));
+    std::vector<std::string> ids;
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "--state") {
+        auto synthetic = read_run_results(fs::path(args[i + 1]) / "run_results.json");
+        for (const auto& r : synthetic->results) ids.push_back(r.unique_id);
+      }
+    if (ids.empty()) ids = {kStg, kMart};  // --full-refresh: as given
+    if (!write_results) return 0;
+    fs::create_directories(target_);
+    std::string results;
+    int code = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::string status = i >= stop_after         ? "skipped"
+                           : failing.count(ids[i]) ? "error"
+                                                   : "success";
+      if (status == "error") code = 1;
+      results += fmt::format("{}{{\"unique_id\": \"{}\", \"status\": \"{}\"}}",
+                             results.empty() ? "" : ", ", ids[i], status);
+    }
+    write_file_atomic(target_ / "run_results.json",
+                      fmt::format(R"({{"metadata": {{"invocation_id": "fake-{}"}},
+                                     "results": [{}]}})",
+                                  ++builds_, results));
+    return build_exit_override >= 0 ? build_exit_override : code;
+  }
+
+  std::vector<DbtProcessRecord> processes() const override {
+    std::vector<std::string> lines;
+    for (const auto& s : invoked) lines.push_back("dbt " + s);
+    return {{"fake", lines, {}}};
+  }
+
+ private:
+  /// `dbt show --output json` for orc's query: each source part gets `loaded_at`; each schema
+  /// part is listed with `relations`.
+  std::string show_output(const std::string& query) const {
+    std::string rows;
+    auto add = [&rows](const std::string& id, const std::string& value) {
+      rows += fmt::format("{}{{\"orc_source_id\": {}, \"orc_max_loaded_at\": {}}}",
+                          rows.empty() ? "" : ", ", json_quote(id), json_quote(value));
+    };
+    static const std::regex source_part(R"('(source\.[^']+)' as orc_source_id)");
+    for (std::sregex_iterator it(query.begin(), query.end(), source_part), end; it != end; ++it)
+      add((*it)[1], loaded_at);
+    static const std::regex schema_part(R"('schema:(\d+)')");
+    for (std::sregex_iterator it(query.begin(), query.end(), schema_part), end; it != end;
+         ++it) {
+      add("schema:" + (*it)[1].str(), "listed");
+      for (const auto& r : relations)
+        add(fmt::format("rel:{}:{}", (*it)[1].str(), r), r == "stg_orders" ? "view" : "table");
+    }
+    return "{\"show\": [" + rows + "]}";
+  }
+
+  fs::path target_;
+  int builds_ = 0;
+};
+
+/// State kept in memory; `fail_saves` makes save_merged fail like an unreachable store.
+class MemoryStore : public StateStore {
+ public:
+  State state;
+  int saves = 0;
+  bool fail_saves = false;
+
+  std::string describe() const override { return "memory"; }
+  State load() override { return state; }
+  void save_merged(const State& updates) override {
+    if (fail_saves) throw Error("the state store is unreachable", 3);
+    merge_state(state, updates);
+    ++saves;
+  }
+};
+
+class Workflow : public ScratchDirTest {
+ protected:
+  void SetUp() override {
+    write_file_atomic(dir_ / "dbt_project.yml", "name: shop\nprofile: shop\n");
+    config_.use_stateful = true;
+    config_.env.vars["ORC_NOW"] = "2026-01-02T00:00:00Z";
+  }
+
+  int run(std::vector<std::string> args = {}, bool plan_only = false,
+          const std::string& subcommand = "build") {
+    RunRequest request;
+    request.subcommand = subcommand;
+    request.args = args;
+    request.dbt_args = parse_dbt_args(args, config_.env);
+    request.cwd = dir_;
+    request.plan_only = plan_only;
+    dbt_.invoked.clear();
+    return run_stateful(request, config_, dbt_, store_);
+  }
+
+  /// node -> decision ("build"/"reuse") and reason code from orc_decisions.json.
+  std::map<std::string, std::pair<std::string, std::string>> decisions() const {
+    std::string text = read_file(dir_ / "target" / "orc_decisions.json");
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    static const std::regex node(
+        R"re("unique_id": "([^"]+)"[^\n]*?"decision": "(\w+)"[^\n]*?"reason_code": "(\w+)")re");
+    for (std::sregex_iterator it(text.begin(), text.end(), node), end; it != end; ++it)
+      out[(*it)[1]] = {(*it)[2], (*it)[3]};
+    return out;
+  }
+
+  bool has_entry(const std::string& id) const {
+    for (const auto& [key, e] : store_.state.entries)
+      if (key.find(id) != std::string::npos) return true;
+    return false;
+  }
+
+  Config config_;
+  FakeDbt dbt_{dir_ / "target"};
+  MemoryStore store_;
+};
+
+}  // namespace
+
+TEST_F(Workflow, FirstRunResolvesWithLsBuildsEverythingAndRecordsState) {
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"ls", "show", "build"}));
+  auto d = decisions();
+  EXPECT_EQ(d[kStg].first, "build");
+  EXPECT_EQ(d[kMart].first, "build");
+  EXPECT_EQ(store_.saves, 1);
+  EXPECT_TRUE(has_entry(kStg) && has_entry(kMart));
+  std::string record = read_file(dir_ / "target" / "orc_decisions.json");
+  EXPECT_NE(record.find("\"dbt build"), std::string::npos)
+      << "dbt_processes includes the build's invocation";
+}
+
+TEST_F(Workflow, NothingChangedTakesTheFastPathAndStartsNoBuild) {
+  ASSERT_EQ(run(), 0);
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"show"}))
+      << "the previous manifest drives the one query; no ls, no build";
+  auto d = decisions();
+  EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"reuse", "no_new_data"}));
+  EXPECT_EQ(d[kMart].first, "reuse");
+  auto results = read_run_results(dir_ / "target" / "run_results.json");
+  ASSERT_TRUE(results);
+  EXPECT_TRUE(results->results.empty()) << "run_results.json says nothing ran";
+  EXPECT_EQ(store_.saves, 1);
+}
+
+TEST_F(Workflow, NewSourceDataRebuildsTheDownstreamNodes) {
+  ASSERT_EQ(run(), 0);
+  dbt_.loaded_at = "2026-01-01T12:00:00";
+  EXPECT_EQ(run(), 0);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"build", "source_new_data"}));
+  EXPECT_EQ(d[kMart].first, "build");
+  EXPECT_EQ(dbt_.invoked.back(), "build");
+}
+
+TEST_F(Workflow, ASqlEditRebuildsOnlyTheEditedModel) {
+  ASSERT_EQ(run(), 0);
+  dbt_.mart_sql = "select id from stg";
+  EXPECT_EQ(run(), 0);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg].first, "reuse");
+  EXPECT_EQ(d[kMart].first, "build");
+}
+
+TEST_F(Workflow, ADroppedRelationIsRebuilt) {
+  ASSERT_EQ(run(), 0);
+  dbt_.relations.erase("fct_orders");
+  EXPECT_EQ(run(), 0);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg].first, "reuse");
+  EXPECT_EQ(d[kMart], (std::pair<std::string, std::string>{"build", "relation_missing"}));
+}
+
+TEST_F(Workflow, LsFailureReturnsDbtsExitCodeAndTouchesNothing) {
+  dbt_.ls_exit = 2;
+  EXPECT_EQ(run({"--select", "fct_orders"}), 2);
+  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"ls"}));
+  EXPECT_EQ(store_.saves, 0);
+  EXPECT_FALSE(fs::exists(dir_ / "target" / "orc_decisions.json"));
+}
+
+TEST_F(Workflow, AFailedBuildRecordsOnlyWhatSucceededAndRebuildsTheRestNextRun) {
+  dbt_.failing = {kMart};
+  EXPECT_EQ(run(), 1) << "dbt's exit code";
+  EXPECT_TRUE(has_entry(kStg));
+  EXPECT_FALSE(has_entry(kMart));
+  dbt_.failing.clear();
+  EXPECT_EQ(run(), 0);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg].first, "reuse");
+  EXPECT_EQ(d[kMart].first, "build") << "never built successfully";
+}
+
+TEST_F(Workflow, AnInterruptedBuildRecordsWhatFinishedAndKeepsDbtsCode) {
+  dbt_.stop_after = 1;
+  dbt_.build_exit_override = 130;
+  EXPECT_EQ(run(), 130);
+  EXPECT_TRUE(has_entry(kStg));
+  EXPECT_FALSE(has_entry(kMart)) << "skipped after the interrupt";
+  std::string record = read_file(dir_ / "target" / "orc_decisions.json");
+  EXPECT_NE(record.find("\"not_run\": [\"model.shop.fct_orders\"]"), std::string::npos) << record;
+}
+
+TEST_F(Workflow, NoRunResultsFromDbtMeansNoStateUpdate) {
+  dbt_.write_results = false;
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(store_.saves, 0);
+}
+
+TEST_F(Workflow, AStateSaveFailureMakesTheRunFail) {
+  store_.fail_saves = true;
+  EXPECT_EQ(run(), 3) << "the store's error code once dbt succeeded";
+}
+
+TEST_F(Workflow, PlanDecidesWithoutBuildingOrSaving) {
+  ASSERT_EQ(run(), 0);
+  dbt_.loaded_at = "2026-01-01T12:00:00";
+  const std::string results_before = read_file(dir_ / "target" / "run_results.json");
+  EXPECT_EQ(run({}, /*plan_only=*/true), 0);
+  EXPECT_EQ(std::count(dbt_.invoked.begin(), dbt_.invoked.end(), "build"), 0);
+  EXPECT_EQ(store_.saves, 1) << "only the first run saved";
+  EXPECT_EQ(read_file(dir_ / "target" / "run_results.json"), results_before);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"build", "source_new_data"}));
+  EXPECT_NE(read_file(dir_ / "target" / "orc_decisions.json").find("\"plan_only\": true"),
+            std::string::npos);
+}
+
+TEST_F(Workflow, FullRefreshAsksNothingAndRunsTheUsersCommand) {
+  ASSERT_EQ(run(), 0);
+  EXPECT_EQ(run({"--full-refresh"}), 0);
+  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"ls", "build"}))
+      << "no warehouse query: everything is built";
+  EXPECT_EQ(store_.saves, 2);
+}
+
+TEST_F(Workflow, AMissingStateStopsBeforeDbt) {
+  class Unreadable : public MemoryStore {
+    State load() override { throw Error("state file missing"); }
+  } unreadable;
+  RunRequest request;
+  request.subcommand = "build";
+  request.cwd = dir_;
+  EXPECT_THROW(run_stateful(request, config_, dbt_, unreadable), Error);
+  EXPECT_TRUE(dbt_.invoked.empty());
+}
