@@ -39,6 +39,22 @@ int run_orchestra(const std::vector<std::string>& args, const Config& config) {
                           kOrchestraCommands));
 }
 
+/// The configuration for a command given dbt arguments `dbt_args`: looked for from the dbt
+/// project directory the user named first (--project-dir, DBT_PROJECT_DIR), then the working
+/// directory; sets up debug logging and secret redaction.
+Config load_cli_config(const std::vector<std::string>& dbt_args) {
+  const Environment env = Environment::from_process();
+  std::optional<std::filesystem::path> project_dir;
+  if (auto given = parse_dbt_args(dbt_args).project_dir) project_dir = *given;
+  else if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
+  Config config = load_config(std::filesystem::current_path(), env, project_dir);
+  set_debug_logging(config.debug);
+  if (config.api_key) add_log_secret(*config.api_key);
+  log_debug("orc {}; configuration from {}", ORC_VERSION,
+            config.pyproject ? config.pyproject->string() : "defaults and environment");
+  return config;
+}
+
 }  // namespace
 
 std::string usage_line() {
@@ -50,6 +66,7 @@ std::string help_text() {
       R"(orc {} - state-aware orchestration for dbt Core
 
 Usage: orc dbt <subcommand> [args...]
+       orc plan [build|run|test] [--output table|json] [dbt args...]
        orc --version | --help
 
 Commands:
@@ -58,7 +75,12 @@ Commands:
   orc dbt <other> [args...]         runs dbt unchanged (same output, same exit code)
   orc dbt orchestra is_warn         prints WARNING if the last run_results.json has a
                                     result with status warn, else SUCCEEDED
-  orc dbt orchestra plan ...        decide on given artifacts without running dbt
+  orc plan [build|run|test] [args]  the real decision (selection, freshness, relations,
+                                    state) without building anything or writing state:
+                                    a table of node, decision, reason (--output json: the
+                                    orc_decisions.json record)
+  orc dbt orchestra plan ...        engine only: decide on given artifact files without
+                                    dbt or a warehouse (benchmarks)
   orc dbt orchestra save-state ...  merge entries into the configured state store
 
 Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml that has it, walking up
@@ -81,6 +103,8 @@ directory (`debug` always from there); environment variables override it.
 Other environment variables:
   ORCHESTRA_API_KEY   store state in Orchestra (takes precedence over state files)
   ORC_DBT             the dbt executable to run (default: dbt on PATH)
+  ORC_DBT_MODE        driver (default: one dbt process per run, in dbt's own Python) or
+                      process (one dbt process per invocation)
 )",
       ORC_VERSION);
 }
@@ -104,6 +128,11 @@ int run_cli(const std::vector<std::string>& args) {
     std::fputs(help_text().c_str(), stdout);
     return 0;
   }
+  if (first == "plan") {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    Config config = load_cli_config(rest);
+    return run_live_plan_command(rest, config);
+  }
   if (first != "dbt") {
     if (!first.empty() && first[0] == '-') throw UsageError(fmt::format("no such option: {}", first));
     throw UsageError(
@@ -113,17 +142,7 @@ int run_cli(const std::vector<std::string>& args) {
     throw UsageError("missing dbt subcommand, e.g. `orc dbt build` or `orc dbt run`");
 
   std::vector<std::string> rest(args.begin() + 2, args.end());
-  const Environment env = Environment::from_process();
-  // The configuration is looked for from the dbt project directory the user named first.
-  std::optional<std::filesystem::path> project_dir;
-  if (auto given = parse_dbt_args(rest).project_dir) project_dir = *given;
-  else if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
-  Config config = load_config(std::filesystem::current_path(), env, project_dir);
-  set_debug_logging(config.debug);
-  if (config.api_key) add_log_secret(*config.api_key);
-  log_debug("orc {}; configuration from {}", ORC_VERSION,
-            config.pyproject ? config.pyproject->string() : "defaults and environment");
-
+  Config config = load_cli_config(rest);
   return dispatch_dbt(args[1], rest, config);
 }
 

@@ -11,7 +11,12 @@ struct Config;
 /// record state. With `plan_only` (`orc plan`), decide and report only. Returns the exit
 /// code (dbt's when dbt ran).
 int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
-                         const Config& config, bool plan_only = false);
+                         const Config& config, bool plan_only = false, bool plan_json = false);
+
+/// `orc plan [build|run|test] [--output table|json] [dbt args]`: the real decision against the
+/// real warehouse and state, without building anything or writing state. Returns the exit
+/// code.
+int run_live_plan_command(const std::vector<std::string>& args, const Config& config);
 
 /// `orc dbt orchestra plan ...`: the pure engine on given artifact files, without dbt
 /// (benchmarks, dry runs). Returns the exit code.

@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "core/error.h"
 #include "core/log.h"
+#include <fmt/format.h>
 #include "dbt/dbt_args.h"
 #include "dbt/dbt_invoker.h"
 #include "state/state_store.h"
@@ -13,13 +15,14 @@
 namespace orc {
 
 int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
-                         const Config& config, bool plan_only) {
+                         const Config& config, bool plan_only, bool plan_json) {
   RunRequest request;
   request.subcommand = subcommand;
   request.args = args;
   request.dbt_args = parse_dbt_args(args, config.env);
   request.cwd = std::filesystem::current_path();
   request.plan_only = plan_only;
+  request.plan_json = plan_json;
   // The store first: a state that cannot be reached stops orc before any dbt work.
   std::unique_ptr<StateStore> store = open_state_store(config);
   std::unique_ptr<DbtInvoker> dbt =
@@ -27,6 +30,29 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   int code = run_stateful(request, config, *dbt, *store);
   log_debug("dbt processes started: {}", dbt->processes().size());
   return code;
+}
+
+int run_live_plan_command(const std::vector<std::string>& args, const Config& config) {
+  std::string subcommand = "build";
+  std::vector<std::string> rest;
+  bool json = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (i == 0 && (a == "build" || a == "run" || a == "test")) {
+      subcommand = a;
+    } else if (a == "--output" || a.rfind("--output=", 0) == 0) {
+      std::string value = a == "--output" ? (i + 1 < args.size() ? args[++i] : "") : a.substr(9);
+      if (value != "json" && value != "table")
+        throw UsageError(fmt::format("orc plan: --output {} is not a format; expected `table` "
+                                     "(the default) or `json`",
+                                     value.empty() ? "(missing)" : value));
+      json = value == "json";
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (json) set_logs_to_stderr(true);  // stdout holds only the record
+  return run_stateful_command(subcommand, rest, config, /*plan_only=*/true, json);
 }
 
 }  // namespace orc

@@ -36,8 +36,16 @@ std::string redact_secrets(std::string text) {
   return text;
 }
 
+namespace {
+bool g_logs_to_stderr = false;
+}  // namespace
+
+void set_logs_to_stderr(bool on) { g_logs_to_stderr = on; }
+
 void log_line(LogLevel level, std::string_view message) {
-  FILE* out = (level == LogLevel::Warn || level == LogLevel::Error) ? stderr : stdout;
+  FILE* out = (g_logs_to_stderr || level == LogLevel::Warn || level == LogLevel::Error)
+                  ? stderr
+                  : stdout;
   const bool colour = isatty(fileno(out));
   const char* start = "";
   const char* end = "";

@@ -12,6 +12,10 @@ enum class LogLevel { Debug, Info, Warn, Error };
 void set_debug_logging(bool on);
 bool debug_logging();
 
+/// Sends every log line to stderr (for commands whose stdout is machine-readable, e.g.
+/// `orc plan --output json`).
+void set_logs_to_stderr(bool on);
+
 /// Registers a value that must never appear in output (e.g. ORCHESTRA_API_KEY); every log
 /// line has it replaced by `***`.
 void add_log_secret(const std::string& secret);

@@ -1,5 +1,7 @@
 #include "report/decisions_report.h"
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 #include "core/log.h"
 
@@ -106,6 +108,20 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     out += "}}";
   }
   out += first ? "]}\n" : "\n]}\n";
+  return out;
+}
+
+std::string plan_table(const Graph& graph, const Plan& plan) {
+  size_t width = 4;
+  for (const NodeDecision& d : plan.decisions)
+    width = std::max(width, graph.nodes[d.node].unique_id.size());
+  std::string out = fmt::format("{:<{}}  {:<8}  {}\n", "node", width, "decision", "reason");
+  for (const NodeDecision& d : plan.decisions)
+    out += fmt::format("{:<{}}  {:<8}  {}: {}\n", graph.nodes[d.node].unique_id, width,
+                       d.action == Action::Build ? "build" : "reuse", reason_code_name(d.reason.code),
+                       reason_text(d.reason));
+  out += fmt::format("{} nodes: {} to build, {} to reuse\n", plan.decisions.size(),
+                     plan.build_count, plan.reuse_count);
   return out;
 }
 

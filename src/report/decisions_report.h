@@ -27,6 +27,10 @@ struct RunInfo {
 /// The orc_decisions.json document.
 std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& info);
 
+/// The table `orc plan` prints: one line per decided node (node, decision, reason code,
+/// reason), then a summary line.
+std::string plan_table(const Graph& graph, const Plan& plan);
+
 /// One log line per reused node with its reason (a count instead when there are more than
 /// `max_lines` and debug is off), and one per built node in debug.
 void log_decisions(const Graph& graph, const Plan& plan, size_t max_lines = 50);

@@ -88,6 +88,12 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   if (config.integration_account_id && !config.local_run)
     settings.asset_prefix = *config.integration_account_id + ".";
 
+  // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
+  const fs::path results_path = paths.target_dir / "run_results.json";
+  std::optional<std::string> results_before;
+  std::error_code ec;
+  if (request.plan_only && fs::exists(results_path, ec)) results_before = read_file(results_path);
+
   // 1+2. The selection (as dbt resolves it), a fresh manifest, and what the warehouse says.
   const fs::path manifest_path = paths.target_dir / "manifest.json";
   const bool verify_relations = config.verify_relations_exist && !dargs.full_refresh;
@@ -131,14 +137,19 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     if (d.action == Action::Build) to_build.push_back(graph.nodes[d.node].unique_id);
   const size_t decided = plan.decisions.size();
   const fs::path decisions_path = paths.target_dir / "orc_decisions.json";
-  const fs::path results_path = paths.target_dir / "run_results.json";
   auto write_decisions = [&] {
     info.dbt_processes = dbt.processes();
     write_file_atomic(decisions_path, decisions_json(graph, plan, info));
   };
 
   if (request.plan_only) {
+    if (results_before) write_file_atomic(results_path, *results_before);
+    else fs::remove(results_path, ec);
     write_decisions();
+    std::string shown = request.plan_json ? decisions_json(graph, plan, info)
+                                          : plan_table(graph, plan);
+    std::fputs(shown.c_str(), stdout);
+    std::fflush(stdout);
     log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
              to_build.size(), decided, plan.reuse_count);
     return 0;

@@ -23,6 +23,8 @@ struct RunRequest {
   /// `orc plan`: decide and report (orc_decisions.json, the table), but build nothing and
   /// write no state.
   bool plan_only = false;
+  /// With plan_only: print orc_decisions.json to stdout instead of the table.
+  bool plan_json = false;
 };
 
 /// Runs the request. Returns the exit code: dbt's when dbt ran (or failed resolving the
