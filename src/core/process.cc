@@ -330,6 +330,8 @@ bool interrupt_received() { return g_interrupt_signal.load() != 0; }
 
 int interrupt_signal() { return g_interrupt_signal.load(); }
 
+void clear_interrupt() { g_interrupt_signal.store(0); }
+
 std::string find_dbt_executable(const Environment& env) {
   const std::string path_var = env.get("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
   if (auto given = env.get_nonempty("ORC_DBT")) {

@@ -63,6 +63,8 @@ ChildProcess start_process(const std::vector<std::string>& argv, const ProcessOp
 bool interrupt_received();
 /// The signal received (SIGINT/SIGTERM), or 0.
 int interrupt_signal();
+/// Forgets a received interrupt (for tests that run several workflows in one process).
+void clear_interrupt();
 
 /// The dbt executable: $ORC_DBT when set, else `dbt` found on PATH. Throws orc::Error with a
 /// clear message when there is none.

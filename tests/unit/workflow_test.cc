@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/json_writer.h"
+#include "core/process.h"
 #include "dbt/run_results.h"
 #include "scratch_dir.h"
 #include "state/state.h"
@@ -161,6 +162,7 @@ class MemoryStore : public StateStore {
 class Workflow : public ScratchDirTest {
  protected:
   void SetUp() override {
+    clear_interrupt();  // another test in this process may have sent orc a signal
     write_file_atomic(dir_ / "dbt_project.yml", "name: shop\nprofile: shop\n");
     config_.use_stateful = true;
     config_.env.vars["ORC_NOW"] = "2026-01-02T00:00:00Z";
