@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end benchmark: `orc dbt build` (ours) against the reference's `orc dbt build`
-(bench/.venv-ref) on the tutorial project, stateful with a local state file, on DuckDB and on
+"""End-to-end benchmark: plain `dbt build`, `orc dbt build` (ours) and the reference's
+`orc dbt build` (dbt-orchestra 1.5.0 in .venv-orchestra15) on the tutorial project, stateful with a local state file, on DuckDB and on
 PostgreSQL (E2E_TARGETS, default "duckdb,postgres"; PostgreSQL from scripts/pg.sh).
 Writes bench/out/e2e.json (read by report.py).
 
@@ -14,7 +14,9 @@ Scenarios, each timed E2E_RUNS times (default 3; min and median reported):
   one source changed rows inserted into shop.orders before each run (not timed)
 
 Counted per timed run:
-  dbt processes      a `dbt` wrapper first on PATH logs every process start
+  dbt processes      orc: from `dbt_processes` in its orc_decisions.json (orc runs dbt's own
+                     Python with its driver, so a shell wrapper would force the fallback);
+                     plain dbt: 1; reference: a `dbt` wrapper first on PATH logs every start
   dbt invocations    "Running with dbt=" lines added to the copy's logs/dbt.log: every dbt
                      invocation, including the reference's in-process dbtRunner calls
   nodes built        results in target/run_results.json that ran (status not "skipped"),
@@ -36,6 +38,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
 RUNS = int(os.environ.get("E2E_RUNS", "3"))
+# The reference end to end: the latest dbt-orchestra (1.5.0), in the venv the compatibility
+# tests use (requirements-orchestra15.txt); E2E_REF_VENV overrides.
+REF_VENV = Path(os.environ.get("E2E_REF_VENV", ROOT / ".venv-orchestra15"))
 
 
 def log(msg: str) -> None:
@@ -43,8 +48,12 @@ def log(msg: str) -> None:
 
 
 class Tool:
-    def __init__(self, name: str, orc: list[str], venv_bin: Path, work: Path, target: str):
-        self.name, self.orc, self.venv_bin, self.target = name, orc, venv_bin, target
+    def __init__(self, name: str, command: list[str], venv_bin: Path, work: Path, target: str,
+                 wrapper: bool = True):
+        """`command` + ["build", target args] is what is timed; `wrapper`: count dbt
+        processes with a logging `dbt` wrapper on PATH (else from orc's record)."""
+        self.name, self.command, self.venv_bin, self.target = name, command, venv_bin, target
+        self.use_wrapper = wrapper
         base = work / f"{name}-{target}"
         self.dir = base / "tutorial"
         self.wrapper_dir = base / "wrapper"
@@ -59,7 +68,8 @@ class Tool:
             if k.startswith("ORCHESTRA_") or k.startswith("DBT_"):
                 del env[k]
         env.update({
-            "PATH": f"{self.wrapper_dir}:{self.venv_bin}:{env.get('PATH', '')}",
+            "PATH": (f"{self.wrapper_dir}:" if self.use_wrapper else "")
+                    + f"{self.venv_bin}:{env.get('PATH', '')}",
             "DBT_PROFILES_DIR": str(self.dir), "ORC_DUCKDB_PATH": str(self.db),
             "BENCH_DBT_LOG": str(self.proc_log), "BENCH_REAL_DBT": str(self.venv_bin / "dbt"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "NO_COLOR": "1",
@@ -117,11 +127,17 @@ class Tool:
         rr = self.dir / "target" / "run_results.json"
         start_wall = time.time()
         t = time.perf_counter()
-        r = subprocess.run(self.orc + ["dbt", "build"] + self.target_args, cwd=self.dir,
+        r = subprocess.run(self.command + ["build"] + self.target_args, cwd=self.dir,
                            env=self.env(),
                            capture_output=True, text=True)
         wall = time.perf_counter() - t
         procs = [l for l in self.proc_log.read_text().splitlines() if l.strip()]
+        record = self.dir / "target" / "orc_decisions.json"
+        if not self.use_wrapper and record.exists() and record.stat().st_mtime >= start_wall - 1:
+            procs = [f"[{p['mode']}] " + "; ".join(p["invocations"])
+                     for p in json.loads(record.read_text())["dbt_processes"]]
+        elif not self.use_wrapper:
+            procs = ["dbt build"]  # plain dbt: the one process timed
         built = tests = 0
         if rr.exists() and rr.stat().st_mtime >= start_wall - 1:
             for res in json.loads(rr.read_text())["results"]:
@@ -185,9 +201,12 @@ def main() -> int:
             os.environ[k] = v
     tools = []
     for target in targets:
-        tools += [Tool("orc", [orc_bin], ROOT / ".venv" / "bin", work, target),
-                  Tool("reference", [str(BENCH / ".venv-ref" / "bin" / "orc")],
-                       BENCH / ".venv-ref" / "bin", work, target)]
+        tools += [Tool("dbt", [str(ROOT / ".venv" / "bin" / "dbt")], ROOT / ".venv" / "bin", work,
+                       target, wrapper=False),
+                  Tool("orc", [orc_bin, "dbt"], ROOT / ".venv" / "bin", work, target,
+                       wrapper=False),
+                  Tool("reference", [str(REF_VENV / "bin" / "orc"), "dbt"], REF_VENV / "bin",
+                       work, target)]
     for t in tools:
         t.setup()
     names = ["first run", "nothing changed", "one source changed"]
@@ -197,9 +216,11 @@ def main() -> int:
                   "Each tool works on its own copy of tutorial/ (same files), its own database "
                   "(DuckDB file, or PostgreSQL schema) "
                   "and its own local state file, configured by the same pyproject.toml "
-                  "([tool.orchestra_dbt] use_stateful = true). Wall = the whole `orc dbt build` "
-                  f"process, min / median of {RUNS} runs. *dbt processes*: `dbt` processes "
-                  "started (a wrapper on PATH logs them); the reference also invokes dbt "
+                  "([tool.orchestra_dbt] use_stateful = true). *dbt* is plain `dbt build` (no "
+                  "state: everything every time). Wall = the whole process, "
+                  f"min / median of {RUNS} runs. *dbt processes*: orc's from `dbt_processes` in "
+                  "its orc_decisions.json; the reference's from a `dbt` wrapper on PATH; the "
+                  "reference also invokes dbt "
                   "in-process through dbtRunner (`dbt ls`, `dbt source freshness`), counted in "
                   "*dbt invocations* from the \"Running with dbt=\" lines of logs/dbt.log. "
                   "*Nodes built*: results in run_results.json that ran.")}

@@ -21,6 +21,8 @@ export REF_PYTHON=$PWD/$REF_VENV/bin/python
 
 "$VENV/bin/python" bench/bench_engine.py
 if [ "${BENCH_SKIP_E2E:-0}" != 1 ]; then
+  # The end-to-end reference is the latest dbt-orchestra (1.5.0), in .venv-orchestra15.
+  VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
   if [ -f tutorial/dbt_project.yml ]; then
     "$VENV/bin/python" bench/bench_e2e.py || echo "bench: end-to-end benchmark failed" >&2
   else
