@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timestamp.h"
 
 namespace orc {
 namespace {
@@ -44,11 +45,18 @@ std::string source_select(const Node& s) {
   return sql;
 }
 
-/// The data-change token of source `s`, as one row `token:<unique_id>`: "fp:<count>:<sum>"
-/// from `expression`, or "unknown:<why>" when the relation is missing or a view (a view's
-/// data lives elsewhere: no token is trustworthy).
-std::string token_select(const Node& s, const std::string& expression) {
+/// The data-change token of source `s`, as one row `token:<unique_id>`: the adapter's token
+/// (change_token_method), or "unknown:<why>" when the relation is missing or a view (a view's
+/// data lives elsewhere: no token is trustworthy). `orc_rel` is the source as declared,
+/// `orc_found` the relation as the warehouse spells it.
+std::string token_select(const Node& s, const ChangeTokenMethod& method) {
   std::string id = sql_literal("token:" + s.unique_id);
+  std::string row =
+      method.kind == ChangeTokenMethod::Kind::RowFingerprint
+          ? fmt::format("select {id} as orc_source_id, cast({expr} as {t}) as orc_max_loaded_at "
+                        "from {{{{ orc_rel }}}} as orc_t",
+                        fmt::arg("id", id), fmt::arg("expr", method.sql), fmt::arg("t", kText))
+          : fmt::format(fmt::runtime(method.sql), fmt::arg("id", id), fmt::arg("t", kText));
   return fmt::format(
       // No `{%-` on the first tag: it would eat the space after the previous `union all`.
       "{{% set orc_rel = source({src}, {tbl}) -%}}"
@@ -60,12 +68,9 @@ std::string token_select(const Node& s, const std::string& expression) {
       "{{%- elif orc_found.is_view -%}}"
       "select {id} as orc_source_id, cast('unknown:the source is a view' as {t}) as "
       "orc_max_loaded_at"
-      "{{%- else -%}}"
-      "select {id} as orc_source_id, cast({expr} as {t}) as orc_max_loaded_at from "
-      "{{{{ orc_rel }}}} as orc_t"
-      "{{%- endif %}}",
+      "{{%- else -%}}{row}{{%- endif %}}",
       fmt::arg("src", sql_literal(s.source_name)), fmt::arg("tbl", sql_literal(s.name)),
-      fmt::arg("id", id), fmt::arg("t", kText), fmt::arg("expr", expression));
+      fmt::arg("id", id), fmt::arg("t", kText), fmt::arg("row", row));
 }
 
 /// Lists schema number `i` with dbt's own list_relations_without_caching macro (one metadata
@@ -110,7 +115,8 @@ struct Part {
 
 std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
   std::vector<Part> parts;
-  const bool tokens = r.source_tokens && !change_token_expression(graph.adapter_type).empty();
+  const bool tokens = r.source_tokens && change_token_method(graph.adapter_type).kind !=
+                                            ChangeTokenMethod::Kind::None;
   for (size_t i = 0; i < r.sources.size(); ++i) {
     if (graph.nodes[r.sources[i]].has_loaded_at()) parts.push_back({Part::Kind::Source, i});
     else if (tokens) parts.push_back({Part::Kind::Token, i});
@@ -132,7 +138,7 @@ std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vecto
       case Part::Kind::Source: sql += source_select(graph.nodes[r.sources[p.index]]); break;
       case Part::Kind::Token:
         sql += token_select(graph.nodes[r.sources[p.index]],
-                            change_token_expression(graph.adapter_type));
+                            change_token_method(graph.adapter_type));
         break;
       case Part::Kind::Schema:
         sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
@@ -207,20 +213,78 @@ bool split_indexed(std::string_view id, std::string_view prefix, size_t& index,
 
 }  // namespace
 
-std::string change_token_expression(const std::string& adapter_type) {
+ChangeTokenMethod change_token_method(const std::string& adapter_type) {
+  using Kind = ChangeTokenMethod::Kind;
+  if (adapter_type.empty()) return {};  // a manifest that does not say: unknown
   // DuckDB: hash() of the row struct is 64-bit; summed as hugeint it cannot overflow.
   if (adapter_type == "duckdb")
-    return "'fp:' || cast(count(*) as varchar) || ':' || "
-           "cast(coalesce(sum(cast(hash(orc_t) as hugeint)), 0) as varchar)";
+    return {Kind::RowFingerprint, "fingerprint",
+            "'fp:' || cast(count(*) as varchar) || ':' || "
+            "cast(coalesce(sum(cast(hash(orc_t) as hugeint)), 0) as varchar)"};
   // PostgreSQL: the first 64 bits of the md5 of the row's text form, summed as numeric.
   if (adapter_type == "postgres")
-    return "'fp:' || count(*)::text || ':' || coalesce(sum(('x' || substr(md5(orc_t::text), "
-           "1, 16))::bit(64)::bigint::numeric), 0)::text";
-  return {};
+    return {Kind::RowFingerprint, "fingerprint",
+            "'fp:' || count(*)::text || ':' || coalesce(sum(('x' || substr(md5(orc_t::text), "
+            "1, 16))::bit(64)::bigint::numeric), 0)::text"};
+  // Snowflake: LAST_ALTERED of the table (DML and DDL move it), from the database's
+  // information schema; the names as the warehouse spells them (orc_found).
+  if (adapter_type == "snowflake")
+    return {Kind::Metadata, "metadata: last_altered",
+            "select {id} as orc_source_id, cast('meta:' || to_varchar(max(last_altered), "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.FF9TZH:TZM') as {t}) as orc_max_loaded_at from "
+            "{{{{ orc_found.database }}}}.information_schema.tables where table_schema = "
+            "'{{{{ orc_found.schema }}}}' and table_name = '{{{{ orc_found.identifier }}}}'"};
+  // BigQuery: the dataset's table metadata (__TABLES__: last_modified_time in ms since the
+  // epoch, moved by every load, DML statement and streaming commit).
+  if (adapter_type == "bigquery")
+    return {Kind::Metadata, "metadata: __TABLES__.last_modified_time",
+            "select {id} as orc_source_id, cast(concat('meta:', cast(max(last_modified_time) as "
+            "string)) as {t}) as orc_max_loaded_at from "
+            "`{{{{ orc_found.database }}}}`.`{{{{ orc_found.schema }}}}`.__TABLES__ where "
+            "table_id = '{{{{ orc_found.identifier }}}}'"};
+  // Databricks and Spark (Delta tables): the table's latest commit, as dbt-orchestra reads
+  // it (`DESCRIBE HISTORY <relation> LIMIT 1`); version and timestamp. A table that is not
+  // Delta fails the statement: its part fails and counts as unknown.
+  if (adapter_type == "databricks" || adapter_type == "spark")
+    return {Kind::Metadata, "metadata: describe history",
+            "{{%- set orc_h = run_query('describe history ' ~ orc_found ~ ' limit 1') if "
+            "execute else none -%}}"
+            "{{%- set orc_v = ('meta:v' ~ orc_h.rows[0]['version'] ~ '@' ~ "
+            "orc_h.rows[0]['timestamp']) if orc_h is not none and orc_h.rows | length > 0 "
+            "else '' -%}}"
+            "select {id} as orc_source_id, cast('{{{{ orc_v }}}}' as {t}) as orc_max_loaded_at"};
+  // Every other adapter: dbt's own metadata freshness (get_relation_last_modified, e.g.
+  // Redshift), with the row count beside it (Redshift's last-modified time follows inserts
+  // only; the count also catches a delete). An adapter without that macro fails the part:
+  // unknown.
+  return {Kind::Metadata, "metadata: get_relation_last_modified",
+          "{{%- set orc_m = get_relation_last_modified(orc_found.information_schema(), "
+          "[orc_found]) if execute else none -%}}"
+          "{{%- set orc_lm = orc_m.rows[0]['last_modified'] if orc_m is not none and "
+          "orc_m.rows | length > 0 else none -%}}"
+          "select {id} as orc_source_id, cast({{{{ \"'meta:\" ~ orc_lm ~ \"|n:'\" if orc_lm "
+          "is not none else 'null' }}}} || cast(count(*) as {t}) as {t}) as orc_max_loaded_at "
+          "from {{{{ orc_found }}}}"};
+}
+
+std::string change_token_expression(const std::string& adapter_type) {
+  ChangeTokenMethod m = change_token_method(adapter_type);
+  return m.kind == ChangeTokenMethod::Kind::RowFingerprint ? m.sql : std::string();
 }
 
 std::string probe_query(const Graph& graph, const ProbeRequest& request) {
   return query_of(graph, request, parts_of(graph, request));
+}
+
+std::string normalize_metadata_token(const std::string& value) {
+  // "meta:<time>[rest]": a parseable time (any zone, any precision) becomes UTC ISO-8601,
+  // so the same instant always gives the same token.
+  std::string body = value.substr(5);
+  size_t end = body.find('|');
+  std::string time = body.substr(0, end);
+  std::string rest = end == std::string::npos ? "" : body.substr(end);
+  if (auto t = parse_timestamp(time)) return "meta:" + format_timestamp(*t) + rest;
+  return value;
 }
 
 std::vector<ProbeRow> parse_probe_output(std::string_view text) {
@@ -264,6 +328,9 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       SourceToken& t = result.tokens[id.substr(6)];
       if (value && value->rfind("fp:", 0) == 0) {
         t = SourceToken{*value, "fingerprint", {}};
+      } else if (value && value->rfind("meta:", 0) == 0 && value->size() > 5) {
+        t = SourceToken{normalize_metadata_token(*value),
+                        change_token_method(graph.adapter_type).name, {}};
       } else {
         t.value.reset();
         t.why_unknown = value && value->rfind("unknown:", 0) == 0 ? value->substr(8)

@@ -40,10 +40,31 @@ struct ProbeResult {
 /// The inline query for `request`.
 std::string probe_query(const Graph& graph, const ProbeRequest& request);
 
-/// The SQL expression (over the row alias `orc_t`) whose value is a source's data-change token
-/// on `adapter_type`: a row count and an order-independent sum of 64-bit row hashes, so any
-/// insert, update or delete changes it. Empty when orc has none for that adapter.
+/// How a source's data-change token is read on an adapter (docs/design.md, "Implicit
+/// freshness").
+struct ChangeTokenMethod {
+  enum class Kind {
+    None,            ///< no token: freshness unknown
+    RowFingerprint,  ///< `sql` is an aggregate over the rows (alias `orc_t`): "fp:..."
+    Metadata,        ///< `sql` is a whole Jinja-SQL select of the row ({id}, {t} filled in;
+                     ///< `orc_found` is the relation), giving "meta:<time>[|...]"
+  } kind = Kind::None;
+  std::string name;  ///< the `method` recorded per source input, e.g. "metadata: last_altered"
+  std::string sql;
+};
+
+/// The token method of `adapter_type`: a row fingerprint (count and an order-independent sum
+/// of 64-bit row hashes) on DuckDB and PostgreSQL; the warehouse's last-modified metadata on
+/// Snowflake (LAST_ALTERED), BigQuery (__TABLES__), Databricks/Spark (DESCRIBE HISTORY); dbt's
+/// own get_relation_last_modified plus the row count on every other adapter (Redshift, ...).
+ChangeTokenMethod change_token_method(const std::string& adapter_type);
+
+/// The row-fingerprint expression of `adapter_type`, empty when its method is not one.
 std::string change_token_expression(const std::string& adapter_type);
+
+/// A metadata token ("meta:<time>[|rest]") with its time normalised to UTC ISO-8601 when it
+/// parses (so time zones and precision do not make equal instants differ); else as given.
+std::string normalize_metadata_token(const std::string& value);
 
 /// One row of `dbt show --output json` output: (orc_source_id, orc_max_loaded_at or null).
 using ProbeRow = std::pair<std::string, std::optional<std::string>>;

@@ -97,7 +97,89 @@ TEST(WarehouseProbe, ChangeTokensForSourcesWithoutLoadedAtOnDuckdbAndPostgres) {
   }
   EXPECT_NE(change_token_expression("duckdb").find("hash(orc_t)"), std::string::npos);
   EXPECT_NE(change_token_expression("postgres").find("md5(orc_t::text)"), std::string::npos);
-  EXPECT_EQ(change_token_expression("snowflake"), "") << "no token there yet: unknown";
+  EXPECT_EQ(change_token_expression("snowflake"), "") << "a metadata method, not a fingerprint";
+}
+
+TEST(WarehouseProbe, MetadataTokensPerWarehouse) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  NodeId ic = add_source_without_loaded_at(g, "web", "page_views");
+  struct Case {
+    const char* adapter;
+    const char* method;
+    std::vector<const char*> sql;  ///< fragments the rendered part must hold
+  };
+  const std::vector<Case> cases = {
+      {"snowflake", "metadata: last_altered",
+       {"to_varchar(max(last_altered), 'YYYY-MM-DD\"T\"HH24:MI:SS.FF9TZH:TZM')",
+        "from {{ orc_found.database }}.information_schema.tables",
+        "table_schema = '{{ orc_found.schema }}'",
+        "table_name = '{{ orc_found.identifier }}'", "'meta:' ||"}},
+      {"bigquery", "metadata: __TABLES__.last_modified_time",
+       {"`{{ orc_found.database }}`.`{{ orc_found.schema }}`.__TABLES__",
+        "table_id = '{{ orc_found.identifier }}'", "max(last_modified_time)",
+        "concat('meta:'"}},
+      {"databricks", "metadata: describe history",
+       {"run_query('describe history ' ~ orc_found ~ ' limit 1')",
+        "orc_h.rows[0]['version']", "orc_h.rows[0]['timestamp']"}},
+      {"spark", "metadata: describe history", {"describe history"}},
+      {"redshift", "metadata: get_relation_last_modified",
+       {"get_relation_last_modified(orc_found.information_schema(), [orc_found])",
+        "cast(count(*) as", "from {{ orc_found }}"}},
+  };
+  for (const Case& c : cases) {
+    g.adapter_type = c.adapter;
+    ChangeTokenMethod m = change_token_method(c.adapter);
+    EXPECT_EQ(m.kind, ChangeTokenMethod::Kind::Metadata) << c.adapter;
+    EXPECT_EQ(m.name, c.method) << c.adapter;
+    std::string q = probe_query(g, ProbeRequest{{ia, ic}, {}, {}});
+    EXPECT_NE(q.find("'token:source.p.web.page_views' as orc_source_id"), std::string::npos)
+        << c.adapter << ": " << q;
+    EXPECT_NE(q.find("orc_found.is_view"), std::string::npos)
+        << c.adapter << ": a view is unknown before any metadata is read";
+    EXPECT_NE(q.find("'unknown:the source relation was not found'"), std::string::npos)
+        << c.adapter << ": a missing table is unknown";
+    for (const char* fragment : c.sql)
+      EXPECT_NE(q.find(fragment), std::string::npos) << c.adapter << " lacks " << fragment
+                                                     << ": " << q;
+    EXPECT_EQ(q.find("{{{{"), std::string::npos) << c.adapter << ": unrendered braces: " << q;
+  }
+  EXPECT_EQ(change_token_method("").kind, ChangeTokenMethod::Kind::None);
+}
+
+TEST(WarehouseProbe, ReadsMetadataTokensWithTimeZonesAndNulls) {
+  Graph g;
+  g.adapter_type = "snowflake";
+  ProbeRequest r;
+  ProbeResult result;
+  read_probe_rows(g, r,
+                  {{"token:source.p.a.utc", "meta:2026-01-02T03:04:05.000000000+00:00"},
+                   {"token:source.p.a.cet", "meta:2026-01-02T04:04:05.000000000+01:00"},
+                   {"token:source.p.a.null", std::nullopt},
+                   {"token:source.p.a.empty", "meta:"},
+                   {"token:source.p.a.gone", "unknown:the source relation was not found"}},
+                  result);
+  EXPECT_EQ(result.tokens["source.p.a.utc"].method, "metadata: last_altered");
+  ASSERT_TRUE(result.tokens["source.p.a.utc"].value);
+  EXPECT_EQ(result.tokens["source.p.a.utc"].value, result.tokens["source.p.a.cet"].value)
+      << "the same instant in another zone is the same token";
+  EXPECT_FALSE(result.tokens["source.p.a.null"].value) << "no LAST_ALTERED: unknown";
+  EXPECT_FALSE(result.tokens["source.p.a.empty"].value) << "no DESCRIBE HISTORY row: unknown";
+  EXPECT_EQ(result.tokens["source.p.a.gone"].why_unknown, "the source relation was not found");
+
+  g.adapter_type = "databricks";
+  ProbeResult dbx;
+  read_probe_rows(g, r, {{"token:source.p.a.t", "meta:v12@2026-01-02 03:04:05"}}, dbx);
+  EXPECT_EQ(dbx.tokens["source.p.a.t"].value, "meta:v12@2026-01-02 03:04:05")
+      << "version and time kept as given";
+  EXPECT_EQ(dbx.tokens["source.p.a.t"].method, "metadata: describe history");
+
+  g.adapter_type = "redshift";
+  ProbeResult rs;
+  read_probe_rows(g, r, {{"token:source.p.a.t", "meta:2026-01-02 03:04:05|n:42"}}, rs);
+  ASSERT_TRUE(rs.tokens["source.p.a.t"].value);
+  EXPECT_NE(rs.tokens["source.p.a.t"].value->find("|n:42"), std::string::npos)
+      << "the row count stays part of the token (a delete changes it)";
 }
 
 TEST(WarehouseProbe, ReadsChangeTokens) {
