@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shrink-limit", type=int, default=8,
                     help="findings to shrink (one per category of finding; default 8)")
     ap.add_argument("--real-dbt", action="store_true", help="run real dbt, not the fork server")
+    ap.add_argument("--orc-dbt", choices=["driver", "fork"], default="driver",
+                    help="how orc runs dbt: `driver` (default) gives orc the real dbt, which it "
+                    "runs as one Python process per run, as users get it; `fork` gives orc the "
+                    "fork-server client (faster; orc then runs one forked dbt per invocation)")
     ap.add_argument("--keep", action="store_true", help="keep every workspace")
     ap.add_argument("--work-dir", help="where workspaces go (default: a temp dir)")
     ap.add_argument("--results", help="append each sequence's report to this JSON-lines "
@@ -134,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         server, dbt = _start_server(tmp)
     opts = Options(orc_bin=orc_bin, dbt=dbt, work_root=tmp, keep=args.keep,
+                   orc_dbt=VENV_BIN / "dbt" if args.orc_dbt == "driver" else dbt,
                    verbose=args.verbose or args.replay is not None)
-    print(f"orc: {orc_bin}  dbt: {'real' if args.real_dbt else 'fork server'}  work: {tmp}",
+    print(f"orc: {orc_bin} (dbt: {args.orc_dbt})  shadow dbt: "
+          f"{'real' if args.real_dbt else 'fork server'}  work: {tmp}",
           flush=True)
     t0 = time.monotonic()
     try:

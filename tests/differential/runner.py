@@ -63,8 +63,9 @@ WINDOW_SLACK = dt.timedelta(minutes=5)
 @dataclass
 class Options:
     orc_bin: Path
-    dbt: Path                    # the dbt orc and the shadow run (fork-server client or real)
+    dbt: Path                    # the dbt of the shadow run (fork-server client or real)
     work_root: Path
+    orc_dbt: Path | None = None  # ORC_DBT for orc (default: `dbt`); see --orc-dbt
     keep: bool = False           # keep every workspace (default: only failing ones)
     stop_at_first_stale: bool = False
     verbose: bool = False
@@ -195,7 +196,7 @@ class SequenceRun:
         env = base_env()
         env["DBT_PROFILES_DIR"] = str(ws / "profiles")
         env["DIFF_DUCKDB_PATH"] = str(ws / "warehouse.duckdb")
-        env["ORC_DBT"] = str(self.opts.dbt)
+        env["ORC_DBT"] = str(self.opts.orc_dbt or self.opts.dbt)
         env["ORC_NOW"] = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         if self.world.env_factor is not None:
             env["DIFF_FACTOR"] = self.world.env_factor
