@@ -14,6 +14,8 @@ ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 echo "== end-to-end tests (pytest) =="
 # dbt-orchestra 1.5.0 in a venv of its own, for the state cross-read (test_orchestra15_compat).
 VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
+# dbt-snowflake and fakesnow, for the Snowflake metadata freshness test (test_snowflake_fakesnow).
+VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/install_deps.sh
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
 "$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
   ${PYTEST_ARGS:-} || status=1

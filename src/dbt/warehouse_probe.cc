@@ -1,5 +1,6 @@
 #include "dbt/warehouse_probe.h"
 
+#include <cctype>
 #include <fmt/format.h>
 #include <regex>
 #include <simdjson.h>
@@ -301,11 +302,20 @@ std::vector<ProbeRow> parse_probe_output(std::string_view text) {
     throw Error("dbt show output is not the expected JSON");
   std::vector<ProbeRow> out;
   for (simdjson::dom::element row : rows) {
-    std::string_view id, value;
-    if (row["orc_source_id"].get_string().get(id)) continue;
+    // Column names as the warehouse reports them: Snowflake upper-cases unquoted aliases.
+    simdjson::dom::object fields;
+    if (row.get_object().get(fields)) continue;
+    std::optional<std::string_view> id;
     std::optional<std::string> v;
-    if (!row["orc_max_loaded_at"].get_string().get(value)) v = std::string(value);
-    out.emplace_back(std::string(id), std::move(v));
+    for (auto field : fields) {
+      std::string name(field.key);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string_view text;
+      if (name == "orc_source_id" && !field.value.get_string().get(text)) id = text;
+      else if (name == "orc_max_loaded_at" && !field.value.get_string().get(text))
+        v = std::string(text);
+    }
+    if (id) out.emplace_back(std::string(*id), std::move(v));
   }
   return out;
 }

@@ -252,6 +252,18 @@ TEST(WarehouseProbe, ParsesShowOutputInEveryTimestampStyle) {
   EXPECT_EQ(m.at("source.p.d"), "2026-11-23T00:37:55Z");
 }
 
+TEST(WarehouseProbe, ParsesUpperCaseColumnNames) {
+  // Snowflake reports unquoted aliases in upper case.
+  auto rows = parse_probe_output(
+      "12:00:00  Concurrency: 1 threads\n{\"show\": [{\"ORC_SOURCE_ID\": \"token:source.p.a.t\", "
+      "\"ORC_MAX_LOADED_AT\": \"meta:1970-01-01 00:00:00+00\"}, {\"ORC_SOURCE_ID\": \"x\", "
+      "\"ORC_MAX_LOADED_AT\": null}]}");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].first, "token:source.p.a.t");
+  EXPECT_EQ(rows[0].second, "meta:1970-01-01 00:00:00+00");
+  EXPECT_FALSE(rows[1].second);
+}
+
 TEST(WarehouseProbe, NoShowOutputIsAnError) {
   EXPECT_THROW(parse_probe_output("Runtime Error: relation does not exist"), Error);
 }
