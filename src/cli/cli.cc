@@ -39,10 +39,20 @@ int run_orchestra(const std::vector<std::string>& args, const Config& config) {
                           kOrchestraCommands));
 }
 
+/// The value of `--project-dir` among a tool's arguments, if given.
+std::optional<std::filesystem::path> tool_project_dir(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--project-dir" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind("--project-dir=", 0) == 0) return args[i].substr(14);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string usage_line() {
-  return "Usage: orc dbt <subcommand> [args...]\nTry 'orc --help' for help.";
+  return "Usage: orc dbt <subcommand> [args...] | orc state|explain|dag ...\n"
+         "Try 'orc --help' for help.";
 }
 
 std::string help_text() {
@@ -50,6 +60,7 @@ std::string help_text() {
       R"(orc {} - state-aware orchestration for dbt Core
 
 Usage: orc dbt <subcommand> [args...]
+       orc state|explain|dag [args...]
        orc --version | --help
 
 Commands:
@@ -60,6 +71,20 @@ Commands:
                                     result with status warn, else SUCCEEDED
   orc dbt orchestra plan ...        decide on given artifacts without running dbt
   orc dbt orchestra save-state ...  merge entries into the configured state store
+  orc state show [PATTERN...] [--output json|table] [--savings]
+                                    the configured store's entries (or the savings totals)
+  orc state export FILE             the stored state document into FILE
+  orc state import FILE [--dry-run] merge FILE's entries in (newer last_updated wins)
+  orc state forget PATTERN... [--dry-run]
+                                    remove entries: those nodes are built by the next run
+  orc state prune [--manifest PATH] [--dry-run]
+                                    remove entries of nodes the manifest no longer has
+  orc explain PATTERN... [--decisions PATH] [--output json|text]
+                                    why the last run built or reused each matched node
+  orc dag --html FILE [--open] [--decisions PATH] [--manifest PATH]
+                                    the last run's DAG as one self-contained HTML page
+  PATTERN: a unique_id, a name (stg_orders), or a glob on either (model.shop.*, stg_*);
+  --project-dir DIR finds the configuration and target/ as `orc dbt` does.
 
 Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml that has it, walking up
 from the dbt project directory (--project-dir / DBT_PROJECT_DIR), then from the working
@@ -103,6 +128,19 @@ int run_cli(const std::vector<std::string>& args) {
   if (first == "--help" || first == "-h") {
     std::fputs(help_text().c_str(), stdout);
     return 0;
+  }
+  if (first == "state" || first == "explain" || first == "dag") {
+    std::vector<std::string> tool_args(args.begin() + 1, args.end());
+    const Environment env = Environment::from_process();
+    std::optional<std::filesystem::path> project_dir = tool_project_dir(tool_args);
+    if (!project_dir)
+      if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
+    Config config = load_config(std::filesystem::current_path(), env, project_dir);
+    set_debug_logging(config.debug);
+    if (config.api_key) add_log_secret(*config.api_key);
+    if (first == "state") return run_state_command(tool_args, config);
+    if (first == "explain") return run_explain_command(tool_args, config);
+    return run_dag_command(tool_args, config);
   }
   if (first != "dbt") {
     if (!first.empty() && first[0] == '-') throw UsageError(fmt::format("no such option: {}", first));

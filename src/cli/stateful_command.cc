@@ -24,6 +24,7 @@
 #include "plan/decide.h"
 #include "plan/state_update.h"
 #include "report/decisions_report.h"
+#include "report/savings_report.h"
 #include "state/state_store.h"
 
 namespace orc {
@@ -283,6 +284,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.dbt_processes = dbt.commands();
+  info.savings = reuse_savings(graph, plan, state, settings);
 
   std::vector<std::string> to_build;
   for (const NodeDecision& d : plan.decisions)
@@ -297,7 +299,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
     write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
                                                           "orc-nothing-built"));
     log_info("Nothing to build: dbt {} not started", subcommand);
-    log_info("{}/{} nodes reused", plan.reuse_count, decided);
+    report_savings(*store, *info.savings, !dargs.placeholder_data);
     log_debug("dbt processes started: {}", dbt.commands().size());
     return 0;
   }
@@ -351,7 +353,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
       }
     }
   }
-  log_info("{}/{} nodes reused", plan.reuse_count, decided);
+  report_savings(*store, *info.savings, !dargs.placeholder_data);
   log_debug("dbt processes started: {}", dbt.commands().size());
   return code;
 }
