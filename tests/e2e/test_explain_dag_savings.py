@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -136,6 +137,18 @@ def test_dag_html_renders_in_headless_chromium(project: Project, tmp_path: Path)
     assert parser.nodes[STG_CUSTOMERS]["fill"] == colours["reused"]
     assert colours["built"] != colours["reused"]
     assert 'data-rendered="%d"' % len(d) in dom.stdout
+
+    # --open hands the file to $BROWSER (here a script that records its argument).
+    opener = tmp_path / "opener.sh"
+    opened = tmp_path / "opened.txt"
+    opener.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    opener.chmod(0o755)
+    ok(p.orc_raw("dag", "--html", html, "--open", env={"BROWSER": str(opener)}))
+    for _ in range(50):
+        if opened.is_file() and opened.read_text().strip():
+            break
+        time.sleep(0.1)
+    assert opened.read_text().strip() == str(html)
 
     shot = tmp_path / "dag.png"
     r = headless(html, f"--screenshot={shot}", "--window-size=1600,1200",
