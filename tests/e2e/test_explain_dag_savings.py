@@ -18,7 +18,7 @@ from helpers import Project, read_json
 from test_fingerprint import FP_ORDERS, MONEY, add_fingerprint_models, edit
 from test_stateful_core import FCT_ORDERS, P, STG_CUSTOMERS, STG_ORDERS, decisions_by_id
 
-RAW_ORDERS = f"source.{P}.raw.orders"
+RAW_ORDERS = f"source.{P}.shop.orders"
 
 
 def ok(r):
@@ -61,7 +61,7 @@ def test_explain_names_the_changed_macro_and_the_source_with_new_data(project: P
     # A reused node says what it consumed and what would make it build.
     cust = e[STG_CUSTOMERS]
     assert cust["node"]["decision"] == "reuse"
-    assert any(f"source.{P}.raw.customers" in w for w in cust["would_build_if"])
+    assert any(f"source.{P}.shop.customers" in w for w in cust["would_build_if"])
     assert RAW_ORDERS in ok(p.orc_raw("explain", "stg_orders")).stdout
     # A node that is a child of a built one names its parent.
     fct = explain(p, FCT_ORDERS)[FCT_ORDERS]["node"]
