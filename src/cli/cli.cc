@@ -39,14 +39,13 @@ int run_orchestra(const std::vector<std::string>& args, const Config& config) {
                           kOrchestraCommands));
 }
 
-/// The configuration for a command given dbt arguments `dbt_args`: looked for from the dbt
-/// project directory the user named first (--project-dir, DBT_PROJECT_DIR), then the working
-/// directory; sets up debug logging and secret redaction.
-Config load_cli_config(const std::vector<std::string>& dbt_args) {
+/// The configuration for a command: looked for from the dbt project directory the user
+/// named (`project_dir`, else DBT_PROJECT_DIR), then the working directory; sets up debug
+/// logging and secret redaction.
+Config load_cli_config(std::optional<std::filesystem::path> project_dir) {
   const Environment env = Environment::from_process();
-  std::optional<std::filesystem::path> project_dir;
-  if (auto given = parse_dbt_args(dbt_args).project_dir) project_dir = *given;
-  else if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
+  if (!project_dir)
+    if (auto from_env = env.get_nonempty("DBT_PROJECT_DIR")) project_dir = *from_env;
   Config config = load_config(std::filesystem::current_path(), env, project_dir);
   set_debug_logging(config.debug);
   if (config.api_key) add_log_secret(*config.api_key);
@@ -55,10 +54,20 @@ Config load_cli_config(const std::vector<std::string>& dbt_args) {
   return config;
 }
 
+/// The value of `--project-dir` among a tool's arguments, if given.
+std::optional<std::filesystem::path> tool_project_dir(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--project-dir" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind("--project-dir=", 0) == 0) return args[i].substr(14);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string usage_line() {
-  return "Usage: orc dbt <subcommand> [args...]\nTry 'orc --help' for help.";
+  return "Usage: orc dbt <subcommand> [args...] | orc state|explain|dag ...\n"
+         "Try 'orc --help' for help.";
 }
 
 std::string help_text() {
@@ -67,6 +76,7 @@ std::string help_text() {
 
 Usage: orc dbt <subcommand> [args...]
        orc plan [build|run|test] [--output table|json] [dbt args...]
+       orc state|explain|dag [args...]
        orc --version | --help
 
 Commands:
@@ -82,6 +92,20 @@ Commands:
   orc dbt orchestra plan ...        engine only: decide on given artifact files without
                                     dbt or a warehouse (benchmarks)
   orc dbt orchestra save-state ...  merge entries into the configured state store
+  orc state show [PATTERN...] [--output json|table] [--savings]
+                                    the configured store's entries (or the savings totals)
+  orc state export FILE             the stored state document into FILE
+  orc state import FILE [--dry-run] merge FILE's entries in (newer last_updated wins)
+  orc state forget PATTERN... [--dry-run]
+                                    remove entries: those nodes are built by the next run
+  orc state prune [--manifest PATH] [--dry-run]
+                                    remove entries of nodes the manifest no longer has
+  orc explain PATTERN... [--decisions PATH] [--output json|text]
+                                    why the last run built or reused each matched node
+  orc dag --html FILE [--open] [--decisions PATH] [--manifest PATH]
+                                    the last run's DAG as one self-contained HTML page
+  PATTERN: a unique_id, a name (stg_orders), or a glob on either (model.shop.*, stg_*);
+  --project-dir DIR finds the configuration and target/ as `orc dbt` does.
 
 Configuration: [tool.orchestra_dbt] in the nearest pyproject.toml that has it, walking up
 from the dbt project directory (--project-dir / DBT_PROJECT_DIR), then from the working
@@ -130,8 +154,15 @@ int run_cli(const std::vector<std::string>& args) {
   }
   if (first == "plan") {
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    Config config = load_cli_config(rest);
+    Config config = load_cli_config(parse_dbt_args(rest).project_dir);
     return run_live_plan_command(rest, config);
+  }
+  if (first == "state" || first == "explain" || first == "dag") {
+    std::vector<std::string> tool_args(args.begin() + 1, args.end());
+    Config config = load_cli_config(tool_project_dir(tool_args));
+    if (first == "state") return run_state_command(tool_args, config);
+    if (first == "explain") return run_explain_command(tool_args, config);
+    return run_dag_command(tool_args, config);
   }
   if (first != "dbt") {
     if (!first.empty() && first[0] == '-') throw UsageError(fmt::format("no such option: {}", first));
@@ -142,7 +173,7 @@ int run_cli(const std::vector<std::string>& args) {
     throw UsageError("missing dbt subcommand, e.g. `orc dbt build` or `orc dbt run`");
 
   std::vector<std::string> rest(args.begin() + 2, args.end());
-  Config config = load_cli_config(rest);
+  Config config = load_cli_config(parse_dbt_args(rest).project_dir);
   return dispatch_dbt(args[1], rest, config);
 }
 

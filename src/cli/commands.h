@@ -26,4 +26,14 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
 /// state store through the same save path as a real run (used by concurrency tests).
 int run_save_state_command(const std::vector<std::string>& args, const Config& config);
 
+/// `orc state show|export|import|forget|prune ...` on the configured state store.
+int run_state_command(const std::vector<std::string>& args, const Config& config);
+
+/// `orc explain <pattern>...`: why each matched node was built or reused in the last run,
+/// from its orc_decisions.json (no dbt).
+int run_explain_command(const std::vector<std::string>& args, const Config& config);
+
+/// `orc dag --html FILE [--open]`: the last run's DAG as one self-contained HTML page.
+int run_dag_command(const std::vector<std::string>& args, const Config& config);
+
 }  // namespace orc

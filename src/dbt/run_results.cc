@@ -34,6 +34,8 @@ RunResults parse_run_results(std::string_view json, const std::string& origin) {
     NodeResult nr;
     nr.unique_id = str(r, "unique_id");
     nr.status = str(r, "status");
+    double seconds = 0;
+    if (!r["execution_time"].get_double().get(seconds)) nr.execution_time = seconds;
     simdjson::dom::array timing;
     if (!r["timing"].get_array().get(timing)) {
       for (simdjson::dom::element t : timing)

@@ -145,7 +145,11 @@ class Decider {
       if (!why && up.first_stale_parent.empty()) up.first_stale_parent = uid;
       up.any_new |= why.has_value();
     };
-    for (NodeId p : in.nodes) note(parent_changed(id, p, entry), g_.nodes[p].unique_id);
+    for (NodeId p : in.nodes) {
+      std::optional<Reason> why = parent_changed(id, p, entry);
+      d.parents.push_back(ParentInput{p, why});
+      note(std::move(why), g_.nodes[p].unique_id);
+    }
     for (NodeId s : in.sources) {
       SourceInput si = source_input(s, entry);
       std::optional<Reason> why;
@@ -217,11 +221,20 @@ class Decider {
     }
     if (!entry) return build(ReasonCode::NoStateEntry);
     if (!entry->fingerprint) return build(ReasonCode::FingerprintUnrecorded);
-    if (auto changed = compare_fingerprints(*entry->fingerprint, fingerprints_.of(id, entry),
-                                            n.unique_id))
+    const Fingerprint now_fp = fingerprints_.of(id, entry);
+    for (const auto& [k, v] : now_fp.vars) d.watched_vars.push_back(k);
+    for (const auto& [k, v] : now_fp.env_vars) d.watched_env_vars.push_back(k);
+    d.watched_macros = now_fp.macros.size();
+    if (auto changed = compare_fingerprints(*entry->fingerprint, now_fp, n.unique_id)) {
+      d.fingerprint_changes = fingerprint_changes(*entry->fingerprint, now_fp);
       return decide_as(Action::Build, std::move(*changed));
-    if (auto problem = relation_problem(n, *entry->fingerprint))
+    }
+    if (auto problem = relation_problem(n, *entry->fingerprint)) {
+      d.relation_check = reason_code_name(problem->code);
       return decide_as(Action::Build, std::move(*problem));
+    }
+    if (observed_.relations.enabled && !n.is_test() && !entry->fingerprint->kind.empty())
+      d.relation_check = "ok";
 
     Upstream up = upstream_of(id, *entry, d);
     if (n.is_test()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plan/fingerprint.h"
+#include "plan/fingerprint_diff.h"
 #include "plan/graph.h"
 #include "plan/lineage.h"
 #include "plan/reason.h"
@@ -54,6 +55,14 @@ struct SourceInput {
   std::string method;
 };
 
+/// One parent (through ephemerals) as the upstream rule saw it.
+struct ParentInput {
+  NodeId parent;
+  /// Why it counts as new data (parent_built, parent_rebuilt with old -> new, ...); none when
+  /// it is unchanged since this node's build.
+  std::optional<Reason> changed;
+};
+
 struct NodeDecision {
   NodeId node;
   Action action = Action::Build;
@@ -63,6 +72,13 @@ struct NodeDecision {
   std::string checksum_new;
   std::string last_updated;  ///< from the state entry
   std::vector<SourceInput> sources;
+  std::vector<ParentInput> parents;                  ///< filled when the upstream rule ran
+  std::vector<ComponentChange> fingerprint_changes;  ///< every differing component, if any
+  /// The warehouse check: "ok", "not checked", or the problem's reason code.
+  std::string relation_check = "not checked";
+  /// Names of the vars and env vars its fingerprint watches (a change to one builds it).
+  std::vector<std::string> watched_vars, watched_env_vars;
+  size_t watched_macros = 0;  ///< number of macros in its fingerprint
   std::optional<BuildAfter> build_after;
   bool build_after_inherited = false;
 };

@@ -15,11 +15,13 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
   State out;
   // First pass: this run's new versions, so children can record parents built alongside them.
   std::unordered_map<NodeId, std::string> new_version;
+  std::unordered_map<NodeId, std::optional<double>> duration;
   for (const auto& r : results) {
     if (!is_success_status(r.status)) continue;
     auto id = graph.find(r.unique_id);
     if (!id) continue;
     new_version[*id] = r.completed_at.empty() ? fallback_time : r.completed_at;
+    duration[*id] = r.execution_time;
   }
   for (const auto& [id, version] : new_version) {
     const Node& n = graph.nodes[id];
@@ -29,6 +31,7 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
     e.checksum = in.checksum;
     e.fingerprint = fingerprints.of(id, entry_for(graph, id, before, settings));
     e.last_updated = version;
+    e.build_seconds = duration[id];
     for (NodeId s : in.sources) {
       const std::string& sid = graph.nodes[s].unique_id;
       auto f = observed.freshness.find(sid);

@@ -1,5 +1,6 @@
 #pragma once
 // Rule 6: after dbt finishes, the entries of the nodes that succeeded, and nothing else.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ struct NodeResult {
   std::string unique_id;
   std::string status;        ///< success, pass, error, fail, skipped, warn, ...
   std::string completed_at;  ///< end of the execute step (ISO-8601), may be empty
+  std::optional<double> execution_time;  ///< seconds dbt spent on the node, when reported
 };
 
 /// True for the statuses that mean "this node's result is now current": `success` (models,
@@ -20,7 +22,8 @@ bool is_success_status(const std::string& status);
 
 /// The new entries for every succeeded node of `results` that is in `graph`: effective
 /// checksum, fingerprint, last_updated (completion time, else `fallback_time`), the sources it
-/// consumed (known freshness, or data-change tokens, from `observed`) and the versions of the parents it consumed. `before` is
+/// consumed (known freshness, or data-change tokens, from `observed`), the versions of the
+/// parents it consumed and its build duration (`execution_time`, as orc_build_seconds). `before` is
 /// the state the run started from; parents rebuilt in this run are recorded with their new
 /// version. When the entry under the node's key described another relation (another target),
 /// that entry is kept under its per-relation key so both targets' work stays reusable.

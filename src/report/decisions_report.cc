@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/json_writer.h"
+#include "core/timestamp.h"
 #include "core/log.h"
 
 namespace orc {
@@ -27,6 +28,14 @@ void append_string_array(std::string& out, const std::vector<std::string>& items
     append_json_string(out, items[i]);
   }
   out += ']';
+}
+
+/// When the node's build_after window ends: its last build plus the window.
+std::optional<std::string> window_end(const NodeDecision& d) {
+  if (!d.build_after || !d.has_entry) return std::nullopt;
+  auto last = parse_timestamp(d.last_updated);
+  if (!last) return std::nullopt;
+  return format_timestamp(*last + d.build_after->window());
 }
 
 }  // namespace
@@ -61,6 +70,12 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
   }
   out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}}}",
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
+  if (info.savings) {
+    const RunSavings& sv = *info.savings;
+    out += fmt::format(", \"savings\": {{\"reused\": {}, \"decided\": {}, \"saved_seconds\": "
+                       "{:.3f}, \"reused_without_duration\": {}}}",
+                       sv.reused, sv.decided, sv.saved_seconds, sv.reused_without_duration);
+  }
   out += ", \"nodes\": [";
   bool first = true;
   for (const NodeDecision& d : plan.decisions) {
@@ -99,13 +114,43 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     if (d.build_after) {
       out += fmt::format("{{\"count\": {}, \"period\": ", d.build_after->count);
       append_json_string(out, d.build_after->period);
-      out += fmt::format(", \"updates_on\": \"{}\", \"inherited\": {}}}",
+      out += fmt::format(", \"updates_on\": \"{}\", \"inherited\": {}, \"ends_at\": ",
                          d.build_after->updates_on_all ? "all" : "any",
                          d.build_after_inherited ? "true" : "false");
+      append_optional(out, window_end(d));
+      out += "}";
     } else {
       out += "null";
     }
-    out += "}}";
+    out += ", \"parents\": {";
+    for (size_t i = 0; i < d.parents.size(); ++i) {
+      const ParentInput& p = d.parents[i];
+      if (i) out += ", ";
+      append_json_string(out, graph.nodes[p.parent].unique_id);
+      out += fmt::format(": {{\"changed\": {}", p.changed ? "true" : "false");
+      if (p.changed) {
+        append_kv(out, "reason_code", reason_code_name(p.changed->code));
+        append_kv(out, "detail", p.changed->detail);
+      }
+      out += "}";
+    }
+    out += "}, \"fingerprint_changes\": [";
+    for (size_t i = 0; i < d.fingerprint_changes.size(); ++i) {
+      const ComponentChange& c = d.fingerprint_changes[i];
+      out += i ? ", {" : "{";
+      append_kv(out, "component", c.component, false);
+      append_kv(out, "key", c.key);
+      append_kv(out, "old", c.old_value);
+      append_kv(out, "new", c.new_value);
+      out += "}";
+    }
+    out += "]";
+    append_kv(out, "relation_check", d.relation_check);
+    out += fmt::format(", \"watches\": {{\"macros\": {}, \"vars\": ", d.watched_macros);
+    append_string_array(out, d.watched_vars);
+    out += ", \"env_vars\": ";
+    append_string_array(out, d.watched_env_vars);
+    out += "}}}";
   }
   out += first ? "]}\n" : "\n]}\n";
   return out;

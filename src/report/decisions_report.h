@@ -7,6 +7,7 @@
 
 #include "dbt/dbt_invoker.h"
 #include "plan/decide.h"
+#include "plan/savings.h"
 
 namespace orc {
 
@@ -22,6 +23,8 @@ struct RunInfo {
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;
+  /// What reuse saved in this run (the reused nodes' last build durations).
+  std::optional<RunSavings> savings;
 };
 
 /// The orc_decisions.json document.

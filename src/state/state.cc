@@ -67,6 +67,23 @@ Fingerprint read_fingerprint(simdjson::dom::element v, const std::string& origin
   return fp;
 }
 
+/// Reads the top-level "orc_savings" object; unknown or mistyped members are an error.
+SavingsTotals read_savings(simdjson::dom::element v, const std::string& origin) {
+  simdjson::dom::object obj;
+  if (v.get_object().get(obj)) shape_error(origin, "\"orc_savings\" is not an object");
+  SavingsTotals t;
+  for (auto [f, fv] : obj) {
+    double d = 0;
+    if (fv.get_double().get(d))
+      shape_error(origin, fmt::format("\"orc_savings.{}\" is not a number", std::string_view(f)));
+    if (f == "runs") t.runs = static_cast<int64_t>(d);
+    else if (f == "reused_nodes") t.reused_nodes = static_cast<int64_t>(d);
+    else if (f == "decided_nodes") t.decided_nodes = static_cast<int64_t>(d);
+    else if (f == "saved_seconds") t.saved_seconds = d;
+  }
+  return t;
+}
+
 void append_fingerprint(std::string& out, const Fingerprint& fp) {
   const std::pair<const char*, const std::string*> strings[] = {
       {"code", &fp.code}, {"relation", &fp.relation}, {"adapter", &fp.adapter},
@@ -120,6 +137,10 @@ State parse_state(std::string_view text, const std::string& origin) {
   State state;
   bool saw_state = false;
   for (auto [key, value] : top) {
+    if (key == "orc_savings") {
+      state.savings = read_savings(value, origin);
+      continue;
+    }
     if (key != "state") {
       if (!state.extra_top_level.empty()) state.extra_top_level.push_back(',');
       append_json_string(state.extra_top_level, key);
@@ -148,6 +169,14 @@ State parse_state(std::string_view text, const std::string& origin) {
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
+        } else if (f == "orc_build_seconds") {
+          double seconds = 0;
+          if (!fv.is_null()) {
+            if (fv.get_double().get(seconds))
+              shape_error(origin, fmt::format("entry \"{}\" field \"orc_build_seconds\" is not "
+                                              "a number", std::string_view(asset)));
+            entry.build_seconds = seconds;
+          }
         } else if (f == "fingerprint") {
           if (!fv.is_null()) entry.fingerprint = read_fingerprint(fv, origin, asset);
         } else {
@@ -197,6 +226,7 @@ std::string serialize_state(const State& state) {
       out += ", \"fingerprint\": ";
       append_fingerprint(out, *e.fingerprint);
     }
+    if (e.build_seconds) out += fmt::format(", \"orc_build_seconds\": {:.3f}", *e.build_seconds);
     if (!e.extra_fields.empty()) {
       out += ", ";
       out += e.extra_fields;
@@ -204,6 +234,12 @@ std::string serialize_state(const State& state) {
     out += "}";
   }
   out += first ? "}" : "\n}";
+  if (state.savings.runs > 0) {
+    const SavingsTotals& t = state.savings;
+    out += fmt::format(", \"orc_savings\": {{\"runs\": {}, \"reused_nodes\": {}, "
+                       "\"decided_nodes\": {}, \"saved_seconds\": {:.3f}}}",
+                       t.runs, t.reused_nodes, t.decided_nodes, t.saved_seconds);
+  }
   if (!state.extra_top_level.empty()) {
     out += ", ";
     out += state.extra_top_level;
@@ -227,6 +263,12 @@ size_t merge_state(State& base, const State& updates) {
     ++taken;
   }
   return taken;
+}
+
+size_t remove_entries(State& state, const std::vector<std::string>& keys) {
+  size_t removed = 0;
+  for (const auto& k : keys) removed += state.entries.erase(k);
+  return removed;
 }
 
 State filter_for_account(const State& state, const std::string& account_id) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/timestamp.h"
 
@@ -41,14 +42,29 @@ struct StateEntry {
   std::map<std::string, std::string> source_tokens;
   /// orc's addition; absent in entries written by the reference or by orc before 0.2.
   std::optional<Fingerprint> fingerprint;
+  /// orc's addition (`orc_build_seconds`): how long the node's last successful build took
+  /// (run_results.json `execution_time`); what reusing it saves. Absent when unknown.
+  std::optional<double> build_seconds;
   /// Other fields of the entry, kept verbatim as `"key":value` pairs joined by ','.
   std::string extra_fields;
+};
+
+/// orc's addition (top-level `orc_savings`): what reuse saved, summed over every stateful
+/// run that recorded it (see plan/savings.h).
+struct SavingsTotals {
+  int64_t runs = 0;            ///< runs that recorded their savings
+  int64_t reused_nodes = 0;    ///< reused nodes, summed over those runs
+  int64_t decided_nodes = 0;   ///< decided nodes, summed over those runs
+  double saved_seconds = 0;    ///< the reused nodes' last build durations, summed
+
+  bool operator==(const SavingsTotals&) const = default;
 };
 
 /// The whole state document: {"state": {asset_id: entry}} plus any other top-level fields.
 struct State {
   std::unordered_map<std::string, StateEntry> entries;
   std::string extra_top_level;  ///< Other top-level fields, verbatim `"key":value,...`.
+  SavingsTotals savings;        ///< `orc_savings`; written only when runs > 0
 };
 
 /// The entry that describes `key` built as `relation`: the primary entry `key` when it was built
@@ -70,6 +86,10 @@ std::string serialize_state(const State& state);
 /// Folds `updates` into `base`: per entry, the one with the newer `last_updated` wins
 /// (an update whose timestamp cannot be compared wins). Returns the number of entries taken.
 size_t merge_state(State& base, const State& updates);
+
+/// Removes the entries whose keys are in `keys` from `state` (absent keys are ignored).
+/// Returns the number removed.
+size_t remove_entries(State& state, const std::vector<std::string>& keys);
 
 /// Entries whose key starts with "{account}." (integration_account_id filtering on load).
 State filter_for_account(const State& state, const std::string& account_id);

@@ -1,5 +1,6 @@
 #pragma once
 // One interface for every place state can live (local file, S3, Orchestra HTTP, ...).
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,10 +20,18 @@ class StateStore {
   /// state (object stores) or an error (local file: bootstrap hint). Any other failure
   /// throws orc::Error; it never silently returns empty.
   virtual State load() = 0;
-  /// Re-reads the stored state, merges `updates` into it (newer last_updated wins per
-  /// entry) and writes the result under the store's precondition, retrying on conflict.
+  /// Re-reads the stored state, applies `change` to what was read and writes the result
+  /// under the store's precondition (local: directory lock; S3/Azure: If-Match; GCS:
+  /// ifGenerationMatch; Orchestra API: re-read just before the PATCH), re-reading and
+  /// applying `change` again on a conflict. `change` must therefore be a pure function of
+  /// the state it is given (merge these entries, remove those keys, add to a total).
   /// Throws orc::Error when it cannot; the stored state is then unchanged.
-  virtual void save_merged(const State& updates) = 0;
+  virtual void update(const std::function<void(State&)>& change) = 0;
+  /// update() with "merge `updates` into it" (newer last_updated wins per entry): the save
+  /// path of every run.
+  void save_merged(const State& updates) {
+    update([&updates](State& stored) { merge_state(stored, updates); });
+  }
 };
 
 /// Chooses the backend exactly as the compatibility contract says: API key -> HTTP,

@@ -17,8 +17,10 @@
 #include "plan/decide.h"
 #include "plan/fingerprint.h"
 #include "plan/lineage.h"
+#include "plan/savings.h"
 #include "plan/state_update.h"
 #include "report/decisions_report.h"
+#include "report/savings_report.h"
 #include "workflow/resolve_selection.h"
 
 namespace orc {
@@ -131,6 +133,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.plan_only = request.plan_only;
+  info.savings = reuse_savings(graph, plan, state, settings);
+  const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
 
   std::vector<std::string> to_build;
   for (const NodeDecision& d : plan.decisions)
@@ -160,7 +164,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
                                                           "orc-nothing-built"));
     log_info("Nothing to build: dbt {} not started", subcommand);
-    log_info("{}/{} nodes reused", plan.reuse_count, decided);
+    report_savings(store, *info.savings, record_savings);
     return 0;
   }
 
@@ -177,6 +181,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   }
   write_decisions();
 
+  bool savings_recorded = false;
   std::string previous_invocation;
   if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
   log_info("Building {} of {} nodes", to_build.size(), decided);
@@ -203,17 +208,24 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
                                         observed, state, settings,
                                         format_timestamp(clock_now(env)));
     if (!updates.entries.empty()) {
+      // One guarded write per run: the entries and the savings totals together.
       try {
-        store.save_merged(updates);
+        const RunSavings& run = *info.savings;
+        store.update([&](State& stored) {
+          merge_state(stored, updates);
+          if (record_savings) add_run_savings(stored.savings, run);
+        });
         log_debug("saved {} state entries to {}", updates.entries.size(), store.describe());
+        savings_recorded = true;
       } catch (const Error& e) {
         log_error("state not saved: {}", e.what());
         if (code == 0) code = e.exit_code;
+        savings_recorded = true;  // the store is failing: no second attempt
       }
     }
   }
   write_decisions();  // with the build's invocation and not_run
-  log_info("{}/{} nodes reused", plan.reuse_count, decided);
+  report_savings(store, *info.savings, record_savings && !savings_recorded);
   return code;
 }
 

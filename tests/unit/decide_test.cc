@@ -1072,3 +1072,36 @@ TEST(Decide, ChangedUnitTestTakesItsReusedModelAlong) {
   EXPECT_EQ(mart.reason.subject, "unit_test.proj.mart.t");
   EXPECT_EQ(w.of(p, "model.proj.stg").action, Action::Reuse);
 }
+
+TEST(Decide, RecordsEveryChangedComponentAndEachParentForExplain) {
+  World w = simple_chain();
+  w.add_macro("macro.proj.money", "money", "proj", "{% macro money(c) %}{{ c }}{% endmacro %}");
+  w.node("model.proj.mart").macro_deps = {"macro.proj.money"};
+  w.record("model.proj.mart");
+  w.g.macros[w.g.macro_index.at("macro.proj.money")].sql =
+      "{% macro money(c) %}{{ c }} * 2{% endmacro %}";
+  w.node("model.proj.mart").checksum = "edited";
+  w.node("model.proj.mart").raw_code = "select 2";
+  w.freshness["source.proj.raw.orders"] = kSrcNew;
+  Plan p = w.decide_all();
+  const auto& mart = w.of(p, "model.proj.mart");
+  ASSERT_EQ(mart.fingerprint_changes.size(), 2u);
+  EXPECT_EQ(mart.fingerprint_changes[0].component, "code");
+  EXPECT_EQ(mart.fingerprint_changes[1].component, "macros");
+  EXPECT_EQ(mart.fingerprint_changes[1].key, "macro.proj.money");
+  EXPECT_NE(mart.fingerprint_changes[1].old_value, mart.fingerprint_changes[1].new_value);
+  // stg: built on new source data; its upstream inputs are recorded for the explanation.
+  const auto& stg = w.of(p, "model.proj.stg");
+  ASSERT_EQ(stg.sources.size(), 1u);
+  EXPECT_TRUE(stg.sources[0].is_new);
+  EXPECT_TRUE(stg.fingerprint_changes.empty());
+
+  // Unchanged mart next to a built stg: the parent input names the build.
+  World v = simple_chain();
+  v.freshness["source.proj.raw.orders"] = kSrcNew;
+  Plan q = v.decide_all();
+  const auto& m2 = v.of(q, "model.proj.mart");
+  ASSERT_EQ(m2.parents.size(), 1u);
+  ASSERT_TRUE(m2.parents[0].changed.has_value());
+  EXPECT_EQ(m2.parents[0].changed->code, ReasonCode::ParentBuilt);
+}

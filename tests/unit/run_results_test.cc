@@ -14,7 +14,7 @@ namespace {
 using Ids = std::vector<std::string>;
 
 NodeResult result(std::string id, std::string status) {
-  return NodeResult{std::move(id), std::move(status), ""};
+  return NodeResult{std::move(id), std::move(status), "", std::nullopt};
 }
 }  // namespace
 

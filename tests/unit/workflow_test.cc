@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <regex>
+#include <functional>
 #include <set>
 
 #include "core/error.h"
@@ -152,9 +153,9 @@ class MemoryStore : public StateStore {
 
   std::string describe() const override { return "memory"; }
   State load() override { return state; }
-  void save_merged(const State& updates) override {
+  void update(const std::function<void(State&)>& change) override {
     if (fail_saves) throw Error("the state store is unreachable", 3);
-    merge_state(state, updates);
+    change(state);
     ++saves;
   }
 };
@@ -228,7 +229,8 @@ TEST_F(Workflow, NothingChangedTakesTheFastPathAndStartsNoBuild) {
   auto results = read_run_results(dir_ / "target" / "run_results.json");
   ASSERT_TRUE(results);
   EXPECT_TRUE(results->results.empty()) << "run_results.json says nothing ran";
-  EXPECT_EQ(store_.saves, 1);
+  EXPECT_EQ(store_.saves, 2) << "no entries, only the savings totals of this run";
+  EXPECT_EQ(store_.state.savings.reused_nodes, 2);
 }
 
 TEST_F(Workflow, NewSourceDataRebuildsTheDownstreamNodes) {
@@ -293,6 +295,16 @@ TEST_F(Workflow, NoRunResultsFromDbtMeansNoStateUpdate) {
   dbt_.write_results = false;
   EXPECT_EQ(run(), 0);
   EXPECT_EQ(store_.saves, 0);
+}
+
+TEST_F(Workflow, OneStateWritePerRunHoldsTheEntriesAndTheSavings) {
+  ASSERT_EQ(run(), 0);
+  ASSERT_EQ(store_.saves, 1);
+  dbt_.mart_sql = "select id from stg";  // the mart is built, the view reused
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(store_.saves, 2) << "the entries and the savings totals in one guarded write";
+  EXPECT_EQ(store_.state.savings.runs, 1);
+  EXPECT_EQ(store_.state.savings.reused_nodes, 1);
 }
 
 TEST_F(Workflow, AStateSaveFailureMakesTheRunFail) {

@@ -59,10 +59,10 @@ State LocalFileStore::load() {
   return parse_state(read_file(path_), path_.string());
 }
 
-void LocalFileStore::save_merged(const State& updates) {
+void LocalFileStore::update(const std::function<void(State&)>& change) {
   DirectoryLock lock(path_);
   State current = load();  // under the lock: sees every earlier writer's entries
-  merge_state(current, updates);
+  change(current);
   write_file_atomic(path_, serialize_state(current));
 }
 

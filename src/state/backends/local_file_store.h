@@ -13,7 +13,7 @@ class LocalFileStore : public StateStore {
   std::string describe() const override;
   /// Missing file -> orc::Error with the bootstrap hint; corrupt file -> orc::Error.
   State load() override;
-  void save_merged(const State& updates) override;
+  void update(const std::function<void(State&)>& change) override;
 
  private:
   std::filesystem::path path_;

@@ -127,9 +127,9 @@ ObjectSnapshot AzureBlobStore::fetch() {
 
 State AzureBlobStore::load() { return fetch().state; }
 
-void AzureBlobStore::save_merged(const State& updates) {
-  save_merged_with_retries(
-      updates, describe(), [&] { return fetch(); },
+void AzureBlobStore::update(const std::function<void(State&)>& change) {
+  update_with_retries(
+      change, describe(), [&] { return fetch(); },
       [&](const State& merged, const ObjectSnapshot& snap) {
         std::vector<std::pair<std::string, std::string>> headers = {
             {"x-ms-blob-type", "BlockBlob"}, {"Content-Type", "application/json"}};

@@ -34,8 +34,8 @@ class AzureBlobStore : public StateStore {
   /// container, 403, network failure) -> orc::Error naming the URI and the status/error code.
   State load() override;
   /// Re-GET (ETag), merge, PUT with If-Match (If-None-Match: * when absent); 412/409 start
-  /// over under save_merged_with_retries, anything else -> orc::Error, nothing written.
-  void save_merged(const State& updates) override;
+  /// over under update_with_retries, anything else -> orc::Error, nothing written.
+  void update(const std::function<void(State&)>& change) override;
 
  private:
   /// GET with transient retries; the version is the ETag.

@@ -39,10 +39,17 @@ HttpResponse perform_with_transient_retries(const std::function<HttpRequest()>& 
 void save_merged_with_retries(
     const State& updates, const std::string& where, const std::function<ObjectSnapshot()>& read,
     const std::function<WriteAttempt(const State& merged, const ObjectSnapshot& read_from)>& write) {
+  update_with_retries([&updates](State& s) { merge_state(s, updates); }, where, read, write);
+}
+
+void update_with_retries(
+    const std::function<void(State&)>& change, const std::string& where,
+    const std::function<ObjectSnapshot()>& read,
+    const std::function<WriteAttempt(const State& changed, const ObjectSnapshot& read_from)>& write) {
   double backoff = 0.1;
   for (int attempt = 1; attempt <= kMaxConflictRetries; ++attempt) {
     ObjectSnapshot snap = read();
-    merge_state(snap.state, updates);
+    change(snap.state);
     WriteAttempt w = write(snap.state, snap);
     if (w.written) {
       log_debug("saved {} entries to {} (attempt {})", snap.state.entries.size(), where, attempt);

@@ -42,4 +42,11 @@ void save_merged_with_retries(
     const State& updates, const std::string& where, const std::function<ObjectSnapshot()>& read,
     const std::function<WriteAttempt(const State& merged, const ObjectSnapshot& read_from)>& write);
 
+/// The same policy for any change (StateStore::update): reads, applies `change` to what was
+/// read, writes under the snapshot's version; on a conflict starts over.
+void update_with_retries(
+    const std::function<void(State&)>& change, const std::string& where,
+    const std::function<ObjectSnapshot()>& read,
+    const std::function<WriteAttempt(const State& changed, const ObjectSnapshot& read_from)>& write);
+
 }  // namespace orc::remote

@@ -86,9 +86,9 @@ ObjectSnapshot GcsStore::fetch() {
 
 State GcsStore::load() { return fetch().state; }
 
-void GcsStore::save_merged(const State& updates) {
-  save_merged_with_retries(
-      updates, describe(), [&] { return fetch(); },
+void GcsStore::update(const std::function<void(State&)>& change) {
+  update_with_retries(
+      change, describe(), [&] { return fetch(); },
       [&](const State& merged, const ObjectSnapshot& snap) {
         HttpRequest req;
         req.method = "POST";

@@ -28,8 +28,8 @@ class GcsStore : public StateStore {
   /// non-200 -> orc::Error naming gs://bucket/key.
   State load() override;
   /// Re-GET (generation), merge, upload with ifGenerationMatch (0 when absent); 412 starts
-  /// over under save_merged_with_retries, anything else -> orc::Error, nothing written.
-  void save_merged(const State& updates) override;
+  /// over under update_with_retries, anything else -> orc::Error, nothing written.
+  void update(const std::function<void(State&)>& change) override;
 
  private:
   /// GET with transient retries; the version is the x-goog-generation header.

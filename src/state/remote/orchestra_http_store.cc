@@ -78,7 +78,7 @@ State OrchestraHttpStore::load() {
   return parse_state(r.body, describe());
 }
 
-void OrchestraHttpStore::save_merged(const State& updates) {
+void OrchestraHttpStore::update(const std::function<void(State&)>& change) {
   // The API has no precondition: merge with what is there now, so entries written by other
   // runs since our load survive (a run racing between this GET and the PATCH can still lose).
   State current;
@@ -87,7 +87,7 @@ void OrchestraHttpStore::save_merged(const State& updates) {
   } catch (const Error& e) {
     throw Error(fmt::format("not saving state: {}", e.what()));
   }
-  merge_state(current, updates);
+  change(current);
   HttpRequest request;
   request.method = "PATCH";
   request.url = url_;

@@ -25,9 +25,9 @@ class OrchestraHttpStore : public StateStore {
   std::string describe() const override;
   /// 404 -> empty state; other failures after retries -> orc::Error (never empty).
   State load() override;
-  /// Re-GETs, merges the updates in, PATCHes the merged document. If the re-GET fails
+  /// Re-GETs, applies the change, PATCHes the whole document. If the re-GET fails
   /// nothing is sent.
-  void save_merged(const State& updates) override;
+  void update(const std::function<void(State&)>& change) override;
 
  private:
   std::string url_;

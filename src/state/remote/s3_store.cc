@@ -123,9 +123,9 @@ ObjectSnapshot S3Store::fetch() {
 
 State S3Store::load() { return fetch().state; }
 
-void S3Store::save_merged(const State& updates) {
-  save_merged_with_retries(
-      updates, describe(), [&] { return fetch(); },
+void S3Store::update(const std::function<void(State&)>& change) {
+  update_with_retries(
+      change, describe(), [&] { return fetch(); },
       [&](const State& merged, const ObjectSnapshot& snap) {
         std::vector<std::pair<std::string, std::string>> condition;
         if (snap.version && !snap.version->empty())

@@ -35,9 +35,9 @@ class S3Store : public StateStore {
   /// Missing object (404 / NoSuchKey) -> empty state; anything else that is not 200 ->
   /// orc::Error naming s3://bucket/key and the HTTP status / S3 error code.
   State load() override;
-  /// Re-GET (ETag), merge, PUT with If-Match (If-None-Match: * when absent); on 412/409
-  /// starts over under the shared policy (save_merged_with_retries), then orc::Error.
-  void save_merged(const State& updates) override;
+  /// Re-GET (ETag), apply the change, PUT with If-Match (If-None-Match: * when absent); on 412/409
+  /// starts over under the shared policy (update_with_retries), then orc::Error.
+  void update(const std::function<void(State&)>& change) override;
 
  private:
   /// GET with transient retries; the version is the ETag.

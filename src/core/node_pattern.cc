@@ -1,0 +1,22 @@
+#include "core/node_pattern.h"
+
+#include <fnmatch.h>
+
+namespace orc {
+
+std::string_view strip_relation_suffix(std::string_view key) {
+  auto at = key.find('@');
+  return at == std::string_view::npos ? key : key.substr(0, at);
+}
+
+bool matches_node_pattern(const std::string& pattern, std::string_view id) {
+  const std::string full(strip_relation_suffix(id));
+  if (pattern == full || ::fnmatch(pattern.c_str(), full.c_str(), 0) == 0) return true;
+  for (size_t dot = full.find('.'); dot != std::string::npos; dot = full.find('.', dot + 1)) {
+    const char* tail = full.c_str() + dot + 1;
+    if (pattern == tail || ::fnmatch(pattern.c_str(), tail, 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace orc

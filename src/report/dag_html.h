@@ -1,0 +1,31 @@
+#pragma once
+// The DAG of a run as one self-contained HTML page (inline CSS, JS and SVG; nothing fetched
+// at view time): nodes coloured by their last decision, laid out left to right by layer.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace orc {
+
+/// One node to draw.
+struct DagNode {
+  std::string unique_id;
+  std::string resource_type;
+  std::string status;       ///< built | reused | failed | skipped
+  std::string reason_code;
+  std::string reason;       ///< human text, shown on hover and click
+  int layer = 0;            ///< column: longest path from a root
+};
+
+/// Assigns each node its layer: 0 for nodes without drawn parents, else 1 + the largest of
+/// its parents' layers. `edges` are (parent index, child index) into `nodes`.
+void assign_layers(std::vector<DagNode>& nodes, const std::vector<std::pair<int, int>>& edges);
+
+/// The colour of a status (the page's legend uses the same).
+const char* status_colour(const std::string& status);
+
+/// The HTML page. `title` is shown at the top.
+std::string dag_html(const std::vector<DagNode>& nodes,
+                     const std::vector<std::pair<int, int>>& edges, const std::string& title);
+
+}  // namespace orc

@@ -1,0 +1,188 @@
+"""`orc explain` (from the last run's record), `orc dag --html` checked in headless Chromium,
+and what reuse saved (the savings line, orc_decisions.json and `orc state show --savings`
+against run_results.json)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from helpers import Project, read_json
+from test_fingerprint import FP_ORDERS, MONEY, add_fingerprint_models, edit
+from test_stateful_core import FCT_ORDERS, P, STG_CUSTOMERS, STG_ORDERS, decisions_by_id
+
+RAW_ORDERS = f"source.{P}.shop.orders"
+
+
+def ok(r):
+    assert r.returncode == 0, r.describe()
+    return r
+
+
+def explain(p: Project, *args) -> dict[str, dict]:
+    out = json.loads(ok(p.orc_raw("explain", *args, "--output", "json")).stdout)
+    return {n["node"]["unique_id"]: n for n in out["nodes"]}
+
+
+# --- explain --------------------------------------------------------------------------------
+
+def test_explain_names_the_changed_macro_and_the_source_with_new_data(project: Project):
+    p = project
+    add_fingerprint_models(p)
+    ok(p.orc("build"))
+
+    edit(p.dir / "macros" / "fp_money.sql", "* {{ money_factor() }}, 2)",
+         "* {{ money_factor() }} * 100, 2)")
+    ok(p.orc("build"))
+    e = explain(p, "fp_orders")[FP_ORDERS]
+    assert e["node"]["decision"] == "build"
+    assert e["node"]["reason_code"] == "macro_changed"
+    changes = e["node"]["inputs"]["fingerprint_changes"]
+    assert [(c["component"], c["key"]) for c in changes] == [("macros", MONEY)]
+    assert changes[0]["old"] and changes[0]["new"] and changes[0]["old"] != changes[0]["new"]
+    text = ok(p.orc_raw("explain", "fp_orders")).stdout
+    assert MONEY in text and "macro_changed" in text
+
+    p.add_source_rows("orders")
+    ok(p.orc("build"))
+    e = explain(p, "stg_orders", "stg_customers")
+    stg = e[STG_ORDERS]["node"]
+    assert stg["decision"] == "build" and stg["reason_code"] == "source_new_data"
+    assert stg["reason_subject"] == RAW_ORDERS
+    src = stg["inputs"]["sources"][RAW_ORDERS]
+    assert src["new_data"] is True and src["method"] and src["recorded"] != src["current"]
+    # A reused node says what it consumed and what would make it build.
+    cust = e[STG_CUSTOMERS]
+    assert cust["node"]["decision"] == "reuse"
+    assert any(f"source.{P}.shop.customers" in w for w in cust["would_build_if"])
+    assert RAW_ORDERS in ok(p.orc_raw("explain", "stg_orders")).stdout
+    # A node that is a child of a built one names its parent.
+    fct = explain(p, FCT_ORDERS)[FCT_ORDERS]["node"]
+    assert fct["inputs"]["parents"][STG_ORDERS]["changed"] is True
+
+
+def test_explain_bad_input(project: Project, tmp_path: Path):
+    p = project
+    r = p.orc_raw("explain", "stg_orders")
+    assert r.returncode == 1 and "orc_decisions.json" in r.stderr, r.describe()
+    ok(p.orc("build", "--select", "stg_orders"))
+    r = p.orc_raw("explain", "no_such_node")
+    assert r.returncode == 1 and "no_such_node" in r.stderr, r.describe()
+    r = p.orc_raw("explain", "stg_orders", "--decisions", tmp_path / "x.json")
+    assert r.returncode == 1 and "x.json" in r.stderr, r.describe()
+
+
+# --- dag ------------------------------------------------------------------------------------
+
+class _Nodes(HTMLParser):
+    """Collects the <g class="node"> groups of the rendered SVG and their rect fills."""
+
+    def __init__(self):
+        super().__init__()
+        self.nodes: dict[str, dict] = {}
+        self._current: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "g" and a.get("class", "").split()[:1] == ["node"]:
+            self._current = a["data-id"]
+            self.nodes[self._current] = {"status": a.get("data-status")}
+        elif tag == "rect" and self._current and "fill" not in self.nodes[self._current]:
+            self.nodes[self._current]["fill"] = a.get("fill")
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("chromium not found: run scripts/install_deps.sh (Debian package chromium)",
+                pytrace=False)
+
+
+def headless(html: Path, *args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}", *args, html.as_uri()]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=180)
+
+
+def test_dag_html_renders_in_headless_chromium(project: Project, tmp_path: Path):
+    p = project
+    ok(p.orc("build"))
+    p.add_source_rows("orders")
+    ok(p.orc("build"))
+    d = decisions_by_id(p)
+    assert d[STG_ORDERS]["decision"] == "build" and d[STG_CUSTOMERS]["decision"] == "reuse"
+
+    html = tmp_path / "dag.html"
+    ok(p.orc_raw("dag", "--html", html))
+    text = html.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), "fetches at view time"
+
+    dom = headless(html, "--virtual-time-budget=5000", "--dump-dom", tmp_path=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parser = _Nodes()
+    parser.feed(dom.stdout)
+    assert len(parser.nodes) == len(d), (len(parser.nodes), len(d))
+    assert parser.nodes[STG_ORDERS]["status"] == "built"
+    assert parser.nodes[STG_CUSTOMERS]["status"] == "reused"
+    colours = json.loads(re.search(r"const colours = (\{.*?\});", text).group(1))
+    assert parser.nodes[STG_ORDERS]["fill"] == colours["built"]
+    assert parser.nodes[STG_CUSTOMERS]["fill"] == colours["reused"]
+    assert colours["built"] != colours["reused"]
+    assert 'data-rendered="%d"' % len(d) in dom.stdout
+
+    # --open hands the file to $BROWSER (here a script that records its argument).
+    opener = tmp_path / "opener.sh"
+    opened = tmp_path / "opened.txt"
+    opener.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    opener.chmod(0o755)
+    ok(p.orc_raw("dag", "--html", html, "--open", env={"BROWSER": str(opener)}))
+    for _ in range(50):
+        if opened.is_file() and opened.read_text().strip():
+            break
+        time.sleep(0.1)
+    assert opened.read_text().strip() == str(html)
+
+    shot = tmp_path / "dag.png"
+    r = headless(html, f"--screenshot={shot}", "--window-size=1600,1200",
+                 "--virtual-time-budget=5000", tmp_path=tmp_path)
+    assert r.returncode == 0 and shot.is_file() and shot.stat().st_size > 1000, r.stderr[-2000:]
+
+
+# --- savings --------------------------------------------------------------------------------
+
+def test_savings_add_up_to_the_reused_nodes_last_build_times(project: Project):
+    p = project
+    ok(p.orc("build"))
+    first = read_json(p.target_dir / "run_results.json")["results"]
+    took = {r["unique_id"]: r["execution_time"] for r in first if r["status"] in ("success", "pass")}
+    state = p.read_state()["state"]
+    for u, secs in took.items():
+        if u in state:
+            assert state[u]["orc_build_seconds"] == pytest.approx(secs, abs=0.001)
+
+    r = ok(p.orc("build"))
+    rec = p.decisions()
+    reused = [n["unique_id"] for n in rec["nodes"] if n["decision"] == "reuse"]
+    assert reused
+    expected = sum(took[u] for u in reused)
+    s = rec["savings"]
+    assert s["reused"] == len(reused) and s["decided"] == len(rec["nodes"])
+    assert s["saved_seconds"] == pytest.approx(expected, abs=0.001 * len(reused))
+    assert f"{len(reused)}/{len(rec['nodes'])} nodes reused, ~" in r.stdout
+
+    r = ok(p.orc("build"))
+    rec2 = p.decisions()
+    totals = json.loads(ok(p.orc_raw("state", "show", "--savings", "--output", "json")).stdout)
+    assert totals["runs"] == 2
+    assert totals["reused_nodes"] == len(reused) + rec2["savings"]["reused"]
+    assert totals["saved_seconds"] == pytest.approx(
+        s["saved_seconds"] + rec2["savings"]["saved_seconds"], abs=0.002)
+    assert p.read_state()["orc_savings"]["runs"] == 2
