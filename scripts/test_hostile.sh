@@ -24,7 +24,7 @@ ctest --test-dir "$FUZZ_BUILD" --output-on-failure -j2 2>&1 | tail -n 5 || statu
 echo "== end-to-end subset against the ASan+UBSan orc (pytest) =="
 ORC_BIN="$PWD/$FUZZ_BUILD/orc" PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/python" -m pytest \
   tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
-  -k "(${HOSTILE_E2E:-first_run or nothing_to_build or new_rows or not_what_it_claims}) and not postgres" \
+  -k "(${HOSTILE_E2E:-first_run or nothing_to_build or new_rows or bad_state_file or bad_manifest}) and not postgres" \
   || status=1
 
 echo "== fuzz, ${FUZZ_SECONDS:-15} s per target (scripts/fuzz.sh) =="
