@@ -359,27 +359,30 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    backends = args.backends.split(",")
+    names = args.backends.split(",")
+    setups: list[tuple[Backend, Workspace, float]] = []
+    started_backends: list[Backend] = []
     try:
-        for b, backend_name in enumerate(backends):
-            n = args.n // len(backends) + (1 if b < args.n % len(backends) else 0)
-            if n == 0:
-                continue
-            root = scratch / backend_name
+        for name in names:  # every backend set up first; the kills then alternate between them
+            root = scratch / name
             root.mkdir()
-            backend = LocalBackend(root / "state.json") if backend_name == "local" \
-                else S3Backend(root)
-            try:
-                ws = Workspace(root, orc, dbt, backend.env)
-                t0 = time.monotonic()
-                Workspace.check(ws.orc_build())  # a first complete state to lose
-                full_run_s = time.monotonic() - t0
-                log(f"{backend_name}: first run {full_run_s:.1f}s; {n} kills (seed {args.seed})")
-                for i in range(n):
-                    kill_once(ws, backend, rng, full_run_s, figures, i + 1, log)
-            finally:
-                backend.stop()
+            backend = LocalBackend(root / "state.json") if name == "local" else S3Backend(root)
+            started_backends.append(backend)
+            ws = Workspace(root, orc, dbt, backend.env)
+            t0 = time.monotonic()
+            Workspace.check(ws.orc_build())  # a first complete state to lose
+            setups.append((backend, ws, time.monotonic() - t0))
+            log(f"{name}: first run {setups[-1][2]:.1f}s")
+        log(f"{args.n} kills, seed {args.seed}")
+        for i in range(args.n):
+            backend, ws, full_run_s = setups[i % len(setups)]
+            kill_once(ws, backend, rng, full_run_s, figures, i + 1, log)
+            figures.seconds = round(time.monotonic() - started, 1)
+            if args.json:  # after every kill, so an interrupted campaign still has figures
+                args.json.write_text(json.dumps(figures.__dict__, indent=2))
     finally:
+        for backend in started_backends:
+            backend.stop()
         figures.seconds = round(time.monotonic() - started, 1)
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
