@@ -3,7 +3,7 @@
 # targets) runs the unit tests, the replay of every fuzz corpus and regression input, and an
 # end-to-end subset against its `orc`; then a short fuzz run of every target and a short kill
 # campaign (tests/kill) against the release `orc`. Exits non-zero on any failure.
-# Env: FUZZ_SECONDS (per target, default 10), KILL_N (default 6), HOSTILE_E2E (pytest -k).
+# Env: FUZZ_SECONDS (per target, default 10), KILL_N (default 4), HOSTILE_E2E (pytest -k).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -30,7 +30,7 @@ ORC_BIN="$PWD/$FUZZ_BUILD/orc" PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/python" -m
 echo "== fuzz, ${FUZZ_SECONDS:-10} s per target (scripts/fuzz.sh) =="
 BUILD=$FUZZ_BUILD bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || status=1
 
-echo "== kill campaign, ${KILL_N:-6} kills (tests/kill) =="
-ORC_BIN="$PWD/$BUILD/orc" "$VENV/bin/python" -m tests.kill -n "${KILL_N:-6}" --seed "${KILL_SEED:-$RANDOM}" \
+echo "== kill campaign, ${KILL_N:-4} kills (tests/kill) =="
+ORC_BIN="$PWD/$BUILD/orc" "$VENV/bin/python" -m tests.kill -n "${KILL_N:-4}" --seed "${KILL_SEED:-$RANDOM}" \
   || status=1
 exit $status
