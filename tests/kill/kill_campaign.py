@@ -61,6 +61,7 @@ class Figures:
     failed_next_runs: int = 0
     stale: int = 0
     state_changed_by_killed_run: int = 0
+    finished_before_signal: int = 0  # the run ended before its random moment came
     leftover_temp_files: int = 0  # a local save killed between its temp file and the rename
     seconds: float = 0.0
     problems: list = field(default_factory=list)
@@ -296,6 +297,7 @@ def kill_once(ws: Workspace, backend: Backend, rng: random.Random, full_run_s: f
     time.sleep(0.5)
     name = signal.Signals(sig).name
     figures.kills += 1
+    figures.finished_before_signal += finished_first
     figures.by_signal[name] = figures.by_signal.get(name, 0) + 1
     figures.by_backend[backend.name] = figures.by_backend.get(backend.name, 0) + 1
     where = f"kill {index} ({backend.name}, {name} after {delay:.1f}s" + \
