@@ -268,8 +268,9 @@ def state_problems(before: bytes | None, after: bytes | None) -> tuple[str | Non
 
 
 def kill_once(ws: Workspace, backend: Backend, rng: random.Random, full_run_s: float,
-              figures: Figures, index: int, log) -> None:
-    """One kill and its checks (see the module docstring)."""
+              figures: Figures, index: int, log) -> float:
+    """One kill and its checks (see the module docstring). Returns how long the next normal
+    run took (the scale of the next kill's random moment)."""
     if rng.random() < 0.5:
         ws.add_raw_rows(rng)
     tree_before = project_tree_snapshot(ws.project)
@@ -320,13 +321,15 @@ def kill_once(ws: Workspace, backend: Backend, rng: random.Random, full_run_s: f
     if isinstance(backend, LocalBackend):
         figures.leftover_temp_files = len(list(backend.path.parent.glob(".state.json.tmp-*")))
 
+    t0 = time.monotonic()
     r = ws.orc_build()
+    run_s = time.monotonic() - t0
     if r.returncode != 0:
         figures.failed_next_runs += 1
         figures.problems.append(f"{where}: next run failed ({r.returncode}): "
                                 f"{(r.stdout + r.stderr)[-1500:]}")
         log(f"{where}: next run FAILED")
-        return
+        return run_s
     relations = ws.model_relations()
     mine = read_relations(ws.warehouse, relations)
     reference = ws.reference_content(relations)
@@ -341,6 +344,7 @@ def kill_once(ws: Workspace, backend: Backend, rng: random.Random, full_run_s: f
     log(f"{where}: tree {'CHANGED' if diff else 'ok'}, state "
         f"{'CORRUPT' if corrupt else ('changed' if state_after != state_before else 'old')}"
         f"{f', {lost} LOST' if lost else ''}, next run ok, stale {len(stale)}")
+    return run_s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{args.n} kills, seed {args.seed}")
         for i in range(args.n):
             backend, ws, full_run_s = setups[i % len(setups)]
-            kill_once(ws, backend, rng, full_run_s, figures, i + 1, log)
+            run_s = kill_once(ws, backend, rng, full_run_s, figures, i + 1, log)
+            setups[i % len(setups)] = (backend, ws, run_s)
             figures.seconds = round(time.monotonic() - started, 1)
             if args.json:  # after every kill, so an interrupted campaign still has figures
                 args.json.write_text(json.dumps(figures.__dict__, indent=2))
