@@ -3,7 +3,7 @@ BUILD ?= build
 VENV ?= .venv
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test bench differential wheel clean
+.PHONY: deps build demo test bench differential wheel clean fuzz build-fuzz kill-test
 
 deps:
 	@bash scripts/install_deps.sh
@@ -30,6 +30,17 @@ JOBS ?= 2
 differential: build
 	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.differential \
 	  -n $(N) --seed $(SEED) --steps-per-seq $(STEPS) -j $(JOBS)
+
+# libFuzzer targets (tests/fuzz) for SECONDS each, JOBS at a time, in the clang ASan+UBSan
+# build dir build-fuzz (which also serves the sanitizer CI subset of `make test`).
+SECONDS ?= 30
+fuzz: deps
+	@JOBS=$(JOBS) bash scripts/fuzz.sh $(SECONDS)
+
+# The kill campaign (tests/kill): N runs of `orc dbt build` on the tutorial killed at random
+# moments (local and S3 state), each followed by checks; ORC_BIN overrides the binary.
+kill-test: build
+	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.kill -n $(N) --seed $(SEED)
 
 # The portable binary wheel (orc-dbt, manylinux) in dist/; see scripts/build_wheel.sh.
 wheel: deps

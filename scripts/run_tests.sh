@@ -21,6 +21,11 @@ export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
   ${PYTEST_ARGS:-} || status=1
 echo "== differential harness, fixed subset (tests/differential) =="
 "$VENV/bin/python" -m tests.differential --ci -j "${PYTEST_WORKERS:-2}" || status=1
+# Issue #18: the clang ASan+UBSan build (unit tests, fuzz regressions, an end-to-end subset),
+# a short fuzz run of every target and a short kill campaign (ORC_SKIP_HOSTILE=1 skips them).
+if [ "${ORC_SKIP_HOSTILE:-0}" != 1 ]; then
+  BUILD=$BUILD VENV=$VENV bash scripts/test_hostile.sh || status=1
+fi
 # The same orc against dbt-core 1.10 and 1.12: a representative subset (selection, reuse,
 # failure recovery, ephemerals, slim CI, passthrough) on DuckDB, in a venv of its own per
 # version.

@@ -17,10 +17,39 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-/// The value as a string; "" for null or non-strings.
+/// Where the reader is inside the manifest, for error messages: views into the parser's
+/// string buffer (valid for the whole parse), so keeping it current costs no allocation.
+struct Where {
+  std::string_view section;  ///< top-level key ("nodes", "macros", ...)
+  std::string_view entry;    ///< unique_id inside the section
+  std::string_view field;    ///< field of the entry
+  std::string_view sub;      ///< key inside that field (a config key, "nodes" of depends_on)
+
+  /// `nodes."model.a.b".config.materialized`, as far as known.
+  std::string path() const {
+    if (section.empty()) return "the top level";
+    std::string out(section);
+    if (!entry.empty()) out += fmt::format(".\"{}\"", entry);
+    if (!field.empty()) out += fmt::format(".{}", field);
+    if (!sub.empty()) out += fmt::format(".{}", sub);
+    return out;
+  }
+};
+
+/// The value as a string; "" for null. Anything else (a number where a string belongs) throws
+/// simdjson's INCORRECT_TYPE, which parse_padded reports with the path.
 std::string str(od::value v) {
-  if (v.type() != od::json_type::string) return {};
+  if (v.type() == od::json_type::null) return {};
   return std::string(std::string_view(v.get_string()));
+}
+
+/// Throws INCORRECT_TYPE unless `v` is an object (null, for an optional section, is allowed
+/// when `allow_null`).
+bool require_object(od::value v, bool allow_null) {
+  od::json_type t = v.type();
+  if (t == od::json_type::object) return true;
+  if (allow_null && t == od::json_type::null) return false;
+  throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
 }
 
 void read_build_after(od::value freshness, Node& node) {
@@ -84,11 +113,12 @@ uint32_t config_key_id(Graph& graph, std::string_view key,
 /// Reads what the decision needs from `config` and hashes every result-affecting key.
 /// Returns whether the node's contract is enforced.
 bool read_config(od::value config, Node& node, Graph& graph,
-                 std::unordered_map<std::string, uint32_t>& key_ids) {
-  if (config.type() != od::json_type::object) return false;
+                 std::unordered_map<std::string, uint32_t>& key_ids, Where& where) {
+  if (!require_object(config, true)) return false;
   bool contract_enforced = false;
   for (auto f : config.get_object()) {
     std::string_view k = f.unescaped_key();
+    where.sub = k;
     od::value v = f.value();
     if (k == "freshness" && node.kind != NodeKind::Source) {
       read_build_after(v, node);
@@ -151,7 +181,8 @@ void read_source_freshness(od::value v, Node& node) {
 }
 
 Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
-               std::unordered_map<std::string, uint32_t>& key_ids, NodeKind default_kind) {
+               std::unordered_map<std::string, uint32_t>& key_ids, NodeKind default_kind,
+               Where& where) {
   Node node;
   node.unique_id = std::string(unique_id);
   if (default_kind == NodeKind::Source) node.kind = NodeKind::Source;
@@ -159,6 +190,8 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
   std::optional<uint64_t> contract_columns, node_constraints;
   for (auto field : obj) {
     std::string_view k = field.unescaped_key();
+    where.field = k;
+    where.sub = {};
     od::value v = field.value();
     if (k == "resource_type") {
       node.resource_type = str(v);
@@ -175,7 +208,7 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
       for (auto c : v.get_object())
         if (std::string_view(c.unescaped_key()) == "checksum") node.checksum = str(c.value());
     } else if (k == "config") {
-      contract_enforced = read_config(v, node, graph, key_ids);
+      contract_enforced = read_config(v, node, graph, key_ids, where);
     } else if (k == "columns") {
       contract_columns = hash_contract_columns(v);
     } else if (k == "constraints") {
@@ -197,9 +230,10 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
         node.config.emplace_back(config_key_id(graph, "test_metadata", key_ids),
                                  fast_hash(minified));
     } else if (k == "depends_on") {
-      if (v.type() != od::json_type::object) continue;
+      if (!require_object(v, true)) continue;
       for (auto d : v.get_object()) {
         std::string_view dk = d.unescaped_key();
+        where.sub = dk;
         if (dk != "nodes" && dk != "macros") continue;
         od::value arr = d.value();
         if (arr.type() != od::json_type::array) continue;
@@ -232,35 +266,42 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
       node.config.emplace_back(config_key_id(graph, "constraints (contract)", key_ids),
                                *node_constraints);
   }
+  where.field = where.sub = {};
   std::sort(node.config.begin(), node.config.end());
   return node;
 }
 
 void read_section(od::value section, Graph& graph, NodeKind default_kind,
-                  std::unordered_map<std::string, uint32_t>& key_ids) {
-  if (section.type() != od::json_type::object) return;
+                  std::unordered_map<std::string, uint32_t>& key_ids, Where& where) {
+  if (!require_object(section, true)) return;
   for (auto entry : section.get_object()) {
     std::string_view uid = entry.unescaped_key();
+    where.entry = uid;
     od::value v = entry.value();
-    if (v.type() != od::json_type::object) continue;
-    Node node = read_node(uid, v.get_object(), graph, key_ids, default_kind);
+    require_object(v, false);
+    Node node = read_node(uid, v.get_object(), graph, key_ids, default_kind, where);
     if (node.resource_type.empty() && default_kind != NodeKind::Other) {
       node.kind = default_kind;
       node.resource_type = default_kind == NodeKind::Source ? "source" : "unit_test";
     }
     graph.add(std::move(node));
   }
+  where.entry = {};
 }
 
-void read_macros(od::value section, Graph& graph) {
-  if (section.type() != od::json_type::object) return;
+void read_macros(od::value section, Graph& graph, Where& where) {
+  if (!require_object(section, true)) return;
   for (auto entry : section.get_object()) {
+    std::string_view uid = entry.unescaped_key();
+    where.entry = uid;
+    where.field = {};
     od::value v = entry.value();
-    if (v.type() != od::json_type::object) continue;
+    require_object(v, false);
     Macro m;
-    m.unique_id = std::string(std::string_view(entry.unescaped_key()));
+    m.unique_id = std::string(uid);
     for (auto f : v.get_object()) {
       std::string_view k = f.unescaped_key();
+      where.field = k;
       if (k == "name") {
         m.name = str(f.value());
       } else if (k == "package_name") {
@@ -281,6 +322,7 @@ void read_macros(od::value section, Graph& graph) {
     graph.macro_index.emplace(m.unique_id, static_cast<uint32_t>(graph.macros.size()));
     graph.macros.push_back(std::move(m));
   }
+  where.entry = where.field = {};
 }
 
 bool has_default_selector(od::value selectors) {
@@ -298,44 +340,63 @@ bool has_default_selector(od::value selectors) {
   return found;
 }
 
+/// simdjson's error in words a user can act on.
+std::string describe_error(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::INCORRECT_TYPE: return "not of the expected type (wrong shape: e.g. a number "
+                                          "where a string belongs, or an array for an object)";
+    case simdjson::DEPTH_ERROR: return "nested too deeply (more than 1024 levels)";
+    case simdjson::TAPE_ERROR:
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+    case simdjson::UNCLOSED_STRING: return fmt::format("truncated or not JSON ({})",
+                                                       simdjson::error_message(error));
+    default: return simdjson::error_message(error);
+  }
+}
+
 Graph parse_padded(const char* data, size_t size, size_t capacity, const std::string& origin) {
   Graph graph;
   graph.nodes.reserve(size / 4096 + 16);  // real manifests hold 5-15 KB per node
   graph.index.reserve(size / 4096 + 16);
+  Where where;  // views into `parser`'s buffers: the parser must outlive the catch below
+  od::parser parser;
   try {
-    od::parser parser;
     od::document doc = parser.iterate(data, size, capacity);
     bool saw_nodes = false;
     std::unordered_map<std::string, uint32_t> key_ids;
     for (auto field : doc.get_object()) {
       std::string_view k = field.unescaped_key();
+      where = Where{k, {}, {}, {}};
       if (k == "metadata") {
         od::value meta = field.value();
-        if (meta.type() != od::json_type::object) continue;
+        if (!require_object(meta, true)) continue;
         for (auto m : meta.get_object()) {
           std::string_view mk = m.unescaped_key();
+          where.field = mk;
           if (mk == "project_name") graph.root_project = str(m.value());
           else if (mk == "adapter_type") graph.adapter_type = str(m.value());
         }
       } else if (k == "nodes") {
         saw_nodes = true;
-        read_section(field.value(), graph, NodeKind::Other, key_ids);
+        read_section(field.value(), graph, NodeKind::Other, key_ids, where);
       } else if (k == "sources") {
-        read_section(field.value(), graph, NodeKind::Source, key_ids);
+        read_section(field.value(), graph, NodeKind::Source, key_ids, where);
       } else if (k == "unit_tests") {
-        read_section(field.value(), graph, NodeKind::UnitTest, key_ids);
+        read_section(field.value(), graph, NodeKind::UnitTest, key_ids, where);
       } else if (k == "macros") {
-        read_macros(field.value(), graph);
+        read_macros(field.value(), graph, where);
       } else if (k == "selectors") {
         graph.has_default_selector = has_default_selector(field.value());
       } else if (k == "functions") {
-        read_section(field.value(), graph, NodeKind::Other, key_ids);
+        read_section(field.value(), graph, NodeKind::Other, key_ids, where);
       }
+      where = Where{};
     }
     if (!saw_nodes)
       throw Error(fmt::format("{} is not a dbt manifest (no \"nodes\" object)", origin));
   } catch (const simdjson::simdjson_error& e) {
-    throw Error(fmt::format("cannot parse dbt manifest {}: {}", origin, e.what()));
+    throw Error(fmt::format("cannot parse dbt manifest {}: at {}: {}", origin, where.path(),
+                            describe_error(e.error())));
   }
   graph.link();
   return graph;

@@ -18,10 +18,34 @@ namespace {
                           origin, what));
 }
 
-std::string string_or_scalar(simdjson::dom::element v) {
+/// The JSON type of `v` in words, for error messages.
+const char* type_name(simdjson::dom::element v) {
+  switch (v.type()) {
+    case simdjson::dom::element_type::ARRAY: return "an array";
+    case simdjson::dom::element_type::OBJECT: return "an object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return "a number";
+    case simdjson::dom::element_type::STRING: return "a string";
+    case simdjson::dom::element_type::BOOL: return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+/// The path of an entry's field inside the document: `state."<asset>".<field>`.
+std::string entry_path(std::string_view key, std::string_view field) {
+  return fmt::format("state.\"{}\"{}{}", key, field.empty() ? "" : ".", field);
+}
+
+/// A string field: its text, "" for null; anything else (a number where a string belongs) is
+/// an error naming the path.
+std::string text_of(simdjson::dom::element v, const std::string& origin, std::string_view key,
+                    std::string_view field) {
   if (v.is_string()) return std::string(std::string_view(v.get_string().value_unsafe()));
   if (v.is_null()) return std::string();
-  return simdjson::minify(v);
+  shape_error(origin, fmt::format("at {}: expected a string, found {}", entry_path(key, field),
+                                  type_name(v)));
 }
 
 void read_string_map(simdjson::dom::element v, std::map<std::string, std::string>& out,
@@ -29,8 +53,10 @@ void read_string_map(simdjson::dom::element v, std::map<std::string, std::string
   if (v.is_null()) return;
   simdjson::dom::object obj;
   if (v.get_object().get(obj))
-    shape_error(origin, fmt::format("entry \"{}\" field \"{}\" is not an object", key, field));
-  for (auto [k, val] : obj) out[std::string(k)] = string_or_scalar(val);
+    shape_error(origin, fmt::format("at {}: expected an object, found {}",
+                                    entry_path(key, field), type_name(v)));
+  for (auto [k, val] : obj)
+    out[std::string(k)] = text_of(val, origin, key, fmt::format("{}.\"{}\"", field, k));
 }
 
 void append_string_map(std::string& out, const std::map<std::string, std::string>& m) {
@@ -51,14 +77,18 @@ Fingerprint read_fingerprint(simdjson::dom::element v, const std::string& origin
                              std::string_view key) {
   simdjson::dom::object obj;
   if (v.get_object().get(obj))
-    shape_error(origin, fmt::format("entry \"{}\" field \"fingerprint\" is not an object", key));
+    shape_error(origin, fmt::format("at {}: expected an object, found {}",
+                                    entry_path(key, "fingerprint"), type_name(v)));
   Fingerprint fp;
-  for (auto [f, fv] : obj) {
-    if (f == "code") fp.code = string_or_scalar(fv);
-    else if (f == "relation") fp.relation = string_or_scalar(fv);
-    else if (f == "adapter") fp.adapter = string_or_scalar(fv);
-    else if (f == "kind") fp.kind = string_or_scalar(fv);
-    else if (f == "inputs") fp.inputs = string_or_scalar(fv);
+  for (auto field : obj) {
+    std::string_view f = field.key;
+    simdjson::dom::element fv = field.value;
+    auto text = [&] { return text_of(fv, origin, key, fmt::format("fingerprint.{}", f)); };
+    if (f == "code") fp.code = text();
+    else if (f == "relation") fp.relation = text();
+    else if (f == "adapter") fp.adapter = text();
+    else if (f == "kind") fp.kind = text();
+    else if (f == "inputs") fp.inputs = text();
     else if (f == "config") read_string_map(fv, fp.config, origin, key, "fingerprint.config");
     else if (f == "macros") read_string_map(fv, fp.macros, origin, key, "fingerprint.macros");
     else if (f == "vars") read_string_map(fv, fp.vars, origin, key, "fingerprint.vars");
@@ -130,10 +160,16 @@ State parse_state(std::string_view text, const std::string& origin) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root))
-    shape_error(origin, fmt::format("not valid JSON ({})", simdjson::error_message(err)));
+  if (auto err = parser.parse(padded).get(root)) {
+    if (err == simdjson::DEPTH_ERROR)
+      shape_error(origin, "not valid JSON: nested too deeply (more than 1024 levels)");
+    shape_error(origin, fmt::format("not valid JSON, or truncated ({})",
+                                    simdjson::error_message(err)));
+  }
   simdjson::dom::object top;
-  if (root.get_object().get(top)) shape_error(origin, "the top level is not a JSON object");
+  if (root.get_object().get(top))
+    shape_error(origin, fmt::format("at the top level: expected an object, found {}",
+                                    type_name(root)));
   State state;
   bool saw_state = false;
   for (auto [key, value] : top) {
@@ -150,18 +186,20 @@ State parse_state(std::string_view text, const std::string& origin) {
     }
     saw_state = true;
     simdjson::dom::object entries;
-    if (value.get_object().get(entries)) shape_error(origin, "\"state\" is not an object");
+    if (value.get_object().get(entries))
+      shape_error(origin, fmt::format("at state: expected an object, found {}", type_name(value)));
     state.entries.reserve(entries.size());
     for (auto [asset, ev] : entries) {
       simdjson::dom::object eo;
       if (ev.get_object().get(eo))
-        shape_error(origin, fmt::format("entry \"{}\" is not an object", std::string_view(asset)));
+        shape_error(origin, fmt::format("at {}: expected an object, found {}",
+                                        entry_path(asset, ""), type_name(ev)));
       StateEntry entry;
       for (auto [f, fv] : eo) {
         if (f == "checksum") {
-          entry.checksum = string_or_scalar(fv);
+          entry.checksum = text_of(fv, origin, asset, f);
         } else if (f == "last_updated") {
-          entry.last_updated = string_or_scalar(fv);
+          entry.last_updated = text_of(fv, origin, asset, f);
         } else if (f == "sources") {
           read_string_map(fv, entry.sources, origin, asset, f);
         } else if (f == "orc_source_tokens") {

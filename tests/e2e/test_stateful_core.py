@@ -331,8 +331,13 @@ def test_reads_and_keeps_the_reference_state_shape(exact_project: Project):
 
 @pytest.mark.parametrize("content, expected", [
     (None, "does not exist"),
-    ('{"state": {"model.x": ', "not valid JSON"),
-    ('[{"state": {}}]', "not a JSON object"),
+    ('{"state": {"model.x": ', "not valid JSON, or truncated"),
+    ('[{"state": {}}]', "at the top level: expected an object, found an array"),
+    ('{"state": {"model.x": {"checksum": 5, "last_updated": "2024-01-01T00:00:00Z"}}}',
+     'at state."model.x".checksum: expected a string, found a number'),
+    ('{"state": {"model.x": {"checksum": "c", "sources": ["source.a.b"]}}}',
+     'at state."model.x".sources: expected an object, found an array'),
+    ('{"state": {}, "other": ' + "[" * (2 << 20) + "]" * (2 << 20) + "}", "nested too deeply"),
 ])
 def test_bad_state_file_is_a_clear_error_and_left_alone(project: Project, content, expected):
     p = project

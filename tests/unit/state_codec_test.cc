@@ -54,14 +54,56 @@ TEST(StateCodec, RejectsWrongShapesWithClearMessages) {
     return std::string("no error");
   };
   EXPECT_NE(message("[1,2]").find("/tmp/st.json"), std::string::npos);
-  EXPECT_NE(message("[1,2]").find("top level is not a JSON object"), std::string::npos);
-  EXPECT_NE(message("{\"state\": ").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(message("[1,2]").find("at the top level: expected an object, found an array"),
+            std::string::npos);
+  EXPECT_NE(message("{\"state\": ").find("not valid JSON, or truncated"), std::string::npos);
   EXPECT_NE(message("{}").find("no \"state\" key"), std::string::npos);
-  EXPECT_NE(message("{\"state\": []}").find("\"state\" is not an object"), std::string::npos);
-  EXPECT_NE(message("{\"state\": {\"m\": 3}}").find("entry \"m\" is not an object"),
+  EXPECT_NE(message("{\"state\": []}").find("at state: expected an object, found an array"),
             std::string::npos);
-  EXPECT_NE(message("{\"state\": {\"m\": {\"sources\": 3}}}").find("field \"sources\""),
+  EXPECT_NE(message("{\"state\": {\"m\": 3}}")
+                .find("at state.\"m\": expected an object, found a number"),
             std::string::npos);
+  EXPECT_NE(message("{\"state\": {\"m\": {\"sources\": 3}}}")
+                .find("at state.\"m\".sources: expected an object, found a number"),
+            std::string::npos);
+}
+
+TEST(StateCodec, ANumberWhereAStringBelongsNamesThePath) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_state(text, "/tmp/st.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"({"state": {"m": {"checksum": 5}}})")
+                .find("/tmp/st.json is not a valid orc/dbt-orchestra state: at "
+                      "state.\"m\".checksum: expected a string, found a number"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"state": {"m": {"sources": {"s": [1]}}}})")
+                .find("at state.\"m\".sources.\"s\": expected a string, found an array"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"state": {"m": {"fingerprint": {"code": true}}}})")
+                .find("at state.\"m\".fingerprint.code: expected a string, found a boolean"),
+            std::string::npos);
+  // Null stays "absent", as the reference writes it.
+  EXPECT_EQ(message(R"({"state": {"m": {"checksum": null, "sources": {"s": null}}}})"),
+            "no error");
+}
+
+TEST(StateCodec, DeepNestingIsAnErrorNotACrash) {
+  std::string deep =
+      "{\"state\": {}, \"x\": " + std::string(2 << 20, '[') + std::string(2 << 20, ']') + "}";
+  try {
+    parse_state(deep, "/tmp/deep.json");
+    FAIL() << "parsed";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("/tmp/deep.json"), std::string::npos) << m;
+    EXPECT_NE(m.find("nested too deeply"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
 }
 
 TEST(StateMerge, NewerLastUpdatedWinsPerEntry) {
@@ -178,7 +220,8 @@ TEST(StateCodec, FingerprintOfTheWrongShapeIsAClearError) {
     parse_state(R"({"state": {"m": {"fingerprint": 3}}})", "st.json");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("field \"fingerprint\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at state.\"m\".fingerprint: expected an object"),
+              std::string::npos) << e.what();
   }
   EXPECT_THROW(parse_state(R"({"state": {"m": {"fingerprint": {"macros": 3}}}})", "x"), Error);
 }

@@ -12,6 +12,7 @@
 #include "core/file_io.h"
 #include "core/log.h"
 #include "state/remote/http_client.h"
+#include "state/remote/xml_text.h"
 
 namespace orc::remote {
 namespace fs = std::filesystem;
@@ -66,15 +67,6 @@ std::optional<AwsCredentials> from_section(const std::map<std::string, std::stri
   return c;
 }
 
-/// Text between <tag> and </tag> (STS answers are small, flat XML).
-std::string xml_field(const std::string& xml, const std::string& tag) {
-  auto b = xml.find("<" + tag + ">");
-  if (b == std::string::npos) return "";
-  b += tag.size() + 2;
-  auto e = xml.find("</" + tag + ">", b);
-  return e == std::string::npos ? "" : xml.substr(b, e - b);
-}
-
 /// AccessKeyId/SecretAccessKey/Token from an ECS or IMDS JSON document.
 std::optional<AwsCredentials> from_json(const std::string& text, const std::string& source) {
   simdjson::dom::parser parser;
@@ -107,10 +99,10 @@ std::optional<AwsCredentials> web_identity(const Environment& env, const std::st
   req.connect_timeout_ms = 5000;
   req.total_timeout_ms = 20000;
   HttpResponse r = http_perform(req);
-  AwsCredentials c{xml_field(r.body, "AccessKeyId"), xml_field(r.body, "SecretAccessKey"),
-                   xml_field(r.body, "SessionToken"), "web identity (STS " + endpoint + ")"};
+  AwsCredentials c{xml_element_text(r.body, "AccessKeyId"), xml_element_text(r.body, "SecretAccessKey"),
+                   xml_element_text(r.body, "SessionToken"), "web identity (STS " + endpoint + ")"};
   if (!r.ok() || c.access_key_id.empty() || c.secret_access_key.empty()) {
-    std::string why = r.status ? fmt::format("HTTP {} {}", r.status, xml_field(r.body, "Code"))
+    std::string why = r.status ? fmt::format("HTTP {} {}", r.status, xml_element_text(r.body, "Code"))
                                : r.network_error;
     throw Error(fmt::format("cannot get AWS credentials for {}: STS AssumeRoleWithWebIdentity "
                             "for role {} at {} failed ({})",

@@ -9,6 +9,7 @@
 #include "state/remote/azure_shared_key.h"
 #include "state/remote/http_client.h"
 #include "state/remote/url_parts.h"
+#include "state/remote/xml_text.h"
 
 namespace orc::remote {
 
@@ -20,11 +21,7 @@ constexpr const char* kApiVersion = "2021-08-06";
 std::string azure_error_code(const HttpResponse& r) {
   std::string code = r.header("x-ms-error-code");
   if (!code.empty()) return code;
-  auto b = r.body.find("<Code>");
-  if (b == std::string::npos) return "";
-  b += 6;
-  auto e = r.body.find("</Code>", b);
-  return e == std::string::npos ? "" : r.body.substr(b, e - b);
+  return xml_element_text(r.body, "Code");
 }
 
 std::string describe_failure(const HttpResponse& r) {

@@ -9,6 +9,7 @@
 
 #include "core/ca_bundle.h"
 #include "core/error.h"
+#include "state/remote/http_headers.h"
 
 namespace orc::remote {
 
@@ -24,25 +25,9 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-std::string trim(std::string s) {
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
-
 size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * count);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    (*headers)[trim(name)] = trim(line.substr(colon + 1));
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();  // a new response (after a redirect or 100-continue) starts afresh
-  }
+  add_header_line(std::string_view(data, size * count),
+                  *static_cast<std::map<std::string, std::string>*>(user));
   return size * count;
 }
 

@@ -10,19 +10,14 @@
 #include "state/remote/conditional_save.h"
 #include "state/remote/http_client.h"
 #include "state/remote/url_parts.h"
+#include "state/remote/xml_text.h"
 
 namespace orc::remote {
 
 namespace {
 
 /// The S3 error code from an XML error body (<Code>NoSuchKey</Code>), or "".
-std::string s3_error_code(const std::string& body) {
-  auto b = body.find("<Code>");
-  if (b == std::string::npos) return "";
-  b += 6;
-  auto e = body.find("</Code>", b);
-  return e == std::string::npos ? "" : body.substr(b, e - b);
-}
+std::string s3_error_code(const std::string& body) { return xml_element_text(body, "Code"); }
 
 std::string describe_failure(const HttpResponse& r) {
   if (r.status == 0) return "network error: " + r.network_error;

@@ -1,0 +1,1 @@
+select {{ var(name) }} {{ env_var(x ~ "y") }} /* unterminated
