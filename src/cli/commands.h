@@ -10,8 +10,11 @@ struct Config;
 /// `orc dbt build|run|test ...` with use_stateful on: decide, run dbt on the BUILD set,
 /// record state. With `plan_only` (`orc plan`), decide and report only. Returns the exit
 /// code (dbt's when dbt ran).
+/// `plan_json`: print the record instead of the table; `plan_quiet`: print neither (for
+/// `orc explain --live`).
 int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
-                         const Config& config, bool plan_only = false, bool plan_json = false);
+                         const Config& config, bool plan_only = false, bool plan_json = false,
+                         bool plan_quiet = false);
 
 /// `orc plan [build|run|test] [--output table|json] [dbt args]`: the real decision against the
 /// real warehouse and state, without building anything or writing state. Returns the exit

@@ -1,13 +1,16 @@
 // `orc explain PATTERN...`: for each matched node of the last run's orc_decisions.json, its
 // decision, reason and everything recorded that decided it, and for a reused node what would
 // make it build. Reads the record only (no dbt, no warehouse).
+#include <algorithm>
 #include <fmt/format.h>
+
 
 #include "cli/commands.h"
 #include "cli/tool_args.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "core/json_writer.h"
+#include "core/log.h"
 #include "core/node_pattern.h"
 #include "report/decisions_record.h"
 
@@ -123,13 +126,35 @@ void print_text(element node) {
 
 }  // namespace
 
-int run_explain_command(const std::vector<std::string>& args, const Config& config) {
-  const char* usage = "usage: orc explain PATTERN... [--decisions PATH] [--output json|text]";
-  ToolArgs a = parse_tool_args(args, {"orc explain", {}, {"--decisions", "--output",
-                                                          "--project-dir"}});
+int run_explain_command(const std::vector<std::string>& all_args, const Config& config) {
+  const char* usage =
+      "usage: orc explain PATTERN... [--decisions PATH] [--output json|text] "
+      "[--live [-- dbt arguments...]]";
+  // `--live`: dbt's arguments (selection, target, ...) follow `--`.
+  auto dashes = std::find(all_args.begin(), all_args.end(), "--");
+  std::vector<std::string> args(all_args.begin(), dashes);
+  std::vector<std::string> dbt_args(dashes == all_args.end() ? dashes : dashes + 1,
+                                    all_args.end());
+  ToolArgs a = parse_tool_args(args, {"orc explain", {"--live"}, {"--decisions", "--output",
+                                                                  "--project-dir"}});
   if (a.positional.empty()) throw UsageError(usage);
+  if (!dbt_args.empty() && !a.has("--live"))
+    throw UsageError("orc explain: dbt arguments after `--` need --live");
   const std::string format = output_format(a, "orc explain");
   std::filesystem::path path;
+  if (a.has("--live")) {
+    // A fresh `orc plan` (nothing built, no state written), then explain from its record.
+    if (a.option("--decisions"))
+      throw UsageError("orc explain: --live explains a fresh plan; drop --decisions");
+    if (auto dir = a.option("--project-dir")) {
+      dbt_args.push_back("--project-dir");
+      dbt_args.push_back(*dir);
+    }
+    set_logs_to_stderr(true);  // stdout holds only the explanation
+    if (int code = run_stateful_command("build", dbt_args, config, /*plan_only=*/true,
+                                        /*plan_json=*/false, /*plan_quiet=*/true))
+      return code;
+  }
   if (auto d = a.option("--decisions")) path = *d;
   else path = project_target_dir(a.option("--project-dir"), config) / "orc_decisions.json";
   DecisionsRecord record = read_decisions_record(path);

@@ -15,7 +15,8 @@
 namespace orc {
 
 int run_stateful_command(const std::string& subcommand, const std::vector<std::string>& args,
-                         const Config& config, bool plan_only, bool plan_json) {
+                         const Config& config, bool plan_only, bool plan_json,
+                         bool plan_quiet) {
   RunRequest request;
   request.subcommand = subcommand;
   request.args = args;
@@ -23,6 +24,7 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   request.cwd = std::filesystem::current_path();
   request.plan_only = plan_only;
   request.plan_json = plan_json;
+  request.plan_quiet = plan_quiet;
   // The store first: a state that cannot be reached stops orc before any dbt work.
   std::unique_ptr<StateStore> store = open_state_store(config);
   std::unique_ptr<DbtInvoker> dbt =

@@ -150,10 +150,12 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     if (results_before) write_file_atomic(results_path, *results_before);
     else fs::remove(results_path, ec);
     write_decisions();
-    std::string shown = request.plan_json ? decisions_json(graph, plan, info)
-                                          : plan_table(graph, plan);
-    std::fputs(shown.c_str(), stdout);
-    std::fflush(stdout);
+    if (!request.plan_quiet) {
+      std::string shown = request.plan_json ? decisions_json(graph, plan, info)
+                                            : plan_table(graph, plan);
+      std::fputs(shown.c_str(), stdout);
+      std::fflush(stdout);
+    }
     log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
              to_build.size(), decided, plan.reuse_count);
     return 0;

@@ -25,6 +25,8 @@ struct RunRequest {
   bool plan_only = false;
   /// With plan_only: print orc_decisions.json to stdout instead of the table.
   bool plan_json = false;
+  /// With plan_only: print neither (the caller reads orc_decisions.json).
+  bool plan_quiet = false;
 };
 
 /// Runs the request. Returns the exit code: dbt's when dbt ran (or failed resolving the

@@ -68,6 +68,27 @@ def test_explain_names_the_changed_macro_and_the_source_with_new_data(project: P
     assert fct["inputs"]["parents"][STG_ORDERS]["changed"] is True
 
 
+def test_explain_live_explains_a_fresh_plan_and_changes_nothing(project: Project):
+    p = project
+    ok(p.orc("build"))
+    p.add_source_rows("orders")
+    state = p.state_file.read_bytes()
+    before = p.tree_snapshot()
+    r = ok(p.orc_raw("explain", "stg_orders", "--live", "--output", "json", "--",
+                     *p.target_args))
+    e = {n["node"]["unique_id"]: n for n in json.loads(r.stdout)["nodes"]}
+    stg = e[STG_ORDERS]["node"]
+    assert stg["decision"] == "build" and stg["reason_code"] == "source_new_data", stg
+    assert p.decisions()["plan_only"] is True
+    assert p.state_file.read_bytes() == state, "a plan writes no state"
+    assert p.tree_snapshot() == before
+    # The build that follows decides the same for it.
+    ok(p.orc("build"))
+    assert decisions_by_id(p)[STG_ORDERS]["reason_code"] == "source_new_data"
+    bad = p.orc_raw("explain", "stg_orders", "--", "--select", "x")
+    assert bad.returncode != 0 and "--live" in bad.stderr
+
+
 def test_explain_bad_input(project: Project, tmp_path: Path):
     p = project
     r = p.orc_raw("explain", "stg_orders")
