@@ -59,9 +59,10 @@ def test_each_kind_of_change_rebuilds_exactly_the_dependants(any_project: Projec
         assert d[uid]["decision"] == "reuse", d[uid]
         assert d[uid]["reason_code"] == "no_new_data", d[uid]
         assert source_input(d, uid)["method"] == "fingerprint", d[uid]
-    assert dbt_invocations(p.decisions()) == ["show"], \
-        "the tokens come from the one warehouse query"
-    assert len(p.decisions()["dbt_processes"]) == 1, "one dbt process in total"
+    invocations = dbt_invocations(p.decisions())
+    assert invocations.count("show") == 1 and "ls" not in invocations, \
+        ("the tokens come from the one warehouse query", invocations)
+    assert len(p.decisions()["dbt_processes"]) == 1, "one dbt process in total, the build included"
 
     sql = {"insert": f"insert into {raw(p, 'page_views')} values (9, 1, '/new', "
                      f"date '2024-01-03')",
