@@ -20,7 +20,9 @@ export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
 "$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
   ${PYTEST_ARGS:-} || status=1
 echo "== differential harness, fixed subset (tests/differential) =="
-"$VENV/bin/python" -m tests.differential --ci -j "${PYTEST_WORKERS:-2}" || status=1
+# orc gets the fork-server client here (fast); the one-process driver path is covered by
+# the end-to-end suite, and `make differential` campaigns use it by default.
+"$VENV/bin/python" -m tests.differential --ci --orc-dbt fork -j "${PYTEST_WORKERS:-2}" || status=1
 # Issue #18: the clang ASan+UBSan build (unit tests, fuzz regressions, an end-to-end subset),
 # a short fuzz run of every target and a short kill campaign (ORC_SKIP_HOSTILE=1 skips them).
 if [ "${ORC_SKIP_HOSTILE:-0}" != 1 ]; then
