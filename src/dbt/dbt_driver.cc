@@ -41,15 +41,6 @@ void close_fd(int& fd) {
   fd = -1;
 }
 
-std::string json_array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    append_json_string(out, items[i]);
-  }
-  return out + "]";
-}
-
 }  // namespace
 
 DbtDriver::DbtDriver(std::vector<std::string> python, std::string dbt_exe,
@@ -168,8 +159,10 @@ std::optional<int> DbtDriver::invoke(const std::vector<std::string>& args, bool 
   if (!usable_) return std::nullopt;
   if (capture && !capture_dir_) capture_dir_.emplace("orc-dbt-driver");
   const bool first = record_.invocations.empty();
-  std::string request = "{\"args\": " + json_array(args) + ", \"manifest_key\": " +
-                        json_array(project_args_);
+  std::string request = "{\"args\": ";
+  append_json_string_array(request, args);
+  request += ", \"manifest_key\": ";
+  append_json_string_array(request, project_args_);
   if (capture) {
     request += ", \"stdout\": " + json_quote((capture_dir_->path() / "stdout").string());
     request += ", \"stderr\": " + json_quote((capture_dir_->path() / "stderr").string());

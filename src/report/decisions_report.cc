@@ -21,15 +21,6 @@ void append_optional(std::string& out, const std::optional<std::string>& v) {
   else out += "null";
 }
 
-void append_string_array(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ", ";
-    append_json_string(out, items[i]);
-  }
-  out += ']';
-}
-
 /// When the node's build_after window ends: its last build plus the window.
 std::optional<std::string> window_end(const NodeDecision& d) {
   if (!d.build_after || !d.has_entry) return std::nullopt;
@@ -56,17 +47,17 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     out += i ? ", {" : "{";
     append_kv(out, "mode", p.mode, false);
     out += ", \"invocations\": ";
-    append_string_array(out, p.invocations);
+    append_json_string_array(out, p.invocations);
     if (!p.note.empty()) append_kv(out, "note", p.note);
     out += "}";
   }
   out += "]";
   out += ", \"run_command\": ";
   if (info.run_command.empty()) out += "null";
-  else append_string_array(out, info.run_command);
+  else append_json_string_array(out, info.run_command);
   if (info.not_run) {
     out += ", \"not_run\": ";
-    append_string_array(out, *info.not_run);
+    append_json_string_array(out, *info.not_run);
   }
   out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}}}",
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
@@ -147,9 +138,9 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     out += "]";
     append_kv(out, "relation_check", d.relation_check);
     out += fmt::format(", \"watches\": {{\"macros\": {}, \"vars\": ", d.watched_macros);
-    append_string_array(out, d.watched_vars);
+    append_json_string_array(out, d.watched_vars);
     out += ", \"env_vars\": ";
-    append_string_array(out, d.watched_env_vars);
+    append_json_string_array(out, d.watched_env_vars);
     out += "}}}";
   }
   out += first ? "]}\n" : "\n]}\n";
