@@ -20,9 +20,11 @@ bool is_ident(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/// True when `prefix` occurs in `s` at `i`.
+/// True when `prefix` (not empty) occurs in `s` at `i`. The first byte is compared inline:
+/// scanners call this at every position, and almost every position fails there.
 bool starts(std::string_view s, size_t i, std::string_view prefix) {
-  return i <= s.size() && s.substr(i).starts_with(prefix);
+  return i < s.size() && s[i] == prefix[0] && s.size() - i >= prefix.size() &&
+         s.compare(i, prefix.size(), prefix) == 0;
 }
 
 /// The first index at or after `i` that is not whitespace.
@@ -333,33 +335,45 @@ void collect_references(std::string_view code, CodeReferences& out) {
 }
 
 bool reads_clock_or_randomness(std::string_view code) {
-  // Words that are volatile on their own, and function names volatile when called.
+  // Words that are volatile on their own (whole words, any case), quoted literals that are
+  // volatile anywhere, and function names volatile when called.
   static constexpr std::string_view kWords[] = {
       "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
-      "sysdate", "systimestamp", "run_started_at", "invocation_id", "'now'", "'today'",
-      "'tomorrow'", "'yesterday'"};
+      "sysdate", "systimestamp", "run_started_at", "invocation_id"};
+  static constexpr std::string_view kQuoted[] = {"now", "today", "tomorrow", "yesterday"};
   static constexpr std::string_view kCalls[] = {
       "now", "getdate", "getutcdate", "sysdatetime", "random", "rand", "uuid", "uuid4",
       "gen_random_uuid", "newid", "unix_timestamp", "statement_timestamp", "clock_timestamp",
       "transaction_timestamp", "timeofday", "current_timestamp", "utcnow", "today",
       "get_current_timestamp", "get_current_time", "current_localtimestamp",
       "uuid_generate_v1", "uuid_generate_v4", "uuidv4", "uuidv7"};
-  std::string lower(code);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto whole_word_at = [&](size_t at, size_t len) {
-    return (at == 0 || !is_ident(lower[at - 1])) &&
-           (at + len >= lower.size() || !is_ident(lower[at + len]));
+  constexpr size_t kLongest = 24;  // no listed word is longer
+  auto listed = [](std::string_view word, const auto& list) {
+    return std::find(std::begin(list), std::end(list), word) != std::end(list);
   };
-  for (std::string_view w : kWords)
-    for (size_t at = lower.find(w); at != std::string::npos; at = lower.find(w, at + 1))
-      if (w.front() == '\'' || whole_word_at(at, w.size())) return true;
-  for (std::string_view f : kCalls)
-    for (size_t at = lower.find(f); at != std::string::npos; at = lower.find(f, at + 1)) {
-      if (!whole_word_at(at, f.size())) continue;
-      size_t next = at + f.size();
-      while (next < lower.size() && is_space(lower[next])) ++next;
-      if (next < lower.size() && lower[next] == '(') return true;
+  char lower[kLongest];
+  // One pass over maximal identifier runs (a whole word is exactly such a run).
+  for (size_t i = 0; i < code.size();) {
+    if (!is_ident(code[i])) {
+      ++i;
+      continue;
     }
+    const size_t start = i;
+    while (i < code.size() && is_ident(code[i])) ++i;
+    const size_t len = i - start;
+    if (len > kLongest) continue;
+    for (size_t k = 0; k < len; ++k)
+      lower[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(code[start + k])));
+    const std::string_view word(lower, len);
+    if (listed(word, kWords)) return true;
+    if (start > 0 && code[start - 1] == '\'' && i < code.size() && code[i] == '\'' &&
+        listed(word, kQuoted))
+      return true;
+    if (listed(word, kCalls)) {
+      const size_t next = skip_space(code, i);
+      if (next < code.size() && code[next] == '(') return true;
+    }
+  }
   return false;
 }
 
