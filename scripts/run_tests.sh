@@ -8,24 +8,28 @@ VENV=${VENV:-.venv}
 eval "$(bash scripts/pg.sh start)"
 
 status=0
-echo "== unit tests (ctest) =="
+# Each stage header carries the seconds since the start, so CI logs show where time goes.
+started=$SECONDS
+stage() { echo "== $* [+$((SECONDS - started)) s] =="; }
+stage "unit tests (ctest)"
 ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 
-echo "== end-to-end tests (pytest) =="
+stage "end-to-end tests (pytest)"
 # dbt-orchestra 1.5.0 in a venv of its own, for the state cross-read (test_orchestra15_compat).
 VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
 # dbt-snowflake and fakesnow, for the Snowflake metadata freshness test (test_snowflake_fakesnow).
 VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/install_deps.sh
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
 "$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
-  ${PYTEST_ARGS:-} || status=1
-echo "== differential harness, fixed subset (tests/differential) =="
+  --durations=15 ${PYTEST_ARGS:-} || status=1
+stage "differential harness, fixed subset (tests/differential)"
 # orc gets the fork-server client here (fast); the one-process driver path is covered by
 # the end-to-end suite, and `make differential` campaigns use it by default.
 "$VENV/bin/python" -m tests.differential --ci --orc-dbt fork -j "${PYTEST_WORKERS:-2}" || status=1
 # Issue #18: the clang ASan+UBSan build (unit tests, fuzz regressions, an end-to-end subset),
 # a short fuzz run of every target and a short kill campaign (ORC_SKIP_HOSTILE=1 skips them).
 if [ "${ORC_SKIP_HOSTILE:-0}" != 1 ]; then
+  stage "hostile inputs: sanitizers, fuzz, kills (scripts/test_hostile.sh)"
   BUILD=$BUILD VENV=$VENV bash scripts/test_hostile.sh || status=1
 fi
 # The same orc against dbt-core 1.10 and 1.12: a representative subset (selection, reuse,
@@ -34,7 +38,7 @@ fi
 # dbt-core 1.12 is installed without dbt-core-experimental-parser (requirements-dbt112.txt).
 if [ "${ORC_SKIP_VERSIONS:-0}" != 1 ]; then
   for version in 110 112; do
-    echo "== end-to-end subset on dbt-core ${version:0:1}.${version:1} (pytest) =="
+    stage "end-to-end subset on dbt-core ${version:0:1}.${version:1} (pytest)"
     VENV=.venv-dbt$version REQUIREMENTS=requirements-dbt$version.txt bash scripts/install_deps.sh
     ORC_TEST_VENV="$PWD/.venv-dbt$version" "$VENV/bin/python" -m pytest tests/e2e -q \
       -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" -k "(${ORC_VERSION_SUBSET:-first_run or \
@@ -45,7 +49,8 @@ fi
 # The binary wheel: built, installed into a fresh venv holding only dbt, and an end-to-end
 # subset (an S3 round trip over the bundled libcurl included) run against that `orc`.
 if [ "${ORC_SKIP_WHEEL:-0}" != 1 ]; then
-  echo "== binary wheel (scripts/test_wheel.sh) =="
+  stage "binary wheel (scripts/test_wheel.sh)"
   bash scripts/test_wheel.sh || status=1
 fi
+stage "done (exit $status)"
 exit $status
