@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -26,7 +27,8 @@ constexpr const char* kPlanUsage =
     "Decides BUILD/REUSE for every node of the manifest without running dbt.\n"
     "--adopt-unfingerprinted treats state entries without a fingerprint (dbt-orchestra's)\n"
     "whose checksum matches as built from the current fingerprint (benchmarks against\n"
-    "the reference's state files; a real run rebuilds such entries once).";
+    "the reference's state files; a real run rebuilds such entries once); --state-out then\n"
+    "keeps the adopted fingerprints, as a real run's state would after that rebuild.";
 
 struct PlanOptions {
   std::string manifest, state, sources, decisions_out, run_results, state_out, now;
@@ -112,9 +114,12 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   if (!o.sources.empty()) freshness = read_sources_json(o.sources);
   const double sources_ms = clock.lap();
   State stored = parse_state(read_file(o.state), o.state);
-  State filtered = config.integration_account_id
-                       ? filter_for_account(stored, *config.integration_account_id)
-                       : stored;
+  // The decisions read this account's entries; without an account that is the whole stored
+  // state itself (no copy of a possibly 100k-entry state).
+  std::optional<State> account_only;
+  if (config.integration_account_id)
+    account_only = filter_for_account(stored, *config.integration_account_id);
+  State& filtered = account_only ? *account_only : stored;
   const State& state = filtered;
   const double state_ms = clock.lap();
 

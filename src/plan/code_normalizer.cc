@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <unordered_map>
 
 namespace orc {
 namespace {
@@ -335,22 +336,26 @@ void collect_references(std::string_view code, CodeReferences& out) {
 }
 
 bool reads_clock_or_randomness(std::string_view code) {
-  // Words that are volatile on their own (whole words, any case), quoted literals that are
-  // volatile anywhere, and function names volatile when called.
-  static constexpr std::string_view kWords[] = {
-      "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
-      "sysdate", "systimestamp", "run_started_at", "invocation_id"};
-  static constexpr std::string_view kQuoted[] = {"now", "today", "tomorrow", "yesterday"};
-  static constexpr std::string_view kCalls[] = {
-      "now", "getdate", "getutcdate", "sysdatetime", "random", "rand", "uuid", "uuid4",
-      "gen_random_uuid", "newid", "unix_timestamp", "statement_timestamp", "clock_timestamp",
-      "transaction_timestamp", "timeofday", "current_timestamp", "utcnow", "today",
-      "get_current_timestamp", "get_current_time", "current_localtimestamp",
-      "uuid_generate_v1", "uuid_generate_v4", "uuidv4", "uuidv7"};
-  constexpr size_t kLongest = 24;  // no listed word is longer
-  auto listed = [](std::string_view word, const auto& list) {
-    return std::find(std::begin(list), std::end(list), word) != std::end(list);
-  };
+  // Each listed word (lower case) with what makes it volatile: kWord on its own (a whole word,
+  // any case), kQuoted as a quoted literal ('now'), kCall when called (`now (`).
+  enum : uint8_t { kWord = 1, kQuoted = 2, kCall = 4 };
+  static const std::unordered_map<std::string_view, uint8_t> kListed = [] {
+    std::unordered_map<std::string_view, uint8_t> m;
+    for (std::string_view w : {"current_timestamp", "current_date", "current_time",
+                               "localtimestamp", "localtime", "sysdate", "systimestamp",
+                               "run_started_at", "invocation_id"})
+      m[w] |= kWord;
+    for (std::string_view w : {"now", "today", "tomorrow", "yesterday"}) m[w] |= kQuoted;
+    for (std::string_view w :
+         {"now", "getdate", "getutcdate", "sysdatetime", "random", "rand", "uuid", "uuid4",
+          "gen_random_uuid", "newid", "unix_timestamp", "statement_timestamp", "clock_timestamp",
+          "transaction_timestamp", "timeofday", "current_timestamp", "utcnow", "today",
+          "get_current_timestamp", "get_current_time", "current_localtimestamp",
+          "uuid_generate_v1", "uuid_generate_v4", "uuidv4", "uuidv7"})
+      m[w] |= kCall;
+    return m;
+  }();
+  constexpr size_t kShortest = 3, kLongest = 24;  // the lengths of the listed words
   char lower[kLongest];
   // One pass over maximal identifier runs (a whole word is exactly such a run).
   for (size_t i = 0; i < code.size();) {
@@ -361,15 +366,18 @@ bool reads_clock_or_randomness(std::string_view code) {
     const size_t start = i;
     while (i < code.size() && is_ident(code[i])) ++i;
     const size_t len = i - start;
-    if (len > kLongest) continue;
-    for (size_t k = 0; k < len; ++k)
-      lower[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(code[start + k])));
-    const std::string_view word(lower, len);
-    if (listed(word, kWords)) return true;
-    if (start > 0 && code[start - 1] == '\'' && i < code.size() && code[i] == '\'' &&
-        listed(word, kQuoted))
+    if (len < kShortest || len > kLongest) continue;
+    for (size_t k = 0; k < len; ++k) {
+      const char c = code[start + k];
+      lower[k] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+    }
+    auto it = kListed.find(std::string_view(lower, len));
+    if (it == kListed.end()) continue;
+    if (it->second & kWord) return true;
+    if ((it->second & kQuoted) && start > 0 && code[start - 1] == '\'' && i < code.size() &&
+        code[i] == '\'')
       return true;
-    if (listed(word, kCalls)) {
+    if (it->second & kCall) {
       const size_t next = skip_space(code, i);
       if (next < code.size() && code[next] == '(') return true;
     }
