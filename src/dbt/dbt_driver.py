@@ -99,6 +99,21 @@ def _manifest_for(key):
     return _manifest
 
 
+def _invoke(manifest, args):
+    """One dbt invocation on the shared manifest, which it leaves with the nodes it had:
+    `show --inline`/`compile --inline` add their `inline_query` node and remove it only after
+    a successful run, so a failing query would leave it behind and every later inline query
+    of this process would fail ("two sql_operations with the name inline_query")."""
+    nodes = getattr(manifest, "nodes", None)
+    before = set(nodes) if nodes is not None else None
+    try:
+        return dbtRunner(manifest=manifest).invoke(args)
+    finally:
+        if before is not None:
+            for unique_id in [u for u in nodes if u not in before]:
+                nodes.pop(unique_id, None)
+
+
 def _serve():
     for line in _requests:
         if not line.strip():
@@ -106,7 +121,7 @@ def _serve():
         request = json.loads(line)
         manifest = _manifest_for(request.get("manifest_key"))
         with _Redirect(request.get("stdout"), request.get("stderr")):
-            result = dbtRunner(manifest=manifest).invoke(list(request["args"]))
+            result = _invoke(manifest, list(request["args"]))
         code = _exit_code(result)
         _reply("exit %d" % code)
         if code == 130:

@@ -87,11 +87,16 @@ std::string schema_select(size_t i, const std::string& database, const std::stri
       "else ('table_name' if 'table_name' in orc_c else none)) -%}}"
       "{{%- set orc_k = 'type' if 'type' in orc_c else ('kind' if 'kind' in orc_c else "
       "('table_type' if 'table_type' in orc_c else none)) -%}}"
+      // Spark's `show table extended` (dbt-spark's listing): tableName, and the kind inside
+      // `information`, read as dbt-spark reads it ("Type: VIEW" is a view, else a table).
+      "{{%- set orc_n = orc_n or ('tableName' if 'tableName' in orc_c else none) -%}}"
+      "{{%- set orc_i = orc_k is none and 'information' in orc_c -%}}"
       "select cast('schema:{i}' as {t}) as orc_source_id, "
       "cast('{{{{ 'listed' if orc_n else 'unlisted' }}}}' as {t}) as orc_max_loaded_at"
       "{{% if orc_n %}}{{% for r in orc_t.rows %}}\nunion all select "
       "'rel:{i}:{{{{ r[orc_n] | replace(\"'\", \"''\") }}}}', "
-      "'{{{{ (r[orc_k] if orc_k else 'unknown') | replace(\"'\", \"''\") }}}}'"
+      "'{{{{ (r[orc_k] if orc_k else ((('view' if 'Type: VIEW' in (r['information'] or '') "
+      "else 'table')) if orc_i else 'unknown')) | replace(\"'\", \"''\") }}}}'"
       "{{% endfor %}}{{% endif %}}",
       fmt::arg("db", db), fmt::arg("schema", sql_literal(schema)), fmt::arg("i", i),
       fmt::arg("t", kText));
@@ -186,6 +191,9 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
     std::string why = out.stdout_text.empty() ? out.stderr_text : out.stdout_text;
     if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
     log_warn("{} could not be read (treated as changed): {}", describe(graph, r, parts[0]), why);
+    if (parts[0].kind == Part::Kind::Token)
+      result.tokens[graph.nodes[r.sources[parts[0].index]].unique_id].why_unknown =
+          "its change query failed";
     return;
   }
   // One part failed (a missing table, a bad loaded_at_field): split to isolate it.
@@ -244,16 +252,23 @@ ChangeTokenMethod change_token_method(const std::string& adapter_type) {
             "`{{{{ orc_found.database }}}}`.`{{{{ orc_found.schema }}}}`.__TABLES__ where "
             "table_id = '{{{{ orc_found.identifier }}}}'"};
   // Databricks and Spark (Delta tables): the table's latest commit, as dbt-orchestra reads
-  // it (`DESCRIBE HISTORY <relation> LIMIT 1`); version and timestamp. A table that is not
-  // Delta fails the statement: its part fails and counts as unknown.
+  // it (`DESCRIBE HISTORY <relation> LIMIT 1`); version and timestamp. A table the adapter
+  // lists as not Delta (dbt-spark's relation says is_delta false: parquet, csv, hive) is
+  // unknown without running the statement, which would fail and fail the whole query; a
+  // table that is not Delta and not known as such fails its part: unknown too.
   if (adapter_type == "databricks" || adapter_type == "spark")
     return {Kind::Metadata, "metadata: describe history",
+            "{{%- if orc_found.is_delta is sameas false -%}}"
+            "select {id} as orc_source_id, cast('unknown:the source is not a Delta table' as "
+            "{t}) as orc_max_loaded_at"
+            "{{%- else -%}}"
             "{{%- set orc_h = run_query('describe history ' ~ orc_found ~ ' limit 1') if "
             "execute else none -%}}"
             "{{%- set orc_v = ('meta:v' ~ orc_h.rows[0]['version'] ~ '@' ~ "
             "orc_h.rows[0]['timestamp']) if orc_h is not none and orc_h.rows | length > 0 "
             "else '' -%}}"
-            "select {id} as orc_source_id, cast('{{{{ orc_v }}}}' as {t}) as orc_max_loaded_at"};
+            "select {id} as orc_source_id, cast('{{{{ orc_v }}}}' as {t}) as orc_max_loaded_at"
+            "{{%- endif %}}"};
   // Every other adapter: dbt's own metadata freshness (get_relation_last_modified, e.g.
   // Redshift), with the row count beside it (Redshift's last-modified time follows inserts
   // only; the count also catches a delete). An adapter without that macro fails the part:

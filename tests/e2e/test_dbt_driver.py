@@ -12,7 +12,8 @@ from pathlib import Path
 
 from helpers import Project, assert_tree_unchanged, dbt_invocations
 from test_fingerprint import warehouse
-from test_stateful_core import assert_ran_exactly, decisions_by_id, reused, run_ok
+from test_stateful_core import (FCT_PAYMENTS, STG_ORDERS, assert_ran_exactly, decisions_by_id,
+                                reused, run_ok)
 
 
 def modes(p: Project) -> list[str]:
@@ -102,3 +103,28 @@ def test_the_driver_holds_no_duckdb_lock_after_the_run(project: Project):
     # The warehouse is free for another writer as soon as orc exits.
     warehouse(project, "create table orc_lock_probe as select 1 as x", fetch=False)
     assert warehouse(project, "select x from orc_lock_probe") == [(1,)]
+
+
+def test_a_failed_show_leaves_the_driver_usable_for_the_next_one(make_project):
+    # dbt's `show --inline` adds its node to the (shared, parsed-once) manifest and removes it
+    # only after a successful run; a failing query used to leave it behind, so every later
+    # `show --inline` in the same process failed ("two sql_operations with the name
+    # inline_query") and the split of a failing warehouse query lost every other source.
+    p = make_project("duckdb")
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    sources_yml = p.dir / "models" / "staging" / "sources.yml"
+    marker = "      - name: customers\n        config:\n          loaded_at_field: loaded_at"
+    assert marker in sources_yml.read_text()
+    sources_yml.write_text(sources_yml.read_text().replace(
+        marker, "      - name: customers\n        config:\n          loaded_at_field: no_such_column"))
+    run_ok(p, "build")
+    # The manifest is unchanged now: one combined query, which fails and is split in place.
+    r = run_ok(p, "build")
+    d = decisions_by_id(p)
+    shows = dbt_invocations(p.decisions()).count("show")
+    assert shows > 2, p.decisions()["dbt_processes"]
+    assert modes(p) == ["driver"], p.decisions()["dbt_processes"]
+    assert "two sql_operations" not in r.stdout + r.stderr, r.describe()
+    assert d["model.orc_tutorial.stg_customers"]["reason_code"] == "source_freshness_unknown"
+    assert d[STG_ORDERS]["decision"] == "reuse", ("the other parts were read", d[STG_ORDERS])
+    assert d[FCT_PAYMENTS]["decision"] == "reuse", d[FCT_PAYMENTS]

@@ -122,7 +122,9 @@ TEST(WarehouseProbe, MetadataTokensPerWarehouse) {
       {"databricks", "metadata: describe history",
        {"run_query('describe history ' ~ orc_found ~ ' limit 1')",
         "orc_h.rows[0]['version']", "orc_h.rows[0]['timestamp']"}},
-      {"spark", "metadata: describe history", {"describe history"}},
+      {"spark", "metadata: describe history",
+       {"describe history", "{%- if orc_found.is_delta is sameas false -%}",
+        "'unknown:the source is not a Delta table'"}},
       {"redshift", "metadata: get_relation_last_modified",
        {"get_relation_last_modified(orc_found.information_schema(), [orc_found])",
         "cast(count(*) as", "from {{ orc_found }}"}},
@@ -218,6 +220,10 @@ TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
   EXPECT_NE(q.find("local_md5(tojson(var('region'"), std::string::npos) << q;
   EXPECT_NE(q.find("'var:weight'"), std::string::npos);
   EXPECT_EQ(count(q, "\nunion all\n"), 4u) << "one part per source, schema and var";
+  // Spark's `show table extended`: the name in tableName, the kind inside information.
+  EXPECT_NE(q.find("'tableName' if 'tableName' in orc_c"), std::string::npos) << q;
+  EXPECT_NE(q.find("'view' if 'Type: VIEW' in (r['information'] or '')"), std::string::npos)
+      << q;
 }
 
 TEST(WarehouseProbe, VarNamesWithQuotesAreQuotedSafely) {
