@@ -2,7 +2,8 @@
 project with bench/gen_project.py and run orc's engine (`orc dbt orchestra plan`) on it.
 The decisions must cover every decidable node and match what the generator intended
 node by node (the generator builds the scenario to the rules of DESIGN.md section 2), and
-the state update must record exactly the successful results of run_results.json."""
+the state update must record exactly the successful results of run_results.json.
+Also: a 30-model runnable project from bench/gen_dbt_project.py builds with `orc dbt build`."""
 import json
 import os
 import subprocess
@@ -11,7 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
+import gen_dbt_project  # noqa: E402
 import gen_project  # noqa: E402
+from helpers import base_env, run_process  # noqa: E402
 
 ORC = os.environ.get("ORC_BIN", str(ROOT / "build" / "orc"))
 
@@ -86,3 +89,23 @@ def test_engine_on_1k_nodes_matches_generator(tmp_path):
             assert after[uid] == before[uid], uid
         else:
             assert uid not in after, uid
+
+
+def test_generated_dbt_project_builds_with_orc(tmp_path):
+    project = tmp_path / "m30"
+    meta = gen_dbt_project.generate(30, str(project))
+    again = gen_dbt_project.generate(30, str(tmp_path / "again"))
+    assert meta == again and meta["models"] == 30 and meta["incrementals"] > 0
+    assert (project / meta["edit_model"]).read_text() == \
+        (tmp_path / "again" / meta["edit_model"]).read_text()
+    env = {**base_env(), "DBT_PROFILES_DIR": str(project)}
+    setup = run_process([ORC, "dbt", "run-operation", "setup_raw"], project, env)
+    assert setup.returncode == 0, setup.describe()
+    build = run_process([ORC, "dbt", "build"], project, env)
+    assert build.returncode == 0, build.describe()
+    results = json.loads((project / "target/run_results.json").read_text())["results"]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    assert len(models) == 30 and all(r["status"] == "success" for r in models)
+    assert all(r["status"] == "pass" for r in results if r["unique_id"].startswith("test."))
+    record = json.loads((project / "target/orc_decisions.json").read_text())
+    assert sum(n["decision"] == "build" for n in record["nodes"]) == len(results)
