@@ -257,7 +257,7 @@ def description() -> str:
             "tables), *nothing changed*, *one source changed* (a row appended to one raw "
             "table), *one model edited* (one staging model's SQL wrapped in `select *, <n> as "
             "orc_bench_edit from (...)`). Wall = the whole process (under `nice -n 10`), "
-            f"min / median of {RUNS} runs. *dbt processes*: orc's from `dbt_processes` in "
+            f"min / median of {RUNS} run{'s' if RUNS > 1 else ''}. *dbt processes*: orc's from `dbt_processes` in "
             "its orc_decisions.json; the reference's from a `dbt` wrapper on PATH; the "
             "reference also invokes dbt in-process through dbtRunner (`dbt ls`, `dbt source "
             "freshness`), counted in *dbt invocations* from the \"Running with dbt=\" lines "

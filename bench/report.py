@@ -195,7 +195,7 @@ def e2e_table(p: dict, target: str) -> tuple[list[str], list[str]]:
 
 def e2e_targets(e: dict) -> list[str]:
     """The end-to-end targets, met or missed with figures, on the 1,000-model project."""
-    L = ["### Targets", ""]
+    L = ["### End-to-end targets", ""]
     p = next((p for p in e["projects"] if p["name"] == TARGET_PROJECT), None)
     if p is None:
         return L + [f"- {TARGET_PROJECT}: not run in this benchmark (E2E_SIZES).", ""]
