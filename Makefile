@@ -3,7 +3,7 @@ BUILD ?= build
 VENV ?= .venv
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test bench differential wheel clean fuzz build-fuzz kill-test
+.PHONY: deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test
 
 deps:
 	@bash scripts/install_deps.sh
@@ -14,6 +14,13 @@ build: deps
 
 test: build
 	@bash scripts/run_tests.sh
+
+# The Spark/Delta end-to-end test (tests/e2e/test_spark_delta.py): dbt-spark in session mode
+# (pyspark and a JVM in .venv-spark, Delta jars from Maven Central). Heavy: not in `make test`.
+test-spark: build
+	@VENV=.venv-spark REQUIREMENTS=requirements-spark.txt bash scripts/install_deps.sh
+	@ORC_TEST_SPARK=1 ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m pytest \
+	  tests/e2e/test_spark_delta.py -q -p no:cacheprovider
 
 demo: build
 	@bash scripts/demo.sh

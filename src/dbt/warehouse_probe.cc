@@ -252,23 +252,26 @@ ChangeTokenMethod change_token_method(const std::string& adapter_type) {
             "`{{{{ orc_found.database }}}}`.`{{{{ orc_found.schema }}}}`.__TABLES__ where "
             "table_id = '{{{{ orc_found.identifier }}}}'"};
   // Databricks and Spark (Delta tables): the table's latest commit, as dbt-orchestra reads
-  // it (`DESCRIBE HISTORY <relation> LIMIT 1`); version and timestamp. A table the adapter
-  // lists as not Delta (dbt-spark's relation says is_delta false: parquet, csv, hive) is
-  // unknown without running the statement, which would fail and fail the whole query; a
-  // table that is not Delta and not known as such fails its part: unknown too.
-  if (adapter_type == "databricks" || adapter_type == "spark")
-    return {Kind::Metadata, "metadata: describe history",
-            "{{%- if orc_found.is_delta is sameas false -%}}"
-            "select {id} as orc_source_id, cast('unknown:the source is not a Delta table' as "
-            "{t}) as orc_max_loaded_at"
-            "{{%- else -%}}"
-            "{{%- set orc_h = run_query('describe history ' ~ orc_found ~ ' limit 1') if "
-            "execute else none -%}}"
-            "{{%- set orc_v = ('meta:v' ~ orc_h.rows[0]['version'] ~ '@' ~ "
-            "orc_h.rows[0]['timestamp']) if orc_h is not none and orc_h.rows | length > 0 "
-            "else '' -%}}"
-            "select {id} as orc_source_id, cast('{{{{ orc_v }}}}' as {t}) as orc_max_loaded_at"
-            "{{%- endif %}}"};
+  // it (`DESCRIBE HISTORY <relation> LIMIT 1`); version and timestamp. A table that is not
+  // Delta fails the statement: its part fails and counts as unknown. On Spark, a table
+  // dbt-spark lists as not Delta (its relation's is_delta is false: parquet, csv, hive) is
+  // unknown without running the statement, which would fail the whole query. Not on
+  // Databricks: dbt-databricks' is_delta asserts on a relation listed without metadata.
+  if (adapter_type == "databricks" || adapter_type == "spark") {
+    std::string history =
+        "{{%- set orc_h = run_query('describe history ' ~ orc_found ~ ' limit 1') if "
+        "execute else none -%}}"
+        "{{%- set orc_v = ('meta:v' ~ orc_h.rows[0]['version'] ~ '@' ~ "
+        "orc_h.rows[0]['timestamp']) if orc_h is not none and orc_h.rows | length > 0 "
+        "else '' -%}}"
+        "select {id} as orc_source_id, cast('{{{{ orc_v }}}}' as {t}) as orc_max_loaded_at";
+    if (adapter_type == "spark")
+      history = "{{%- if orc_found.is_delta is sameas false -%}}"
+                "select {id} as orc_source_id, cast('unknown:the source is not a Delta table' "
+                "as {t}) as orc_max_loaded_at"
+                "{{%- else -%}}" + history + "{{%- endif %}}";
+    return {Kind::Metadata, "metadata: describe history", history};
+  }
   // Every other adapter: dbt's own metadata freshness (get_relation_last_modified, e.g.
   // Redshift), with the row count beside it (Redshift's last-modified time follows inserts
   // only; the count also catches a delete). An adapter without that macro fails the part:
