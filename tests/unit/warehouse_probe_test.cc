@@ -145,9 +145,10 @@ TEST(WarehouseProbe, MetadataTokensPerWarehouse) {
       EXPECT_NE(q.find(fragment), std::string::npos) << c.adapter << " lacks " << fragment
                                                      << ": " << q;
     EXPECT_EQ(q.find("{{{{"), std::string::npos) << c.adapter << ": unrendered braces: " << q;
-    if (std::string(c.adapter) == "databricks")
+    if (std::string(c.adapter) == "databricks") {
       EXPECT_EQ(q.find("is_delta"), std::string::npos)
           << "dbt-databricks' is_delta asserts when the relation has no metadata";
+    }
   }
   EXPECT_EQ(change_token_method("").kind, ChangeTokenMethod::Kind::None);
 }
