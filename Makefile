@@ -3,7 +3,7 @@ BUILD ?= build
 VENV ?= .venv
 CMAKE_FLAGS ?=
 
-.PHONY: deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test
+.PHONY: test-full deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test
 
 deps:
 	@bash scripts/install_deps.sh
@@ -14,6 +14,11 @@ build: deps
 
 test: build
 	@bash scripts/run_tests.sh
+
+# `make test` plus the PostgreSQL runs of the tests of orc's own logic (helpers.LOGIC_TARGETS),
+# which `make test` runs on DuckDB only to keep CI under 30 minutes.
+test-full: build
+	@ORC_E2E_FULL=1 bash scripts/run_tests.sh
 
 # The Spark/Delta end-to-end test (tests/e2e/test_spark_delta.py): dbt-spark in session mode
 # (pyspark and a JVM in .venv-spark, Delta jars from Maven Central). Heavy: not in `make test`.

@@ -8,7 +8,8 @@ Layout of one test (tmp_path = workspace):
     project/            copy of tutorial/ with dbt_packages installed and raw tables created
 
 Fixtures: orc_bin, dbt_bin, pg_env, make_project(target), project (DuckDB),
-pg_project (PostgreSQL, own schema, dropped afterwards), any_project (both).
+pg_project (PostgreSQL, own schema, dropped afterwards), any_project (both), logic_project
+(DuckDB; both with ORC_E2E_FULL=1, see helpers.LOGIC_TARGETS).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (REPO, TUTORIAL, Project, base_env, dbt_binary, orc_binary, run_dbt)
+from helpers import (LOGIC_TARGETS, REPO, TUTORIAL, Project, base_env, dbt_binary, orc_binary,
+                     run_dbt)
 
 _TEMPLATE_IGNORE = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml",
                                           "*.duckdb", "*.duckdb.wal", "__pycache__")
@@ -171,6 +173,12 @@ def pg_project(make_project) -> Project:
 @pytest.fixture(params=["duckdb", "postgres"])
 def any_project(request, make_project) -> Project:
     """The tutorial on each warehouse in turn."""
+    return make_project(request.param)
+
+
+@pytest.fixture(params=LOGIC_TARGETS)
+def logic_project(request, make_project) -> Project:
+    """The tutorial for a test of orc's own logic: DuckDB, and PostgreSQL too in a full run."""
     return make_project(request.param)
 
 

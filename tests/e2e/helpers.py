@@ -30,6 +30,11 @@ _SCRUBBED_ENV_PREFIXES = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZUR
                           "STORAGE_EMULATOR_HOST", "IDENTITY_")
 
 DEFAULT_TIMEOUT = 600
+# Warehouses for tests of orc's own logic (decisions, reports, passthrough), where the
+# adapter does not change what is checked: DuckDB, and PostgreSQL too with ORC_E2E_FULL=1
+# (`make test-full`). Tests whose outcome depends on the warehouse (relation kinds and
+# listings, change tokens, the probe's SQL) run on both in every run.
+LOGIC_TARGETS = ["duckdb", "postgres"] if os.environ.get("ORC_E2E_FULL") == "1" else ["duckdb"]
 
 
 class Result(NamedTuple):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import assert_tree_unchanged, dbt_invocations, fail_model_on_env
+from helpers import LOGIC_TARGETS, assert_tree_unchanged, dbt_invocations, fail_model_on_env
 from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
                                 PAYMENTS_BY_METHOD, STG_ORDERS, assert_ran_exactly,
                                 decisions_by_id, run_ok)
@@ -18,7 +18,7 @@ from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, ORDERS_BY_STATUS, P,
 SLOW = f"model.{P}.slow_when_requested"
 
 
-@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+@pytest.mark.parametrize("target", LOGIC_TARGETS)
 def test_child_that_failed_is_rebuilt_without_new_data(make_project, target):
     p = make_project(target)
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)

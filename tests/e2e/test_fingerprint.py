@@ -198,8 +198,8 @@ def amount_of_order_1(p: Project) -> Decimal:
 
 # --- the tests ----------------------------------------------------------------------------
 
-def test_macro_edit_rebuilds_its_callers(any_project: Project):
-    p = any_project
+def test_macro_edit_rebuilds_its_callers(logic_project: Project):
+    p = logic_project
     add_fingerprint_models(p)
     d, _, _ = build(p)
     assert_code(d, FP_ORDERS, "build", "no_state_entry")

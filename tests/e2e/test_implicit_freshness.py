@@ -103,8 +103,8 @@ def test_a_source_that_is_a_view_is_always_new_data(any_project: Project):
     assert d[STG_ORDERS]["decision"] == "reuse"
 
 
-def test_require_explicit_source_freshness_turns_tokens_off(any_project: Project):
-    p = any_project
+def test_require_explicit_source_freshness_turns_tokens_off(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json",
                    require_explicit_source_freshness=True)
     build(p)

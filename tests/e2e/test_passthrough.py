@@ -56,8 +56,8 @@ def test_version_matches_dbt(project: Project):
     assert_tree_unchanged(project, before)
 
 
-def test_seed_matches_dbt(any_project: Project):
-    p = any_project
+def test_seed_matches_dbt(logic_project: Project):
+    p = logic_project
     before = p.tree_snapshot()
     via_orc = p.orc("seed")
     assert via_orc.returncode == 0, via_orc.describe()
@@ -78,8 +78,8 @@ def test_seed_matches_dbt(any_project: Project):
     assert_tree_unchanged(p, before)
 
 
-def test_ls_matches_dbt(any_project: Project):
-    p = any_project
+def test_ls_matches_dbt(logic_project: Project):
+    p = logic_project
     before = p.tree_snapshot()
     args = ["ls", "--quiet", "--resource-type", "model", "--output", "name"]
     via_orc = p.orc(*args)
@@ -148,8 +148,8 @@ def test_env_override_turns_stateful_off(project: Project):
     assert_tree_unchanged(project, before)
 
 
-def test_failing_build_returns_dbt_exit_code(any_project: Project):
-    p = any_project
+def test_failing_build_returns_dbt_exit_code(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=False)
     before = p.tree_snapshot()
     args = ["build", "--vars", "{orc_fail: [fct_orders]}"]
@@ -188,8 +188,8 @@ def test_dbt_errors_return_dbt_exit_code(project: Project, args, expected_code, 
 TRICKY = 'hello  world "quoted" \'single\' $HOME `echo x` ; | & * \\ tab:\t ünï'
 
 
-def test_arguments_with_spaces_and_quotes_survive(any_project: Project):
-    p = any_project
+def test_arguments_with_spaces_and_quotes_survive(logic_project: Project):
+    p = logic_project
     before = p.tree_snapshot()
     args_json = json.dumps({"msg": TRICKY})
     vars_yaml = "{msg: '" + TRICKY.replace("'", "''") + " (var)'}"
@@ -222,8 +222,8 @@ def test_stateful_off_run_and_test_pass_through(project: Project):
     assert_tree_unchanged(project, before)
 
 
-def test_source_freshness_passes_through(any_project: Project):
-    p = any_project
+def test_source_freshness_passes_through(logic_project: Project):
+    p = logic_project
     before = p.tree_snapshot()
     via_orc = p.orc("source", "freshness")
     assert via_orc.returncode == 0, via_orc.describe()

@@ -107,8 +107,8 @@ def ids_named(d_or_results, prefix: str) -> list[str]:
 
 # --- volatile models ----------------------------------------------------------------------
 
-def test_clock_model_is_built_every_run_unless_windowed_or_declared_stable(any_project: Project):
-    p = any_project
+def test_clock_model_is_built_every_run_unless_windowed_or_declared_stable(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     marts = p.dir / "models" / "marts"
     (marts / "time_spine.sql").write_text(TIME_SPINE_SQL)
@@ -170,8 +170,8 @@ def test_volatile_config_in_the_model_file(project: Project):
 
 # --- fingerprinted generic tests ----------------------------------------------------------
 
-def test_edited_custom_generic_test_runs_and_fails_like_plain_dbt(any_project: Project):
-    p = any_project
+def test_edited_custom_generic_test_runs_and_fails_like_plain_dbt(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     generic = p.dir / "tests" / "generic" / "is_positive.sql"
     generic.parent.mkdir()
@@ -231,8 +231,8 @@ def test_generic_test_config_change_runs_the_test(project: Project):
 
 # --- a run that builds nothing ------------------------------------------------------------
 
-def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(any_project: Project):
-    p = any_project
+def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # Everything built, and the warn test (enabled by the var, no parents) warns.
     d, ran, _ = orc_build(p, *WARN_VARS)
@@ -257,8 +257,8 @@ def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(any_project: P
     assert r.returncode == 0, r.describe()
 
 
-def test_a_warning_test_warns_again_on_the_next_run_as_in_plain_dbt(any_project: Project):
-    p = any_project
+def test_a_warning_test_warns_again_on_the_next_run_as_in_plain_dbt(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     add_status_test(p, "[placed]", "severity: warn")
     d, ran, _ = orc_build(p)
@@ -278,8 +278,8 @@ def test_a_warning_test_warns_again_on_the_next_run_as_in_plain_dbt(any_project:
 
 # --- nodes dbt did not run ----------------------------------------------------------------
 
-def test_children_skipped_after_a_failure_are_listed_as_not_run(any_project: Project):
-    p = any_project
+def test_children_skipped_after_a_failure_are_listed_as_not_run(logic_project: Project):
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # fct_orders fails while ORC_FAIL_FCT_ORDERS is set (an env var only it reads).
     fail_model_on_env(p, "models/marts/fct_orders.sql", "ORC_FAIL_FCT_ORDERS")
@@ -315,12 +315,12 @@ UNIT_TEST_EXPECTED = '{order_id: 1, net_amount: "10.00"}'
 UNIT_TEST_WRONG = '{order_id: 1, net_amount: "11.00"}'
 
 
-def test_edited_unit_test_of_a_reused_model(any_project: Project):
+def test_edited_unit_test_of_a_reused_model(logic_project: Project):
     """The tutorial's unit test on fct_orders gets wrong expected rows while fct_orders itself
     is unchanged. Plain `dbt build --select fct_orders` runs the unit test, which fails
     (exit 1). dbt drops a selected unit test whose model is not selected, so orc takes the
     model along (`unit_test_needs_model`): the unit test runs, fails, and orc exits like dbt."""
-    p = any_project
+    p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     select = ["--select", "fct_orders"]
     orc_build(p)
