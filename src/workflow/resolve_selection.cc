@@ -147,9 +147,8 @@ ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs
                                     const Environment& env, const fs::path& manifest_path,
                                     const ProbeScope& scope, DbtInvoker& dbt) {
   ResolvedSelection out;
-  if (scope.ask_warehouse && probe_with_previous_manifest(subcommand, args, env, manifest_path,
-                                                          scope, dbt, out.graph, out.selected,
-                                                          out.probed))
+  if (probe_with_previous_manifest(subcommand, args, env, manifest_path, scope, dbt, out.graph,
+                                   out.selected, out.probed))
     return out;
   ProcessResult ls = dbt.capture(ls_arguments(subcommand, args));
   if (ls.exit_code != 0) {
@@ -163,9 +162,8 @@ ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs
   out.graph = read_manifest(manifest_path);
   for (const auto& uid : parse_ls_output(ls.stdout_text))
     if (auto id = out.graph.find(uid)) out.selected.push_back(*id);
-  if (scope.ask_warehouse)
-    probe_warehouse(out.graph, probe_request(out.graph, out.selected, scope), dbt,
-                    project_arguments(args), out.probed);
+  probe_warehouse(out.graph, probe_request(out.graph, out.selected, scope), dbt,
+                  project_arguments(args), out.probed);
   return out;
 }
 

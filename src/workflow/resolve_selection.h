@@ -18,7 +18,6 @@ namespace orc {
 struct ProbeScope {
   bool verify_relations = true;  ///< list the schemas of reusable relations
   bool source_tokens = true;     ///< change tokens of sources without loaded_at_*
-  bool ask_warehouse = true;     ///< false with --full-refresh: everything is built anyway
 };
 
 /// The selection and what was learnt about it.

@@ -272,6 +272,11 @@ def test_full_refresh_builds_all_and_records_state(project: Project):
     assert p.decisions()["run_command"] == ["build", "--full-refresh"]
     assert p.run_results()[ORDERS_HISTORY] == "success"
     assert p.read_state()["state"][STG_ORDERS]["last_updated"] != first
+    # The full refresh recorded what the sources held: nothing new, nothing built again.
+    run_ok(p, "build")
+    d = decisions_by_id(p)
+    assert d[STG_ORDERS]["decision"] == "reuse", d[STG_ORDERS]
+    assert d[FCT_ORDERS]["decision"] == "reuse", d[FCT_ORDERS]
     assert_tree_unchanged(p, before)
 
 

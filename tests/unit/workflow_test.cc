@@ -326,12 +326,16 @@ TEST_F(Workflow, PlanDecidesWithoutBuildingOrSaving) {
             std::string::npos);
 }
 
-TEST_F(Workflow, FullRefreshAsksNothingAndRunsTheUsersCommand) {
+TEST_F(Workflow, FullRefreshRunsTheUsersCommandAndRecordsFreshnessForTheNextRun) {
   ASSERT_EQ(run(), 0);
   EXPECT_EQ(run({"--full-refresh"}), 0);
-  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"ls", "build"}))
-      << "no warehouse query: everything is built";
+  EXPECT_EQ(dbt_.invoked, (std::vector<std::string>{"show", "build"}))
+      << "the sources are asked as on any run; everything is built";
+  EXPECT_EQ(decisions()[kStg], (std::pair<std::string, std::string>{"build", "full_refresh"}));
   EXPECT_EQ(store_.saves, 2);
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(decisions()[kStg], (std::pair<std::string, std::string>{"reuse", "no_new_data"}))
+      << "the full refresh recorded what the sources held, so nothing is built again";
 }
 
 TEST_F(Workflow, AMissingStateStopsBeforeDbt) {
