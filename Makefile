@@ -1,7 +1,9 @@
 # The README's two commands: `make demo` and `make test`. Both install what is missing.
 BUILD ?= build
 VENV ?= .venv
-CMAKE_FLAGS ?=
+# CI builds Release (what the wheel ships; no debug info to generate: a faster build);
+# a local build defaults to RelWithDebInfo (CMakeLists.txt), for profiling.
+CMAKE_FLAGS ?= $(if $(filter true,$(CI)),-DCMAKE_BUILD_TYPE=Release,)
 
 .PHONY: test-full deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test
 
