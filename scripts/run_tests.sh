@@ -36,7 +36,10 @@ VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/in
 # dbt-snowflake and fakesnow, for the Snowflake metadata freshness test (test_snowflake_fakesnow).
 VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/install_deps.sh
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
-"$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" \
+# Three workers on two cores: a dbt run waits on files and PostgreSQL part of the time, so a
+# third test keeps both cores busy (E2E_WORKERS overrides, PYTEST_WORKERS sets every stage).
+"$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider \
+  -n "${E2E_WORKERS:-${PYTEST_WORKERS:-3}}" \
   --durations=15 ${PYTEST_ARGS:-} || status=1
 stage "differential harness, fixed subset (tests/differential)"
 # orc gets the fork-server client here (fast); the one-process driver path is covered by
