@@ -99,7 +99,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   // 1+2. The selection (as dbt resolves it), a fresh manifest, and what the warehouse says.
   const fs::path manifest_path = paths.target_dir / "manifest.json";
   // A --full-refresh builds everything, so no relation needs verifying; the sources and vars
-  // are still asked, so that the entries it records let the next run reuse (docs/design.md, The run).
+  // are still asked, so that the entries it records let the next run reuse (docs/design.md,
+  // "The run").
   const bool verify_relations = config.verify_relations_exist && !dargs.full_refresh;
   const ProbeScope scope{verify_relations, !config.require_explicit_source_freshness};
   ResolvedSelection resolved =
