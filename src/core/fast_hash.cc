@@ -5,23 +5,32 @@
 
 namespace orc {
 
+static_assert(sizeof(XXH3_state_t) <= HashBuilder::kStateSize && alignof(XXH3_state_t) <= 64,
+              "HashBuilder::state_ must hold an XXH3_state_t");
+
 uint64_t fast_hash(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
 
-std::string hash_hex(uint64_t h) {
+uint64_t fast_hash(std::string_view data, uint64_t seed) {
+  return XXH3_64bits_withSeed(data.data(), data.size(), seed);
+}
+
+void hash_hex(uint64_t h, char (&out)[16]) {
   static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = digits[h & 15];
-  return out;
+  for (int i = 15; i >= 0; --i, h >>= 4) out[i] = digits[h & 15];
 }
 
-HashBuilder::HashBuilder() : state_(XXH3_createState()) {
-  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
+std::string hash_hex(uint64_t h) {
+  char buf[16];
+  hash_hex(h, buf);
+  return std::string(buf, 16);
 }
 
-HashBuilder::~HashBuilder() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+HashBuilder::HashBuilder() {
+  XXH3_64bits_reset(reinterpret_cast<XXH3_state_t*>(state_));
+}
 
 HashBuilder& HashBuilder::add(std::string_view part) {
-  auto* s = static_cast<XXH3_state_t*>(state_);
+  auto* s = reinterpret_cast<XXH3_state_t*>(state_);
   uint64_t len = part.size();
   XXH3_64bits_update(s, &len, sizeof len);
   XXH3_64bits_update(s, part.data(), part.size());
@@ -29,7 +38,7 @@ HashBuilder& HashBuilder::add(std::string_view part) {
 }
 
 uint64_t HashBuilder::value() const {
-  return XXH3_64bits_digest(static_cast<const XXH3_state_t*>(state_));
+  return XXH3_64bits_digest(reinterpret_cast<const XXH3_state_t*>(state_));
 }
 
 std::string minify_json(std::string_view json) {

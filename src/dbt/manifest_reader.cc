@@ -36,6 +36,18 @@ struct Where {
   }
 };
 
+/// A field's key as written between its quotes, without unescaping it into the parser's string
+/// buffer: a view into the document. dbt's own keys never hold escapes; a user's key (a config
+/// key, a column name) that does is compared and hashed in its escaped form, the same on
+/// every run.
+template <class Field>
+std::string_view raw_key(Field& f) {
+  const char* begin = f.key().raw();
+  const char* p = begin;
+  while (*p != '"') p += *p == '\\' ? 2 : 1;
+  return {begin, static_cast<size_t>(p - begin)};
+}
+
 /// The value as a string; "" for null. Anything else (a number where a string belongs) throws
 /// simdjson's INCORRECT_TYPE, which parse_padded reports with the path.
 std::string str(od::value v) {
@@ -55,12 +67,12 @@ bool require_object(od::value v, bool allow_null) {
 void read_build_after(od::value freshness, Node& node) {
   if (freshness.type() != od::json_type::object) return;
   for (auto f : freshness.get_object()) {
-    if (std::string_view(f.unescaped_key()) != "build_after") continue;
+    if (raw_key(f) != "build_after") continue;
     od::value ba = f.value();
     if (ba.type() != od::json_type::object) return;
     BuildAfter b;
     for (auto g : ba.get_object()) {
-      std::string_view k = g.unescaped_key();
+      std::string_view k = raw_key(g);
       od::value v = g.value();
       if (k == "count") {
         // dbt 1.12 allows build_after without count/period; a count may be written 2.0.
@@ -117,7 +129,7 @@ bool read_config(od::value config, Node& node, Graph& graph,
   if (!require_object(config, true)) return false;
   bool contract_enforced = false;
   for (auto f : config.get_object()) {
-    std::string_view k = f.unescaped_key();
+    std::string_view k = raw_key(f);
     where.sub = k;
     od::value v = f.value();
     if (k == "freshness" && node.kind != NodeKind::Source) {
@@ -156,15 +168,20 @@ bool read_config(od::value config, Node& node, Graph& graph,
 
 /// Hash of what an enforced contract turns into DDL: each column's name, data_type,
 /// constraints and quoting (descriptions, meta and tags do not count).
-uint64_t hash_contract_columns(od::value columns) {
+/// `columns_json` is a view into the document being parsed, so the document's padding follows it.
+uint64_t hash_contract_columns(std::string_view columns_json) {
+  od::parser parser;
+  od::document doc = parser.iterate(columns_json.data(), columns_json.size(),
+                                    columns_json.size() + simdjson::SIMDJSON_PADDING);
+  od::value columns = doc.get_value();
   HashBuilder h;
   if (columns.type() != od::json_type::object) return h.value();
   for (auto c : columns.get_object()) {
-    h.add(std::string_view(c.unescaped_key()));
+    h.add(raw_key(c));
     od::value col = c.value();
     if (col.type() != od::json_type::object) continue;
     for (auto f : col.get_object()) {
-      std::string_view k = f.unescaped_key();
+      std::string_view k = raw_key(f);
       if (k == "data_type" || k == "constraints" || k == "quote" || k == "name") {
         h.add(k);
         h.add(minify_json(raw_of(f.value())));
@@ -177,7 +194,7 @@ uint64_t hash_contract_columns(od::value columns) {
 void read_source_freshness(od::value v, Node& node) {
   if (v.type() != od::json_type::object) return;
   for (auto f : v.get_object())
-    if (std::string_view(f.unescaped_key()) == "filter") node.freshness_filter = str(f.value());
+    if (raw_key(f) == "filter") node.freshness_filter = str(f.value());
 }
 
 Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
@@ -187,9 +204,10 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
   node.unique_id = std::string(unique_id);
   if (default_kind == NodeKind::Source) node.kind = NodeKind::Source;
   bool contract_enforced = false;
-  std::optional<uint64_t> contract_columns, node_constraints;
+  std::optional<uint64_t> node_constraints;
+  std::string_view columns_json;  // hashed only when the contract is enforced (rare)
   for (auto field : obj) {
-    std::string_view k = field.unescaped_key();
+    std::string_view k = raw_key(field);
     where.field = k;
     where.sub = {};
     od::value v = field.value();
@@ -206,11 +224,11 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
       }
       if (v.type() != od::json_type::object) continue;
       for (auto c : v.get_object())
-        if (std::string_view(c.unescaped_key()) == "checksum") node.checksum = str(c.value());
+        if (raw_key(c) == "checksum") node.checksum = str(c.value());
     } else if (k == "config") {
       contract_enforced = read_config(v, node, graph, key_ids, where);
     } else if (k == "columns") {
-      contract_columns = hash_contract_columns(v);
+      columns_json = raw_of(v);
     } else if (k == "constraints") {
       std::string minified = minify_json(raw_of(v));
       if (!is_empty_json(minified)) node_constraints = fast_hash(minified);
@@ -232,7 +250,7 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
     } else if (k == "depends_on") {
       if (!require_object(v, true)) continue;
       for (auto d : v.get_object()) {
-        std::string_view dk = d.unescaped_key();
+        std::string_view dk = raw_key(d);
         where.sub = dk;
         if (dk != "nodes" && dk != "macros") continue;
         od::value arr = d.value();
@@ -259,9 +277,9 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
     }
   }
   if (contract_enforced) {
-    if (contract_columns)
+    if (!columns_json.empty())
       node.config.emplace_back(config_key_id(graph, "columns (contract)", key_ids),
-                               *contract_columns);
+                               hash_contract_columns(columns_json));
     if (node_constraints)
       node.config.emplace_back(config_key_id(graph, "constraints (contract)", key_ids),
                                *node_constraints);
@@ -300,7 +318,7 @@ void read_macros(od::value section, Graph& graph, Where& where) {
     Macro m;
     m.unique_id = std::string(uid);
     for (auto f : v.get_object()) {
-      std::string_view k = f.unescaped_key();
+      std::string_view k = raw_key(f);
       where.field = k;
       if (k == "name") {
         m.name = str(f.value());
@@ -312,7 +330,7 @@ void read_macros(od::value section, Graph& graph, Where& where) {
         od::value d = f.value();
         if (d.type() != od::json_type::object) continue;
         for (auto g : d.get_object()) {
-          if (std::string_view(g.unescaped_key()) != "macros") continue;
+          if (raw_key(g) != "macros") continue;
           od::value arr = g.value();
           if (arr.type() != od::json_type::array) continue;
           for (auto item : arr.get_array()) m.depends_on.emplace_back(std::string_view(item.get_string()));
@@ -332,7 +350,7 @@ bool has_default_selector(od::value selectors) {
     od::value v = sel.value();
     if (v.type() != od::json_type::object) continue;
     for (auto f : v.get_object()) {
-      if (std::string_view(f.unescaped_key()) != "default") continue;
+      if (raw_key(f) != "default") continue;
       od::value d = f.value();
       if (d.type() == od::json_type::boolean && bool(d.get_bool())) found = true;
     }
@@ -365,13 +383,13 @@ Graph parse_padded(const char* data, size_t size, size_t capacity, const std::st
     bool saw_nodes = false;
     std::unordered_map<std::string, uint32_t> key_ids;
     for (auto field : doc.get_object()) {
-      std::string_view k = field.unescaped_key();
+      std::string_view k = raw_key(field);
       where = Where{k, {}, {}, {}};
       if (k == "metadata") {
         od::value meta = field.value();
         if (!require_object(meta, true)) continue;
         for (auto m : meta.get_object()) {
-          std::string_view mk = m.unescaped_key();
+          std::string_view mk = raw_key(m);
           where.field = mk;
           if (mk == "project_name") graph.root_project = str(m.value());
           else if (mk == "adapter_type") graph.adapter_type = str(m.value());

@@ -18,6 +18,15 @@ std::string period_text(const BuildAfter& b) {
   return fmt::format("{} {}{}", b.count, b.period, b.count == 1 ? "" : "s");
 }
 
+/// A node's fingerprint compared with its state entry's. It does not depend on the other
+/// decisions, so both passes of decide() share it.
+struct FingerprintVerdict {
+  std::optional<Reason> changed;             ///< the first differing component, if any
+  std::vector<ComponentChange> changes;      ///< every differing component
+  FingerprintSummary now;                    ///< watch lists of the current fingerprint
+};
+using Verdicts = std::vector<std::optional<FingerprintVerdict>>;
+
 /// Why a node has new upstream data, per input.
 struct Upstream {
   bool any_new = false;
@@ -29,8 +38,9 @@ class Decider {
  public:
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
           const Observations& observed, const State& state, Micros now,
-          const DecideSettings& settings)
-      : g_(g), lineage_(lineage), fingerprints_(fingerprints), observed_(observed),
+          const DecideSettings& settings, Verdicts& verdicts)
+      : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
+        observed_(observed),
         state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)),
         entries_(g.nodes.size(), nullptr), entry_known_(g.nodes.size(), false) {
     plan_.decision_index.assign(g.nodes.size(), -1);
@@ -70,6 +80,22 @@ class Decider {
       entry_known_[id] = true;
     }
     return entries_[id];
+  }
+
+  /// The node's fingerprint against `entry`'s (which has one), computed once: equal digests
+  /// settle it; otherwise the fingerprint is built and compared component by component.
+  const FingerprintVerdict& verdict(NodeId id, const StateEntry& entry) {
+    auto& slot = verdicts_[id];
+    if (slot) return *slot;
+    FingerprintVerdict v;
+    v.now = fingerprints_.summary(id, &entry);
+    if (v.now.has_unknown || v.now.digest != fingerprint_digest(*entry.fingerprint)) {
+      const Fingerprint now_fp = fingerprints_.of(id, &entry);
+      v.changed = compare_fingerprints(*entry.fingerprint, now_fp, g_.nodes[id].unique_id);
+      if (v.changed) v.changes = fingerprint_changes(*entry.fingerprint, now_fp);
+    }
+    slot = std::move(v);
+    return *slot;
   }
 
   bool built_now(NodeId id) const {
@@ -221,13 +247,13 @@ class Decider {
     }
     if (!entry) return build(ReasonCode::NoStateEntry);
     if (!entry->fingerprint) return build(ReasonCode::FingerprintUnrecorded);
-    const Fingerprint now_fp = fingerprints_.of(id, entry);
-    for (const auto& [k, v] : now_fp.vars) d.watched_vars.push_back(k);
-    for (const auto& [k, v] : now_fp.env_vars) d.watched_env_vars.push_back(k);
-    d.watched_macros = now_fp.macros.size();
-    if (auto changed = compare_fingerprints(*entry->fingerprint, now_fp, n.unique_id)) {
-      d.fingerprint_changes = fingerprint_changes(*entry->fingerprint, now_fp);
-      return decide_as(Action::Build, std::move(*changed));
+    const FingerprintVerdict& fv = verdict(id, *entry);
+    d.watched_vars = fv.now.watched_vars;
+    d.watched_env_vars = fv.now.watched_env_vars;
+    d.watched_macros = fv.now.watched_macros;
+    if (fv.changed) {
+      d.fingerprint_changes = fv.changes;
+      return decide_as(Action::Build, *fv.changed);
     }
     if (auto problem = relation_problem(n, *entry->fingerprint)) {
       d.relation_check = reason_code_name(problem->code);
@@ -269,6 +295,7 @@ class Decider {
   const Graph& g_;
   Lineage& lineage_;
   Fingerprinter& fingerprints_;
+  Verdicts& verdicts_;
   const Observations& observed_;
   const State& state_;
   Micros now_;
@@ -335,7 +362,9 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
             const State& state, Micros now, const DecideSettings& settings) {
-  Plan plan = Decider(graph, lineage, fingerprints, observed, state, now, settings).run(selected);
+  Verdicts verdicts(graph.nodes.size());
+  Plan plan =
+      Decider(graph, lineage, fingerprints, observed, state, now, settings, verdicts).run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
   std::unordered_map<NodeId, NodeId> forced;
@@ -348,7 +377,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     }
   }
   if (forced.empty()) return plan;
-  Decider again(graph, lineage, fingerprints, observed, state, now, settings);
+  Decider again(graph, lineage, fingerprints, observed, state, now, settings, verdicts);
   again.forced = std::move(forced);
   return again.run(selected);
 }

@@ -236,18 +236,76 @@ std::string Fingerprinter::code_hash(NodeId id) {
   return h.hex();
 }
 
-Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {
+namespace {
+
+/// The single-valued components, then the maps, in the order fingerprint_digest hashes them.
+enum class Part : uint8_t { Code, Relation, Adapter, Kind, Inputs };
+enum class Map : uint8_t { Config, Macros, Vars, EnvVars };
+
+/// Builds the Fingerprint itself.
+struct BuildSink {
+  Fingerprint& fp;
+  void part(Part p, std::string_view v) {
+    std::string* to[] = {&fp.code, &fp.relation, &fp.adapter, &fp.kind, &fp.inputs};
+    *to[static_cast<int>(p)] = v;
+  }
+  void entry(Map m, std::string_view key, std::string_view value) {
+    std::map<std::string, std::string>* to[] = {&fp.config, &fp.macros, &fp.vars, &fp.env_vars};
+    (*to[static_cast<int>(m)])[std::string(key)] = value;
+  }
+};
+
+/// Hashes the components as they come: a hash per single-valued part, and per map the sum of
+/// its entries' key/value hashes (so the order entries arrive in does not matter).
+struct DigestSink {
+  uint64_t parts[9] = {};
+  bool unknown = false;
+  void part(Part p, std::string_view v) { parts[static_cast<int>(p)] = fast_hash(v); }
+  void entry(Map m, std::string_view key, std::string_view value) {
+    const int i = static_cast<int>(m);
+    parts[5 + i] += fast_hash(value, fast_hash(key, 0x9E3779B97F4A7C15ULL * (i + 1)));
+    if ((m == Map::Vars || m == Map::EnvVars) && value == kUnknownValue) unknown = true;
+  }
+  uint64_t value() const {
+    return fast_hash(std::string_view(reinterpret_cast<const char*>(parts), sizeof parts));
+  }
+};
+
+/// Collects the keys of the var and env var maps and counts the macros.
+struct WatchSink {
+  FingerprintSummary& out;
+  void entry(Map m, std::string_view key) {
+    if (m == Map::Vars) out.watched_vars.emplace_back(key);
+    else if (m == Map::EnvVars) out.watched_env_vars.emplace_back(key);
+    else if (m == Map::Macros) ++out.watched_macros;
+  }
+};
+
+/// The summary's sink: digest and watch lists in one pass.
+struct SummarySink {
+  DigestSink digest;
+  WatchSink watch;
+  void part(Part p, std::string_view v) { digest.part(p, v); }
+  void entry(Map m, std::string_view key, std::string_view value) {
+    digest.entry(m, key, value);
+    watch.entry(m, key);
+  }
+};
+
+}  // namespace
+
+template <class Sink>
+void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
   const Node& n = g_.nodes[id];
   const EffectiveInputs& in = lineage_.of(id);
-  Fingerprint fp;
   if (recorded && recorded->fingerprint && !in.checksum.empty() &&
       recorded->checksum == in.checksum)
-    fp.code = recorded->fingerprint->code;  // dbt's checksum of the code is unchanged
+    sink.part(Part::Code, recorded->fingerprint->code);  // dbt's checksum of the code is unchanged
   else
-    fp.code = code_hash(id);
-  fp.relation = relation_identity(n);
-  fp.adapter = g_.adapter_type;
-  fp.kind = expected_relation_kind(n);
+    sink.part(Part::Code, code_hash(id));
+  sink.part(Part::Relation, relation_identity(n));
+  sink.part(Part::Adapter, g_.adapter_type);
+  sink.part(Part::Kind, expected_relation_kind(n));
 
   std::vector<std::string> inputs;
   for (NodeId s : in.sources) inputs.push_back(relation_identity(g_.nodes[s]));
@@ -255,28 +313,70 @@ Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {
   sort_unique(inputs);
   HashBuilder ih;
   for (const auto& i : inputs) ih.add(i);
-  fp.inputs = ih.hex();
+  sink.part(Part::Inputs, ih.hex());
 
-  for (const auto& [key, value] : n.config) fp.config[g_.config_keys[key]] = hash_hex(value);
+  char hex[16];
+  for (const auto& [key, value] : n.config) {
+    hash_hex(value, hex);
+    sink.entry(Map::Config, g_.config_keys[key], std::string_view(hex, 16));
+  }
   for (NodeId e : in.ephemerals)  // an ephemeral's own config shapes the SQL it inlines
-    for (const auto& [key, value] : g_.nodes[e].config)
-      fp.config[g_.nodes[e].unique_id + ":" + g_.config_keys[key]] = hash_hex(value);
+    for (const auto& [key, value] : g_.nodes[e].config) {
+      hash_hex(value, hex);
+      sink.entry(Map::Config, g_.nodes[e].unique_id + ":" + g_.config_keys[key],
+                 std::string_view(hex, 16));
+    }
 
   const NodeReads& r = reads(id);
-  for (uint32_t m : r.macros) fp.macros[g_.macros[m].unique_id] = macro_hash(m);
+  for (uint32_t m : r.macros) sink.entry(Map::Macros, g_.macros[m].unique_id, macro_hash(m));
   for (const std::string& v : r.vars) {
     auto it = ctx_.var_values.find(v);
-    fp.vars[v] = it == ctx_.var_values.end() ? kUnknownValue : it->second;
+    sink.entry(Map::Vars, v,
+               it == ctx_.var_values.end() ? std::string_view(kUnknownValue) : it->second);
   }
   if (!r.vars.empty() && n.package_name != g_.root_project)
-    fp.vars["(package-scoped vars)"] = ctx_.vars_source;
-  if (r.dynamic_var) fp.vars["(var with a computed name)"] = ctx_.vars_source;
+    sink.entry(Map::Vars, "(package-scoped vars)", ctx_.vars_source);
+  if (r.dynamic_var) sink.entry(Map::Vars, "(var with a computed name)", ctx_.vars_source);
   for (const std::string& e : r.env_vars) {
     std::optional<std::string> value = ctx_.env ? ctx_.env(e) : std::nullopt;
-    fp.env_vars[e] = value ? hash_hex(fast_hash("orc-env:" + *value)) : "unset";
+    if (value) sink.entry(Map::EnvVars, e, hash_hex(fast_hash("orc-env:" + *value)));
+    else sink.entry(Map::EnvVars, e, "unset");
   }
-  if (r.dynamic_env_var) fp.env_vars["(env var with a computed name)"] = kUnknownValue;
+  if (r.dynamic_env_var)
+    sink.entry(Map::EnvVars, "(env var with a computed name)", kUnknownValue);
+}
+
+Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {
+  Fingerprint fp;
+  BuildSink sink{fp};
+  emit(id, recorded, sink);
   return fp;
+}
+
+FingerprintSummary Fingerprinter::summary(NodeId id, const StateEntry* recorded) {
+  FingerprintSummary out;
+  SummarySink sink{{}, WatchSink{out}};
+  emit(id, recorded, sink);
+  out.digest = sink.digest.value();
+  out.has_unknown = sink.digest.unknown;
+  std::sort(out.watched_vars.begin(), out.watched_vars.end());
+  std::sort(out.watched_env_vars.begin(), out.watched_env_vars.end());
+  return out;
+}
+
+uint64_t fingerprint_digest(const Fingerprint& fp) {
+  DigestSink sink;
+  sink.part(Part::Code, fp.code);
+  sink.part(Part::Relation, fp.relation);
+  sink.part(Part::Adapter, fp.adapter);
+  sink.part(Part::Kind, fp.kind);
+  sink.part(Part::Inputs, fp.inputs);
+  const std::pair<Map, const std::map<std::string, std::string>*> maps[] = {
+      {Map::Config, &fp.config}, {Map::Macros, &fp.macros}, {Map::Vars, &fp.vars},
+      {Map::EnvVars, &fp.env_vars}};
+  for (const auto& [m, entries] : maps)
+    for (const auto& [k, v] : *entries) sink.entry(m, k, v);
+  return sink.value();
 }
 
 std::optional<Reason> compare_fingerprints(const Fingerprint& old, const Fingerprint& now,

@@ -50,6 +50,15 @@ struct NodeReads {
   std::vector<uint32_t> macros;  ///< indices into Graph::macros, fingerprinted ones only
 };
 
+/// What the decision needs of a node's current fingerprint, computed without building it.
+struct FingerprintSummary {
+  uint64_t digest = 0;        ///< fingerprint_digest of the fingerprint `of` would build
+  bool has_unknown = false;   ///< a var or env var whose value orc cannot know (never equal)
+  std::vector<std::string> watched_vars;      ///< its `vars` keys, sorted
+  std::vector<std::string> watched_env_vars;  ///< its `env_vars` keys, sorted
+  size_t watched_macros = 0;                  ///< its `macros` size
+};
+
 /// Computes fingerprints lazily, memoising macro hashes and closures; linear in the graph.
 class Fingerprinter {
  public:
@@ -60,6 +69,9 @@ class Fingerprinter {
   /// The fingerprint of `id` now. `recorded` (its state entry, may be null) lets an unchanged
   /// dbt checksum reuse the recorded code hash instead of normalising the code again.
   Fingerprint of(NodeId id, const StateEntry* recorded);
+  /// The digest and watch lists of `of(id, recorded)`, without building its maps (the
+  /// decision's fast path: equal digests mean equal fingerprints).
+  FingerprintSummary summary(NodeId id, const StateEntry* recorded);
   /// Whether the node's result can change on every run (clock, randomness): its
   /// `volatile` config when set, else the scan of its code and macros.
   bool is_volatile(NodeId id);
@@ -72,6 +84,10 @@ class Fingerprinter {
   const CodeReferences& macro_refs(uint32_t macro);
   bool macro_volatile(uint32_t macro);
   std::string code_hash(NodeId id);
+  /// Feeds every component of the node's current fingerprint to `sink` (the one definition
+  /// behind `of` and `summary`).
+  template <class Sink>
+  void emit(NodeId id, const StateEntry* recorded, Sink& sink);
 
   const Graph& g_;
   Lineage& lineage_;
@@ -85,6 +101,11 @@ class Fingerprinter {
   std::vector<uint8_t> volatile_;  ///< per macro: 0 unknown, 1 no, 2 yes
   std::vector<std::optional<NodeReads>> reads_;
 };
+
+/// A digest of every component: equal fingerprints have equal digests, different ones differ
+/// but for 64-bit hash collisions. Map entries are combined independently of their order.
+/// Never stored (the recorded side is recomputed from the state entry).
+uint64_t fingerprint_digest(const Fingerprint& fp);
 
 /// The first component in which `now` differs from `recorded`, as a reason (relation, adapter,
 /// code, macros, config, inputs, vars, env vars, in that order); nullopt when equal. A var or

@@ -238,7 +238,7 @@ std::string serialize_state(const State& state) {
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string out;
-  out.reserve(256 + sorted.size() * 256);
+  out.reserve(256 + sorted.size() * 2048);  // generous, as in decisions_json
   out += "{\"state\": {";
   bool first = true;
   for (const auto* kv : sorted) {

@@ -73,7 +73,7 @@ struct World {
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
     std::vector<NodeResult> rs;
-    for (const auto& uid : uids) rs.push_back({uid, "success", when});
+    for (const auto& uid : uids) rs.push_back({uid, "success", when, std::nullopt});
     return entries_for_results(g, lineage, fp, rs, Observations{freshness, relations, tokens},
                                state, settings, when);
   }
@@ -970,9 +970,9 @@ TEST(StateUpdate, OnlySucceededNodesGetEntries) {
   Fingerprinter fp(w.g, lineage, w.context());
   State updates = entries_for_results(
       w.g, lineage, fp,
-      {{"model.proj.stg", "success", "2024-05-02T00:00:00Z"},
-       {"model.proj.mart", "error", "2024-05-02T00:00:01Z"},
-       {"test.proj.gone", "pass", "2024-05-02T00:00:02Z"}},
+      {{"model.proj.stg", "success", "2024-05-02T00:00:00Z", std::nullopt},
+       {"model.proj.mart", "error", "2024-05-02T00:00:01Z", std::nullopt},
+       {"test.proj.gone", "pass", "2024-05-02T00:00:02Z", std::nullopt}},
       Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
   ASSERT_EQ(updates.entries.size(), 1u);
   const StateEntry& e = updates.entries.at("model.proj.stg");
@@ -1014,7 +1014,7 @@ TEST(StateUpdate, UnknownFreshnessIsNotRecorded) {
   w.freshness.clear();
   Lineage lineage(w.g);
   Fingerprinter fp(w.g, lineage, w.context());
-  State updates = entries_for_results(w.g, lineage, fp, {{"model.proj.stg", "success", ""}},
+  State updates = entries_for_results(w.g, lineage, fp, {{"model.proj.stg", "success", "", std::nullopt}},
                                       Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
   EXPECT_TRUE(updates.entries.at("model.proj.stg").sources.empty());
   EXPECT_EQ(updates.entries.at("model.proj.stg").last_updated, kT1) << "fallback time";

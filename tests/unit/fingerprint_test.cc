@@ -405,6 +405,73 @@ TEST(Fingerprint, CompareNamesAddedAndRemovedMacrosAndKeys) {
   EXPECT_EQ(why->subject, "schema");
 }
 
+// The decision's fast path: summary() digests the fingerprint of() builds, without building it.
+TEST(Fingerprint, SummaryDigestsWhatOfBuilds) {
+  Project p;
+  p.g.config_keys = {"materialized", "alias"};
+  p.macro("macro.proj.limit", "{% macro limit() %}{{ var('row_limit') }} {{ env_var('TIER') }}"
+                              "{% endmacro %}");
+  NodeId e = p.model("model.proj.eph", {}, "ephemeral", "select {{ var('cutoff') }}");
+  p.g.nodes[e].config = {{1, 7}};
+  NodeId m = p.model("model.proj.m", {"macro.proj.limit"}, "table", "select {{ var('weight') }}");
+  p.g.nodes[m].config = {{0, 3}, {1, 9}};
+  p.g.nodes[m].depends_on = {"model.proj.eph"};
+  p.ctx.var_values = {{"weight", "h-w"}, {"row_limit", "h-l"}, {"cutoff", "h-c"}};
+  p.ctx.env = [](const std::string&) -> std::optional<std::string> { return "gold"; };
+  p.g.link();
+  Lineage lineage(p.g);
+  Fingerprinter f(p.g, lineage, p.ctx);
+  const Fingerprint fp = f.of(m, nullptr);
+  const FingerprintSummary s = f.summary(m, nullptr);
+  EXPECT_EQ(s.digest, fingerprint_digest(fp));
+  EXPECT_FALSE(s.has_unknown);
+  EXPECT_EQ(s.watched_vars, (Names{"cutoff", "row_limit", "weight"}));
+  EXPECT_EQ(s.watched_env_vars, (Names{"TIER"}));
+  EXPECT_EQ(s.watched_macros, fp.macros.size());
+  EXPECT_EQ(s.watched_macros, 1u);
+}
+
+TEST(Fingerprint, DigestChangesWithEveryComponent) {
+  Fingerprint base;
+  base.code = "c";
+  base.relation = "db.s.t";
+  base.adapter = "duckdb";
+  base.kind = "table";
+  base.inputs = "i";
+  base.config = {{"materialized", "h1"}, {"alias", "h2"}};
+  base.macros = {{"macro.proj.a", "m1"}};
+  base.vars = {{"v", "x"}};
+  base.env_vars = {{"E", "unset"}};
+  const uint64_t d = fingerprint_digest(base);
+  std::vector<Fingerprint> changed(13, base);
+  changed[0].code = "c2";
+  changed[1].relation = "db.s.u";
+  changed[2].adapter = "postgres";
+  changed[3].kind = "view";
+  changed[4].inputs = "j";
+  changed[5].config["alias"] = "h3";
+  changed[6].config.erase("alias");
+  changed[7].macros["macro.proj.b"] = "m2";
+  changed[8].vars["v"] = "y";
+  changed[9].env_vars["E"] = "set";
+  changed[10].config = {{"materialized", "h2"}, {"alias", "h1"}};  // values swapped
+  changed[11].vars = {};
+  changed[11].env_vars = {{"E", "unset"}, {"v", "x"}};  // an entry moved to another map
+  changed[12].macros = {{"macro.proj.a", "m1"}, {"macro.proj.a2", "m1"}};
+  for (size_t i = 0; i < changed.size(); ++i)
+    EXPECT_NE(fingerprint_digest(changed[i]), d) << "change " << i;
+  EXPECT_EQ(fingerprint_digest(Fingerprint(base)), d);
+}
+
+TEST(Fingerprint, SummaryFlagsUnknownValuesSoTheyAlwaysDiffer) {
+  Project p;
+  p.model("model.proj.m", {}, "table", "select {{ var('weight') }}");
+  p.g.link();
+  Lineage lineage(p.g);
+  Fingerprinter f(p.g, lineage, p.ctx);
+  EXPECT_TRUE(f.summary(*p.g.find("model.proj.m"), nullptr).has_unknown);
+}
+
 TEST(Reason, CodeNamesAreSnakeCase) {
   EXPECT_STREQ(reason_code_name(ReasonCode::MacroChanged), "macro_changed");
   EXPECT_STREQ(reason_code_name(ReasonCode::FingerprintUnrecorded), "fingerprint_unrecorded");
