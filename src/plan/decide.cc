@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
+
 namespace orc {
 namespace {
 
@@ -27,6 +29,12 @@ struct FingerprintVerdict {
 };
 using Verdicts = std::vector<std::optional<FingerprintVerdict>>;
 
+/// Each node's state entry, looked up at most once and shared by both passes of decide().
+struct Entries {
+  std::vector<const StateEntry*> entry;
+  std::vector<uint8_t> known;  ///< 1 once entry[id] is looked up (bytes: filled in parallel)
+};
+
 /// Why a node has new upstream data, per input.
 struct Upstream {
   bool any_new = false;
@@ -38,11 +46,10 @@ class Decider {
  public:
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
           const Observations& observed, const State& state, Micros now,
-          const DecideSettings& settings, Verdicts& verdicts)
+          const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
       : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
-        observed_(observed),
-        state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)),
-        entries_(g.nodes.size(), nullptr), entry_known_(g.nodes.size(), false) {
+        entries_(entries), observed_(observed),
+        state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)) {
     plan_.decision_index.assign(g.nodes.size(), -1);
     if (!settings.asset_prefix.empty()) {
       keys_.reserve(g.nodes.size());
@@ -75,11 +82,11 @@ class Decider {
 
   /// The node's state entry for its current relation, looked up once.
   const StateEntry* entry_of(NodeId id) {
-    if (!entry_known_[id]) {
-      entries_[id] = find_entry(state_, key(id), relation_identity(g_.nodes[id]));
-      entry_known_[id] = true;
+    if (!entries_.known[id]) {
+      entries_.entry[id] = entry_for(g_, id, state_, settings_);
+      entries_.known[id] = 1;
     }
-    return entries_[id];
+    return entries_.entry[id];
   }
 
   /// The node's fingerprint against `entry`'s (which has one), computed once: equal digests
@@ -171,6 +178,8 @@ class Decider {
       if (!why && up.first_stale_parent.empty()) up.first_stale_parent = uid;
       up.any_new |= why.has_value();
     };
+    d.parents.reserve(in.nodes.size());
+    d.sources.reserve(in.sources.size());
     for (NodeId p : in.nodes) {
       std::optional<Reason> why = parent_changed(id, p, entry);
       d.parents.push_back(ParentInput{p, why});
@@ -296,14 +305,13 @@ class Decider {
   Lineage& lineage_;
   Fingerprinter& fingerprints_;
   Verdicts& verdicts_;
+  Entries& entries_;
   const Observations& observed_;
   const State& state_;
   Micros now_;
   const DecideSettings& settings_;
   std::vector<std::pair<std::optional<BuildAfter>, bool>> build_after_;
   std::vector<std::string> keys_;  ///< account-scoped keys; empty when keys are unique_ids
-  std::vector<const StateEntry*> entries_;
-  std::vector<bool> entry_known_;
   Plan plan_;
 };
 
@@ -362,9 +370,22 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
             const State& state, Micros now, const DecideSettings& settings) {
+  // The per-node lookups and code scans are independent: done up front on every core.
+  Entries entries{std::vector<const StateEntry*>(graph.nodes.size(), nullptr),
+                  std::vector<uint8_t>(graph.nodes.size(), 0)};
+  std::vector<NodeId> todo;  // each selected node once (two threads must not share a slot)
+  todo.reserve(selected.size());
+  for (NodeId id : selected)
+    if (id < graph.nodes.size() && !entries.known[id]) entries.known[id] = 1, todo.push_back(id);
+  parallel_for(todo.size(), 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i)
+      entries.entry[todo[i]] = entry_for(graph, todo[i], state, settings);
+  });
+  fingerprints.prescan(todo);
   Verdicts verdicts(graph.nodes.size());
-  Plan plan =
-      Decider(graph, lineage, fingerprints, observed, state, now, settings, verdicts).run(selected);
+  Plan plan = Decider(graph, lineage, fingerprints, observed, state, now, settings, verdicts,
+                      entries)
+                  .run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
   std::unordered_map<NodeId, NodeId> forced;
@@ -377,7 +398,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     }
   }
   if (forced.empty()) return plan;
-  Decider again(graph, lineage, fingerprints, observed, state, now, settings, verdicts);
+  Decider again(graph, lineage, fingerprints, observed, state, now, settings, verdicts, entries);
   again.forced = std::move(forced);
   return again.run(selected);
 }
@@ -385,6 +406,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
 const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
                             const DecideSettings& settings) {
   const Node& n = graph.nodes[id];
+  if (settings.asset_prefix.empty()) return find_entry(state, n.unique_id, relation_identity(n));
   return find_entry(state, asset_id(n, settings), relation_identity(n));
 }
 

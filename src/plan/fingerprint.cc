@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/fast_hash.h"
+#include "core/parallel.h"
 
 namespace orc {
 namespace {
@@ -77,7 +78,8 @@ Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintCo
     : g_(graph), lineage_(lineage), ctx_(std::move(context)),
       closures_(graph.macros.size()), closure_state_(graph.macros.size(), 0),
       hashes_(graph.macros.size()), refs_(graph.macros.size()),
-      volatile_(graph.macros.size(), 0), reads_(graph.nodes.size()) {
+      volatile_(graph.macros.size(), 0), reads_(graph.nodes.size()),
+      scans_(graph.nodes.size()) {
   std::unordered_map<std::string_view, bool> builtin_names;
   for (uint32_t i = 0; i < g_.macros.size(); ++i) {
     const Macro& m = g_.macros[i];
@@ -151,6 +153,44 @@ const CodeReferences& Fingerprinter::macro_refs(uint32_t macro) {
   return *r;
 }
 
+namespace {
+
+/// The CodeScan of one node (pure: reads only the graph).
+CodeScan scan_node(const Graph& g, const Node& node) {
+  CodeScan out;
+  collect_references(node.raw_code, out.refs);
+  if (!node.hooks_text.empty()) collect_references(node.hooks_text, out.refs);
+  if (!node.raw_code.empty() && node.kind != NodeKind::Seed)
+    out.volatile_code = reads_clock_or_randomness(node.raw_code);  // comments included
+  for (const std::string& dep : node.macro_deps) {
+    auto it = g.macro_index.find(dep);
+    if (it == g.macro_index.end()) continue;
+    if (is_builtin_macro_package(g.macros[it->second].package_name)) continue;
+    out.macros.push_back(it->second);
+  }
+  return out;
+}
+
+}  // namespace
+
+const CodeScan& Fingerprinter::scan(NodeId id) {
+  auto& slot = scans_[id];
+  if (!slot) slot = scan_node(g_, g_.nodes[id]);
+  return *slot;
+}
+
+void Fingerprinter::prescan(const std::vector<NodeId>& ids) {
+  // Duplicates in `ids` would race on one slot: mark each node once, then scan the marked.
+  std::vector<uint8_t> wanted(g_.nodes.size(), 0);
+  std::vector<NodeId> todo;
+  todo.reserve(ids.size());
+  for (NodeId id : ids)
+    if (id < g_.nodes.size() && !wanted[id] && !scans_[id]) wanted[id] = 1, todo.push_back(id);
+  parallel_for(todo.size(), 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) scans_[todo[i]] = scan_node(g_, g_.nodes[todo[i]]);
+  });
+}
+
 const NodeReads& Fingerprinter::reads(NodeId id) {
   auto& slot = reads_[id];
   if (slot) return *slot;
@@ -161,20 +201,18 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
   const EffectiveInputs& in = lineage_.of(id);
   own.insert(own.end(), in.ephemerals.begin(), in.ephemerals.end());
   for (NodeId n : own) {
-    const Node& node = g_.nodes[n];
-    collect_references(node.raw_code, refs);
-    if (!out.volatile_code && !node.raw_code.empty() && node.kind != NodeKind::Seed)
-      out.volatile_code = reads_clock_or_randomness(node.raw_code);  // comments included
-    if (!node.hooks_text.empty()) collect_references(node.hooks_text, refs);
-    for (const std::string& dep : node.macro_deps) {
-      auto it = g_.macro_index.find(dep);
-      if (it == g_.macro_index.end()) continue;
-      if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
-      const auto& c = closure(it->second);
+    const CodeScan& s = scan(n);
+    refs.vars.insert(refs.vars.end(), s.refs.vars.begin(), s.refs.vars.end());
+    refs.env_vars.insert(refs.env_vars.end(), s.refs.env_vars.begin(), s.refs.env_vars.end());
+    refs.dynamic_var |= s.refs.dynamic_var;
+    refs.dynamic_env_var |= s.refs.dynamic_env_var;
+    out.volatile_code = out.volatile_code || s.volatile_code;
+    for (uint32_t m : s.macros) {
+      const auto& c = closure(m);
       macros.insert(macros.end(), c.begin(), c.end());
       // Only macros the code calls make it volatile: overrides of built-ins and
       // materializations serve every node (a snapshot_get_time override reads the clock).
-      for (uint32_t m : c) out.volatile_code = out.volatile_code || macro_volatile(m);
+      for (uint32_t cm : c) out.volatile_code = out.volatile_code || macro_volatile(cm);
     }
   }
   // The materialization that builds the node, when the project or a package defines it.

@@ -50,6 +50,14 @@ struct NodeReads {
   std::vector<uint32_t> macros;  ///< indices into Graph::macros, fingerprinted ones only
 };
 
+/// What one node's own text reads, scanned once per node (not per child that inlines it).
+struct CodeScan {
+  CodeReferences refs;            ///< var()/env_var() names of its raw code and hooks
+  bool volatile_code = false;     ///< its raw code reads the clock or randomness (not seeds)
+  std::vector<uint32_t> macros;   ///< its macro_deps that are fingerprinted, as Graph::macros
+                                  ///< indices (built-in and unknown ones left out)
+};
+
 /// What the decision needs of a node's current fingerprint, computed without building it.
 struct FingerprintSummary {
   uint64_t digest = 0;        ///< fingerprint_digest of the fingerprint `of` would build
@@ -66,6 +74,10 @@ class Fingerprinter {
 
   /// What node `id` reads (memoised).
   const NodeReads& reads(NodeId id);
+  /// Scans the code of `ids` up front on every core (reads() scans lazily otherwise): the
+  /// scans are independent and a large share of deciding a big project. Ids out of range and
+  /// duplicates are ignored.
+  void prescan(const std::vector<NodeId>& ids);
   /// The fingerprint of `id` now. `recorded` (its state entry, may be null) lets an unchanged
   /// dbt checksum reuse the recorded code hash instead of normalising the code again.
   Fingerprint of(NodeId id, const StateEntry* recorded);
@@ -84,6 +96,8 @@ class Fingerprinter {
   const CodeReferences& macro_refs(uint32_t macro);
   bool macro_volatile(uint32_t macro);
   std::string code_hash(NodeId id);
+  /// Node `id`'s own CodeScan (memoised; prescan() fills them all).
+  const CodeScan& scan(NodeId id);
   /// Feeds every component of the node's current fingerprint to `sink` (the one definition
   /// behind `of` and `summary`).
   template <class Sink>
@@ -100,6 +114,7 @@ class Fingerprinter {
   std::vector<std::optional<CodeReferences>> refs_;
   std::vector<uint8_t> volatile_;  ///< per macro: 0 unknown, 1 no, 2 yes
   std::vector<std::optional<NodeReads>> reads_;
+  std::vector<std::optional<CodeScan>> scans_;
 };
 
 /// A digest of every component: equal fingerprints have equal digests, different ones differ

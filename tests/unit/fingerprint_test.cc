@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "plan/fingerprint.h"
 
 using namespace orc;
@@ -479,4 +481,53 @@ TEST(Reason, CodeNamesAreSnakeCase) {
   EXPECT_STREQ(reason_code_name(ReasonCode::TestParentsReused), "test_parents_reused");
   EXPECT_EQ(reason_text(Reason{ReasonCode::MacroChanged, "macro.shop.money", ""}),
             "macro macro.shop.money changed");
+}
+
+// prescan() fills on every core what reads() would scan lazily: same reads, node by node, on a
+// graph large enough to be split across threads (ephemerals shared by many children, macros,
+// volatile code, duplicates in the ids).
+TEST(Fingerprint, PrescanReadsWhatLazyScansRead) {
+  auto build = [](Project& p) {
+    p.macro("macro.proj.clock", "{% macro clock() %}now(){% endmacro %}");
+    p.macro("macro.proj.limit", "{% macro limit() %}{{ var('row_limit') }}{% endmacro %}");
+    for (int i = 0; i < 200; ++i)
+      p.model(fmt::format("model.proj.eph{}", i), {"macro.proj.limit"}, "ephemeral",
+              fmt::format("select {{{{ env_var('E{}') }}}}", i % 7));
+    for (int i = 0; i < 9000; ++i) {
+      std::vector<std::string> macros;
+      if (i % 5 == 0) macros.push_back("macro.proj.clock");
+      if (i % 3 == 0) macros.push_back("macro.proj.missing");
+      NodeId m = p.model(fmt::format("model.proj.m{}", i), macros, "table",
+                         i % 11 == 0 ? "select random()"
+                                     : fmt::format("select {{{{ var('v{}') }}}}", i % 13));
+      p.g.nodes[m].depends_on = {fmt::format("model.proj.eph{}", i % 200)};
+    }
+    p.g.link();
+  };
+  Project lazy, eager;
+  build(lazy);
+  build(eager);
+  Lineage l1(lazy.g), l2(eager.g);
+  Fingerprinter f1(lazy.g, l1, lazy.ctx), f2(eager.g, l2, eager.ctx);
+  std::vector<NodeId> ids;
+  for (NodeId id = 0; id < eager.g.nodes.size(); ++id) ids.push_back(id);
+  ids.push_back(0);  // a duplicate
+  f2.prescan(ids);
+  size_t volatile_nodes = 0;
+  for (NodeId id = 0; id < lazy.g.nodes.size(); ++id) {
+    const NodeReads& a = f1.reads(id);
+    const NodeReads& b = f2.reads(id);
+    ASSERT_EQ(a.vars, b.vars) << id;
+    ASSERT_EQ(a.env_vars, b.env_vars) << id;
+    ASSERT_EQ(a.macros, b.macros) << id;
+    ASSERT_EQ(a.volatile_code, b.volatile_code) << id;
+    volatile_nodes += b.volatile_code;
+  }
+  // Every fifth model calls the clock macro, every eleventh calls random() itself.
+  size_t expected = 0;
+  for (int i = 0; i < 9000; ++i) expected += i % 5 == 0 || i % 11 == 0;
+  EXPECT_EQ(volatile_nodes, expected);
+  const NodeReads& r = f2.reads(*eager.g.find("model.proj.m1"));
+  EXPECT_EQ(r.vars, (Names{"row_limit", "v1"}));
+  EXPECT_EQ(r.env_vars, (Names{"E1"}));
 }
