@@ -5,6 +5,7 @@ of the existing results.md is kept (marked as carried over)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -220,7 +221,49 @@ def e2e_targets(e: dict) -> list[str]:
     return L + [""]
 
 
-def e2e_section(e: dict) -> list[str]:
+TUTORIAL_TARGETS = {"first run": 1.10, "nothing changed": 0.8}
+CARRIED = "*Carried over from the previous results.md:"
+
+
+def subsections(lines: list[str]) -> dict[str, list[str]]:
+    """The `### ` subsections of a section, by heading text (each up to the next one)."""
+    out: dict[str, list[str]] = {}
+    name = None
+    for line in lines:
+        if line.startswith("### "):
+            name = line[4:]
+            out[name] = []
+        if name is not None:
+            out[name].append(line)
+    return out
+
+
+def tutorial_targets(e: dict) -> list[str]:
+    """The tutorial targets against plain `dbt build`, per target warehouse."""
+    p = next((p for p in e["projects"] if p["name"] == "tutorial"), None)
+    if p is None:
+        return []
+    L = ["### Tutorial targets", ""]
+    for s in p["scenarios"]:
+        limit = TUTORIAL_TARGETS.get(s["name"])
+        if limit is None:
+            continue
+        v = ratio(s.get("orc", {"error": ""}), s.get("dbt", {"error": ""}))
+        what = (f"- tutorial ({s['target']}), {s['name']}, orc ≤ {limit}× plain `dbt build` "
+                "(median wall)")
+        if v is None:
+            L.append(f"{what}: not measured (a tool failed).")
+        elif v <= limit:
+            L.append(f"{what}: {v:.2f}× — met.")
+        else:
+            L.append(f"{what}: {v:.2f}× — **missed** by {v - limit:.2f}.")
+    return L + [""]
+
+
+def e2e_section(e: dict, previous: list[str]) -> list[str]:
+    """Section 2 from e2e.json; the projects (and the targets of TARGET_PROJECT) that this run
+    did not measure are carried over from `previous` (the section of the last results.md),
+    marked as such."""
     L = ["## 2. End to end: plain `dbt build`, `orc dbt build` and the reference dbt-orchestra "
          "1.5.0 on the tutorial and on generated projects", ""]
     L.append(e.get("description", "") + (f" Run {e['date']}." if "date" in e else ""))
@@ -239,7 +282,24 @@ def e2e_section(e: dict) -> list[str]:
                                     or "none"))
             L.append("")
             L += [f"- failure: {f}" for f in failures] + ([""] if failures else [])
-    L += e2e_targets(e)
+    L += tutorial_targets(e)
+    measured = {p["name"] for p in e["projects"]}
+    old = subsections(previous)
+    when = next((m.group(1) for l in previous for m in [re.search(r"Run (\d{4}-\d\d-\d\d)", l)]
+                 if m), "an earlier run")
+    when = f" (run {when})" if when[0].isdigit() else ""
+    for heading, lines in old.items():
+        project = heading.rsplit(" (", 1)[0]
+        if heading == "End-to-end targets" or project in measured:
+            continue
+        body = [l for l in lines[1:] if not l.startswith(CARRIED)]
+        L += [lines[0], "", f"{CARRIED} not measured by this run (E2E_SIZES){when}.*"] + body
+    if TARGET_PROJECT not in measured and "End-to-end targets" in old:
+        lines = old["End-to-end targets"]
+        L += [lines[0], "", f"{CARRIED} {TARGET_PROJECT} was not measured by this run{when}.*"]
+        L += [l for l in lines[1:] if not l.startswith(CARRIED)]
+    else:
+        L += e2e_targets(e)
     for note in e.get("notes", []):
         L.append(f"- {note}")
     L.append("")
@@ -270,11 +330,15 @@ def main() -> int:
         L += engine_section(json.loads(engine.read_text()))
     else:  # the engine part did not run here: keep the committed figures, saying so
         kept = previous_section(BENCH / "results.md", "## 1. Decision engine")
+        kept = [l for l in kept if not l.startswith(CARRIED)]
+        while len(kept) > 2 and kept[2] == "" and kept[1] == "":
+            del kept[2]
         if kept:
-            L += kept[:2] + ["*Carried over from the previous results.md: bench/out/engine.json "
-                             "was not produced by this run.*", ""] + kept[2:]
+            L += kept[:2] + [f"{CARRIED} bench/out/engine.json was not produced by this run.*",
+                             ""] + kept[2:]
     if e2e.exists():
-        L += e2e_section(json.loads(e2e.read_text()))
+        L += e2e_section(json.loads(e2e.read_text()),
+                         previous_section(BENCH / "results.md", "## 2. End to end"))
     notes = BENCH / "notes.md"
     if notes.exists():
         L += [notes.read_text().rstrip(), ""]
