@@ -260,6 +260,19 @@ def tutorial_targets(e: dict) -> list[str]:
     return L + [""]
 
 
+def carried(lines: list[str], why: str, when: str) -> list[str]:
+    """A subsection of the last results.md kept as it was, under a carried-over notice: its
+    own notice when it was already carried (its date is that of the run that measured it),
+    else one saying `why`, dated `when`. Regenerating the report leaves it unchanged."""
+    notice = next((l for l in lines if l.startswith(CARRIED)), f"{CARRIED} {why}{when}.*")
+    body = [l for l in lines[1:] if not l.startswith(CARRIED)]
+    while body and body[0] == "":
+        del body[0]
+    while body and body[-1] == "":
+        del body[-1]
+    return [lines[0], "", notice, ""] + body + [""]
+
+
 def e2e_section(e: dict, previous: list[str]) -> list[str]:
     """Section 2 from e2e.json; the projects (and the targets of TARGET_PROJECT) that this run
     did not measure are carried over from `previous` (the section of the last results.md),
@@ -285,19 +298,16 @@ def e2e_section(e: dict, previous: list[str]) -> list[str]:
     L += tutorial_targets(e)
     measured = {p["name"] for p in e["projects"]}
     old = subsections(previous)
-    when = next((m.group(1) for l in previous for m in [re.search(r"Run (\d{4}-\d\d-\d\d)", l)]
-                 if m), "an earlier run")
-    when = f" (run {when})" if when[0].isdigit() else ""
+    run = re.search(r"Run (\d{4}-\d\d-\d\d)", "\n".join(previous))
+    when = f" (run {run.group(1)})" if run else ""
     for heading, lines in old.items():
         project = heading.rsplit(" (", 1)[0]
-        if heading == "End-to-end targets" or project in measured:
+        if heading in ("End-to-end targets", "Tutorial targets") or project in measured:
             continue
-        body = [l for l in lines[1:] if not l.startswith(CARRIED)]
-        L += [lines[0], "", f"{CARRIED} not measured by this run (E2E_SIZES){when}.*"] + body
+        L += carried(lines, "not measured by this run (E2E_SIZES)", when)
     if TARGET_PROJECT not in measured and "End-to-end targets" in old:
-        lines = old["End-to-end targets"]
-        L += [lines[0], "", f"{CARRIED} {TARGET_PROJECT} was not measured by this run{when}.*"]
-        L += [l for l in lines[1:] if not l.startswith(CARRIED)]
+        L += carried(old["End-to-end targets"],
+                     f"{TARGET_PROJECT} was not measured by this run", when)
     else:
         L += e2e_targets(e)
     for note in e.get("notes", []):

@@ -6,6 +6,9 @@
 
 namespace orc {
 
+/// Below this many nodes, per-node work is cheaper inline than on threads.
+inline constexpr size_t kParallelNodes = 4096;
+
 /// Calls `fn(begin, end)` on consecutive slices of [0, n) that together cover it exactly once,
 /// spread over the machine's cores (the calling thread is one of them). Runs inline, in one
 /// slice, when `n < min_parallel` or the machine has one core. `fn` must only write state that

@@ -83,7 +83,7 @@ class Decider {
   /// The node's state entry for its current relation, looked up once.
   const StateEntry* entry_of(NodeId id) {
     if (!entries_.known[id]) {
-      entries_.entry[id] = entry_for(g_, id, state_, settings_);
+      entries_.entry[id] = find_entry(state_, key(id), relation_identity(g_.nodes[id]));
       entries_.known[id] = 1;
     }
     return entries_.entry[id];
@@ -377,7 +377,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
   todo.reserve(selected.size());
   for (NodeId id : selected)
     if (id < graph.nodes.size() && !entries.known[id]) entries.known[id] = 1, todo.push_back(id);
-  parallel_for(todo.size(), 4096, [&](size_t begin, size_t end) {
+  parallel_for(todo.size(), kParallelNodes, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       entries.entry[todo[i]] = entry_for(graph, todo[i], state, settings);
   });

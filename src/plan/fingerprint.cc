@@ -186,7 +186,7 @@ void Fingerprinter::prescan(const std::vector<NodeId>& ids) {
   todo.reserve(ids.size());
   for (NodeId id : ids)
     if (id < g_.nodes.size() && !wanted[id] && !scans_[id]) wanted[id] = 1, todo.push_back(id);
-  parallel_for(todo.size(), 4096, [&](size_t begin, size_t end) {
+  parallel_for(todo.size(), kParallelNodes, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) scans_[todo[i]] = scan_node(g_, g_.nodes[todo[i]]);
   });
 }
