@@ -112,7 +112,7 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   // The state is independent of the manifest: it is read on a second core meanwhile.
   // (Timings: parse is the manifest's wall time; state what was left to wait for after it.)
   std::future<State> state_read = std::async(std::launch::async, [&o] {
-    return parse_state(read_file(o.state), o.state);
+    return read_state_file(o.state);
   });
   Graph graph = read_manifest(o.manifest);
   const double parse_ms = clock.lap();

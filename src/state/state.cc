@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/json_writer.h"
+#include "core/mapped_file.h"
 
 namespace orc {
 namespace {
@@ -156,11 +157,14 @@ const StateEntry* find_entry(const State& state, const std::string& key,
   return p;
 }
 
-State parse_state(std::string_view text, const std::string& origin) {
+namespace {
+
+/// parse_state on `size` bytes at `data`, followed by at least SIMDJSON_PADDING readable bytes
+/// (so simdjson reads the text where it is instead of copying it).
+State parse_padded_state(const char* data, size_t size, const std::string& origin) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(text);
   simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root)) {
+  if (auto err = parser.parse(data, size, false).get(root)) {
     if (err == simdjson::DEPTH_ERROR)
       shape_error(origin, "not valid JSON: nested too deeply (more than 1024 levels)");
     shape_error(origin, fmt::format("not valid JSON, or truncated ({})",
@@ -229,6 +233,18 @@ State parse_state(std::string_view text, const std::string& origin) {
   }
   if (!saw_state) shape_error(origin, "it has no \"state\" key");
   return state;
+}
+
+}  // namespace
+
+State parse_state(std::string_view text, const std::string& origin) {
+  simdjson::padded_string padded(text);
+  return parse_padded_state(padded.data(), padded.size(), origin);
+}
+
+State read_state_file(const std::filesystem::path& path) {
+  MappedFile file(path, simdjson::SIMDJSON_PADDING);
+  return parse_padded_state(file.data(), file.size(), path.string());
 }
 
 std::string serialize_state(const State& state) {

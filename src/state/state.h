@@ -1,5 +1,6 @@
 #pragma once
 // The state model shared by every backend: what orc remembers about each built node.
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -79,6 +80,12 @@ std::string relation_key(const std::string& key, const std::string& relation);
 /// Parses a state document. Throws orc::Error naming `origin` when the text is not JSON or
 /// not of the expected shape ({"state": {...}} with object entries).
 State parse_state(std::string_view text, const std::string& origin);
+
+/// parse_state on the file at `path`, read through a mapping instead of copies (a 100k-node
+/// state is over 100 MB: docs/design.md, "Engine performance"). Throws orc::Error naming the
+/// path when it is not a readable regular file. For files orc or dbt-orchestra replace by
+/// rename (a file truncated in place while mapped would fault).
+State read_state_file(const std::filesystem::path& path);
 
 /// Serialises a state document (entries sorted by key, so output is deterministic).
 std::string serialize_state(const State& state);

@@ -1,7 +1,11 @@
 // The state document: reading the reference's shape, writing what it can read.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/error.h"
+#include "core/file_io.h"
+#include "core/temp_dir.h"
 #include "state/state.h"
 
 using namespace orc;
@@ -36,6 +40,35 @@ TEST(StateCodec, RoundTripKeepsShapeValuesAndUnknownFields) {
   EXPECT_EQ(e.extra_fields, "\"extra\":{\"k\":\"v\"}");
   EXPECT_NE(out.find("\"version\":2"), std::string::npos);
   EXPECT_EQ(serialize_state(again), out);
+}
+
+TEST(StateCodec, ReadStateFileReadsWhatParseStateReads) {
+  TempDir dir("orc-state-file");
+  // Padded to a whole number of 4 KiB pages: the parser reads past the end into the padding.
+  std::string text = R"({"state": {"model.p.a": {"checksum": "abc",
+      "last_updated": "2024-05-01T10:00:00Z", "sources": {"s": "2024-05-01T09:00:00Z"}}},
+      "pad": ")";
+  text += std::string(4096 - (text.size() + 2) % 4096, 'x') + "\"}";
+  ASSERT_EQ(text.size() % 4096, 0u);
+  const auto path = dir.path() / "state.json";
+  write_file_atomic(path, text);
+  State mapped = read_state_file(path);
+  EXPECT_EQ(mapped.entries.at("model.p.a").sources.at("s"), "2024-05-01T09:00:00Z");
+  EXPECT_EQ(serialize_state(mapped), serialize_state(parse_state(text, "x")));
+
+  write_file_atomic(path, "");
+  try {
+    read_state_file(path);
+    FAIL() << "an empty file is not a state";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
+  try {
+    read_state_file(dir.path() / "missing.json");
+    FAIL() << "a missing file is an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.json"), std::string::npos) << e.what();
+  }
 }
 
 TEST(StateCodec, EmptyState) {
