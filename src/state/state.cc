@@ -40,13 +40,21 @@ std::string entry_path(std::string_view key, std::string_view field) {
 }
 
 /// A string field: its text, "" for null; anything else (a number where a string belongs) is
-/// an error naming the path.
-std::string text_of(simdjson::dom::element v, const std::string& origin, std::string_view key,
-                    std::string_view field) {
+/// an error naming the path. `field()` gives the field's path inside the entry; it is called
+/// only for the error (millions of fields are read per state: no formatting on the way).
+template <class FieldPath>
+std::string text_at(simdjson::dom::element v, const std::string& origin, std::string_view key,
+                    const FieldPath& field) {
   if (v.is_string()) return std::string(std::string_view(v.get_string().value_unsafe()));
   if (v.is_null()) return std::string();
-  shape_error(origin, fmt::format("at {}: expected a string, found {}", entry_path(key, field),
+  shape_error(origin, fmt::format("at {}: expected a string, found {}", entry_path(key, field()),
                                   type_name(v)));
+}
+
+/// text_at for a field whose path is `field`.
+std::string text_of(simdjson::dom::element v, const std::string& origin, std::string_view key,
+                    std::string_view field) {
+  return text_at(v, origin, key, [field] { return field; });
 }
 
 void read_string_map(simdjson::dom::element v, std::map<std::string, std::string>& out,
@@ -56,8 +64,11 @@ void read_string_map(simdjson::dom::element v, std::map<std::string, std::string
   if (v.get_object().get(obj))
     shape_error(origin, fmt::format("at {}: expected an object, found {}",
                                     entry_path(key, field), type_name(v)));
+  // orc writes these maps sorted, so the end is the right hint (any order stays correct).
   for (auto [k, val] : obj)
-    out[std::string(k)] = text_of(val, origin, key, fmt::format("{}.\"{}\"", field, k));
+    out.insert_or_assign(out.end(), std::string(k), text_at(val, origin, key, [&, k = k] {
+      return fmt::format("{}.\"{}\"", field, k);
+    }));
 }
 
 void append_string_map(std::string& out, const std::map<std::string, std::string>& m) {
@@ -84,7 +95,9 @@ Fingerprint read_fingerprint(simdjson::dom::element v, const std::string& origin
   for (auto field : obj) {
     std::string_view f = field.key;
     simdjson::dom::element fv = field.value;
-    auto text = [&] { return text_of(fv, origin, key, fmt::format("fingerprint.{}", f)); };
+    auto text = [&] {
+      return text_at(fv, origin, key, [&] { return fmt::format("fingerprint.{}", f); });
+    };
     if (f == "code") fp.code = text();
     else if (f == "relation") fp.relation = text();
     else if (f == "adapter") fp.adapter = text();

@@ -71,6 +71,16 @@ TEST(StateCodec, ReadStateFileReadsWhatParseStateReads) {
   }
 }
 
+TEST(StateCodec, MapsInAnyOrderKeepEveryKeyAndTheLastDuplicate) {
+  State s = parse_state(R"({"state": {"m": {"sources": {"c": "3", "a": "1", "b": "2", "a": "4"}}}})",
+                        "x");
+  const auto& sources = s.entries.at("m").sources;
+  ASSERT_EQ(sources.size(), 3u);
+  EXPECT_EQ(sources.at("a"), "4") << "the last duplicate wins, as in Python's json";
+  EXPECT_EQ(sources.at("b"), "2");
+  EXPECT_EQ(sources.at("c"), "3");
+}
+
 TEST(StateCodec, EmptyState) {
   State s = parse_state(R"({"state":{}})", "x");
   EXPECT_TRUE(s.entries.empty());
