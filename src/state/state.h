@@ -83,8 +83,8 @@ State parse_state(std::string_view text, const std::string& origin);
 
 /// parse_state on the file at `path`, read through a mapping instead of copies (a 100k-node
 /// state is over 100 MB: docs/design.md, "Engine performance"). Throws orc::Error naming the
-/// path when it is not a readable regular file. For files orc or dbt-orchestra replace by
-/// rename (a file truncated in place while mapped would fault).
+/// path when it is not a readable regular file. The file must not shrink while it is read (a
+/// mapped file truncated in place faults); orc itself replaces state files by rename.
 State read_state_file(const std::filesystem::path& path);
 
 /// Serialises a state document (entries sorted by key, so output is deterministic).

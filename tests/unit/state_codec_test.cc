@@ -72,8 +72,8 @@ TEST(StateCodec, ReadStateFileReadsWhatParseStateReads) {
 }
 
 TEST(StateCodec, MapsInAnyOrderKeepEveryKeyAndTheLastDuplicate) {
-  State s = parse_state(R"({"state": {"m": {"sources": {"c": "3", "a": "1", "b": "2", "a": "4"}}}})",
-                        "x");
+  State s = parse_state(
+      R"({"state": {"m": {"sources": {"c": "3", "a": "1", "b": "2", "a": "4"}}}})", "x");
   const auto& sources = s.entries.at("m").sources;
   ASSERT_EQ(sources.size(), 3u);
   EXPECT_EQ(sources.at("a"), "4") << "the last duplicate wins, as in Python's json";
