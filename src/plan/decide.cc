@@ -262,7 +262,12 @@ class Decider {
     d.watched_macros = fv.now.watched_macros;
     if (fv.changed) {
       d.fingerprint_changes = fv.changes;
-      return decide_as(Action::Build, *fv.changed);
+      Reason why = *fv.changed;
+      // A package's var or config (its dbt_project.yml, on an upgrade): the reason names it.
+      if (n.package_name != g_.root_project && why.detail.empty() &&
+          (why.code == ReasonCode::VarChanged || why.code == ReasonCode::ConfigChanged))
+        why.detail = fmt::format("package {}", n.package_name);
+      return decide_as(Action::Build, std::move(why));
     }
     if (auto problem = relation_problem(n, *entry->fingerprint)) {
       d.relation_check = reason_code_name(problem->code);

@@ -5,7 +5,6 @@
 #include <optional>
 
 #include "core/error.h"
-#include "core/fast_hash.h"
 #include "core/file_io.h"
 #include "core/log.h"
 #include "core/process.h"
@@ -13,6 +12,7 @@
 #include "core/temp_dir.h"
 #include "core/timestamp.h"
 #include "dbt/project_paths.h"
+#include "dbt/project_vars.h"
 #include "dbt/run_results.h"
 #include "plan/decide.h"
 #include "plan/fingerprint.h"
@@ -39,18 +39,6 @@ void hash_seed_files(Graph& graph, const std::vector<NodeId>& selected, const fs
     if (!fs::exists(file)) file = project / n.original_file_path;
     n.checksum = sha256_file_hex(file);
   }
-}
-
-/// Hash of where var values come from in bulk: --vars and the project's dbt_project.yml.
-std::string vars_source_hash(const DbtArgs& args, const fs::path& project_dir) {
-  HashBuilder h;
-  for (const auto& g : args.groups)
-    if (g.name == "--vars")
-      for (const auto& v : g.values) h.add(v);
-  std::error_code ec;
-  fs::path yml = project_dir / "dbt_project.yml";
-  h.add(fs::exists(yml, ec) ? sha256_file_hex(yml) : std::string("no dbt_project.yml"));
-  return h.hex();
 }
 
 /// Now, or the test-only override ORC_NOW (an ISO-8601 timestamp) so that tests can move time
@@ -118,7 +106,10 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   observed.relations.enabled = verify_relations;
   FingerprintContext context;
   context.var_values = std::move(resolved.probed.var_values);
-  context.vars_source = vars_source_hash(dargs, paths.project_dir);
+  context.scopes = read_var_scopes(paths.project_dir, dargs);
+  if (!context.scopes.problem.empty())
+    log_warn("vars of installed packages are unknown, so their readers are built: {}",
+             context.scopes.problem);
   context.env = [&env](const std::string& name) { return env.get(name); };
   Fingerprinter fingerprints(graph, lineage, std::move(context));
   log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
