@@ -71,6 +71,9 @@ class Decider {
       if (plan_.decisions.back().action == Action::Build) ++plan_.build_count;
       else ++plan_.reuse_count;
     }
+    for (NodeId id = 0; id < g_.nodes.size(); ++id)
+      if (g_.nodes[id].producer != kNoNode && source_rebuilt_now(id))
+        plan_.sources_rebuilt.push_back(id);
     return std::move(plan_);
   }
 
@@ -134,6 +137,21 @@ class Decider {
     return std::nullopt;
   }
 
+  /// Whether source `s` reads a relation this run rebuilds with possibly other rows (a seed
+  /// loaded as a raw table whose file or config changed, a snapshot, a model): measured before
+  /// dbt ran, its freshness says nothing of what its readers will read (design.md, "Sources
+  /// over relations the run builds").
+  std::optional<Reason> source_rebuilt_now(NodeId s) {
+    const NodeId p = g_.nodes[s].producer;
+    if (p == kNoNode || !built_now(p)) return std::nullopt;
+    if (g_.nodes[p].kind == NodeKind::Seed && !settings_.full_refresh) {
+      // A seed rebuilt from the same file and config as its recorded build loads the same rows.
+      const StateEntry* e = entry_of(p);
+      if (e && e->fingerprint && !verdict(p, *e).changed) return std::nullopt;
+    }
+    return Reason{ReasonCode::SourceRelationBuilt, g_.nodes[s].unique_id, g_.nodes[p].unique_id};
+  }
+
   /// The prefix of SourceInput::method when a source's freshness is unknown; the rest is why.
   static constexpr std::string_view kUnknown = "unknown: ";
 
@@ -189,7 +207,9 @@ class Decider {
       SourceInput si = source_input(s, entry);
       std::optional<Reason> why;
       const std::string& sid = g_.nodes[s].unique_id;
-      if (!si.current)
+      if (auto rebuilt = source_rebuilt_now(s))
+        why = std::move(rebuilt);
+      else if (!si.current)
         why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(kUnknown.size())};
       else if (!si.recorded)
         why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
@@ -239,6 +259,7 @@ class Decider {
     };
 
     if (settings_.full_refresh) return build(ReasonCode::FullRefresh);
+    if (settings_.placeholder_data) return build(ReasonCode::EmptyRun);
     if (auto f = forced.find(id); f != forced.end())
       return build(ReasonCode::UnitTestNeedsModel, g_.nodes[f->second].unique_id);
     if (n.kind == NodeKind::Snapshot) return build(ReasonCode::Snapshot);
@@ -262,7 +283,12 @@ class Decider {
     d.watched_macros = fv.now.watched_macros;
     if (fv.changed) {
       d.fingerprint_changes = fv.changes;
-      return decide_as(Action::Build, *fv.changed);
+      Reason why = *fv.changed;
+      // A package's var or config (its dbt_project.yml, on an upgrade): the reason names it.
+      if (n.package_name != g_.root_project && why.detail.empty() &&
+          (why.code == ReasonCode::VarChanged || why.code == ReasonCode::ConfigChanged))
+        why.detail = fmt::format("package {}", n.package_name);
+      return decide_as(Action::Build, std::move(why));
     }
     if (auto problem = relation_problem(n, *entry->fingerprint)) {
       d.relation_check = reason_code_name(problem->code);

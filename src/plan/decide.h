@@ -34,6 +34,9 @@ using TokenMap = std::unordered_map<std::string, SourceToken>;
 
 struct DecideSettings {
   bool full_refresh = false;
+  /// --empty / --sample: dbt builds every selected node with placeholder data; nothing is
+  /// reused (design.md, "The run").
+  bool placeholder_data = false;
   bool seed_state_orchestration = false;
   /// "{integration_account_id}." when asset ids are account-scoped (account set, local_run
   /// off); empty for plain unique_ids.
@@ -88,6 +91,10 @@ struct Plan {
   std::vector<int32_t> decision_index;  ///< NodeId -> index into `decisions`, or -1
   size_t build_count = 0;
   size_t reuse_count = 0;
+  /// Sources whose relation this run rebuilds with possibly other rows (their producer is
+  /// built): what was measured of them before dbt ran must not be recorded as what their
+  /// readers read.
+  std::vector<NodeId> sources_rebuilt;
 
   const NodeDecision* find(NodeId id) const {
     int32_t i = id < decision_index.size() ? decision_index[id] : -1;

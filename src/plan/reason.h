@@ -10,6 +10,7 @@ namespace orc {
 enum class ReasonCode : uint8_t {
   // build
   FullRefresh,
+  EmptyRun,
   Snapshot,
   SeedAlways,
   PackageModelWithoutParents,
@@ -31,6 +32,7 @@ enum class ReasonCode : uint8_t {
   SourceFreshnessUnknown,
   SourceNotRecorded,
   SourceNewData,
+  SourceRelationBuilt,
   ParentBuilt,
   ParentNoEntry,
   ParentNotRecorded,

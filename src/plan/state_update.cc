@@ -59,4 +59,24 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
   return out;
 }
 
+std::vector<std::string> entries_of_results(const Graph& graph,
+                                            const std::vector<NodeResult>& results,
+                                            const State& state, const DecideSettings& settings) {
+  std::vector<std::string> out;
+  for (const auto& r : results) {
+    auto id = graph.find(r.unique_id);
+    if (!id) continue;
+    const Node& n = graph.nodes[*id];
+    const std::string key = asset_id(n, settings);
+    const std::string relation = relation_identity(n);
+    if (auto it = state.entries.find(key); it != state.entries.end()) {
+      const auto& fp = it->second.fingerprint;
+      if (!fp || fp->relation.empty() || fp->relation == relation) out.push_back(key);
+    }
+    if (!relation.empty())
+      if (std::string k = relation_key(key, relation); state.entries.count(k)) out.push_back(k);
+  }
+  return out;
+}
+
 }  // namespace orc

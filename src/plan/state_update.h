@@ -32,4 +32,12 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
                           const State& before, const DecideSettings& settings,
                           const std::string& fallback_time);
 
+/// The state keys of the entries that describe the relations of the nodes in `results` (run
+/// with whatever status): what an --empty/--sample run must drop, since those relations now
+/// hold placeholder data. An entry under a node's key that describes another relation (another
+/// target's) is left alone.
+std::vector<std::string> entries_of_results(const Graph& graph,
+                                            const std::vector<NodeResult>& results,
+                                            const State& state, const DecideSettings& settings);
+
 }  // namespace orc
