@@ -10,9 +10,9 @@ namespace {
 
 /// dbt's resource types: the first part of every unique_id.
 constexpr std::array<std::string_view, 19> kResourceTypes = {
-    "model",  "analysis", "test",     "snapshot", "operation",   "seed",           "rpc",
-    "sql_operation", "doc", "source", "macro",    "exposure",    "metric",         "group",
-    "saved_query",   "semantic_model", "unit_test", "fixture",  "function"};
+    "model", "analysis", "test", "snapshot", "operation", "seed", "rpc", "sql_operation",
+    "doc", "source", "macro", "exposure", "metric", "group", "saved_query", "semantic_model",
+    "unit_test", "fixture", "function"};
 
 /// True when `key` reads as a dbt unique_id: its part before the first '.' is a resource type.
 bool reads_as_unique_id(std::string_view key) {
@@ -30,10 +30,6 @@ std::string_view last_part(std::string_view relation) {
   }
   const size_t dot = relation.rfind('.');
   return dot == std::string_view::npos ? relation : relation.substr(dot + 1);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
 }
 
 }  // namespace
@@ -61,7 +57,7 @@ const StateEntry* StateKeys::entry(const State& state, NodeId id) const {
   return find_entry(state, key(id), relation_identity(graph_.nodes[id]));
 }
 
-bool StateKeys::sees(std::string_view key) const { return starts_with(key, prefix_); }
+bool StateKeys::sees(std::string_view key) const { return key.starts_with(prefix_); }
 
 void StateKeys::filter(State& state) const {
   if (!scoped()) return;
@@ -78,7 +74,7 @@ std::optional<NodeId> StateKeys::node_of(std::string_view key) const {
        end = end == 0 ? std::string_view::npos : key.rfind('@', end - 1)) {
     const std::string_view k = key.substr(0, end);
     if (auto id = graph_.find(std::string(k))) return id;
-    if (account_prefix_.empty() || !starts_with(k, account_prefix_)) continue;
+    if (account_prefix_.empty() || !k.starts_with(account_prefix_)) continue;
     const std::string_view rest = k.substr(account_prefix_.size());
     if (auto id = graph_.find(std::string(rest))) return id;
     if (auto it = by_relation_.find(rest); it != by_relation_.end()) return it->second;
