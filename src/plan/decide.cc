@@ -45,16 +45,12 @@ struct Upstream {
 class Decider {
  public:
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
-          const Observations& observed, const State& state, Micros now,
-          const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
+          const Observations& observed, const State& state, const StateKeys& keys,
+          Micros now, const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
       : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
-        entries_(entries), observed_(observed),
-        state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)) {
+        entries_(entries), observed_(observed), state_(state), keys_(keys), now_(now),
+        settings_(settings), build_after_(effective_build_after(g)) {
     plan_.decision_index.assign(g.nodes.size(), -1);
-    if (!settings.asset_prefix.empty()) {
-      keys_.reserve(g.nodes.size());
-      for (const Node& n : g.nodes) keys_.push_back(asset_id(n, settings));
-    }
   }
 
   /// Nodes to build whatever else holds, each with the unit test that needs it.
@@ -78,15 +74,10 @@ class Decider {
   }
 
  private:
-  /// The node's state key (its unique_id unless keys are account-scoped).
-  const std::string& key(NodeId id) const {
-    return keys_.empty() ? g_.nodes[id].unique_id : keys_[id];
-  }
-
   /// The node's state entry for its current relation, looked up once.
   const StateEntry* entry_of(NodeId id) {
     if (!entries_.known[id]) {
-      entries_.entry[id] = find_entry(state_, key(id), relation_identity(g_.nodes[id]));
+      entries_.entry[id] = keys_.entry(state_, id);
       entries_.known[id] = 1;
     }
     return entries_.entry[id];
@@ -120,7 +111,7 @@ class Decider {
     const StateEntry* pe = entry_of(p);
     if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
     if (entry.has_parents) {
-      auto it = entry.parents.find(key(p));
+      auto it = entry.parents.find(keys_.key(p));
       if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
       if (!same_instant(it->second, pe->last_updated))
         return Reason{ReasonCode::ParentRebuilt, pid,
@@ -334,19 +325,14 @@ class Decider {
   Entries& entries_;
   const Observations& observed_;
   const State& state_;
+  const StateKeys& keys_;
   Micros now_;
   const DecideSettings& settings_;
   std::vector<std::pair<std::optional<BuildAfter>, bool>> build_after_;
-  std::vector<std::string> keys_;  ///< account-scoped keys; empty when keys are unique_ids
   Plan plan_;
 };
 
 }  // namespace
-
-std::string asset_id(const Node& node, const DecideSettings& settings) {
-  if (settings.asset_prefix.empty()) return node.unique_id;
-  return settings.asset_prefix + (node.relation_name.empty() ? node.unique_id : node.relation_name);
-}
 
 bool is_decidable(const Node& n) {
   switch (n.kind) {
@@ -395,7 +381,8 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
-            const State& state, Micros now, const DecideSettings& settings) {
+            const State& state, const StateKeys& keys, Micros now,
+            const DecideSettings& settings) {
   // The per-node lookups and code scans are independent: done up front on every core.
   Entries entries{std::vector<const StateEntry*>(graph.nodes.size(), nullptr),
                   std::vector<uint8_t>(graph.nodes.size(), 0)};
@@ -405,12 +392,12 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     if (id < graph.nodes.size() && !entries.known[id]) entries.known[id] = 1, todo.push_back(id);
   parallel_for(todo.size(), kParallelNodes, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
-      entries.entry[todo[i]] = entry_for(graph, todo[i], state, settings);
+      entries.entry[todo[i]] = keys.entry(state, todo[i]);
   });
   fingerprints.prescan(todo);
   Verdicts verdicts(graph.nodes.size());
-  Plan plan = Decider(graph, lineage, fingerprints, observed, state, now, settings, verdicts,
-                      entries)
+  Plan plan = Decider(graph, lineage, fingerprints, observed, state, keys, now, settings,
+                      verdicts, entries)
                   .run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
@@ -424,16 +411,10 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     }
   }
   if (forced.empty()) return plan;
-  Decider again(graph, lineage, fingerprints, observed, state, now, settings, verdicts, entries);
+  Decider again(graph, lineage, fingerprints, observed, state, keys, now, settings, verdicts,
+                entries);
   again.forced = std::move(forced);
   return again.run(selected);
-}
-
-const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
-                            const DecideSettings& settings) {
-  const Node& n = graph.nodes[id];
-  if (settings.asset_prefix.empty()) return find_entry(state, n.unique_id, relation_identity(n));
-  return find_entry(state, asset_id(n, settings), relation_identity(n));
 }
 
 }  // namespace orc

@@ -12,6 +12,7 @@
 #include "plan/lineage.h"
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
+#include "plan/state_keys.h"
 #include "state/state.h"
 
 namespace orc {
@@ -38,13 +39,7 @@ struct DecideSettings {
   /// reused (design.md, "The run").
   bool placeholder_data = false;
   bool seed_state_orchestration = false;
-  /// "{integration_account_id}." when asset ids are account-scoped (account set, local_run
-  /// off); empty for plain unique_ids.
-  std::string asset_prefix;
 };
-
-/// The state key of a node.
-std::string asset_id(const Node& node, const DecideSettings& settings);
 
 enum class Action : uint8_t { Build, Reuse };
 
@@ -113,14 +108,12 @@ struct Observations {
   TokenMap tokens;            ///< data-change tokens now (sources without loaded_at_*)
 };
 
-/// Decides every decidable node of `selected` (any order; duplicates ignored).
+/// Decides every decidable node of `selected` (any order; duplicates ignored). Each node's
+/// entry in `state` is the one `keys` (built on `graph`) names.
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
-            const State& state, Micros now, const DecideSettings& settings);
-
-/// The state entry that describes node `id` (its key, built as its current relation).
-const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
-                            const DecideSettings& settings);
+            const State& state, const StateKeys& keys, Micros now,
+            const DecideSettings& settings);
 
 /// Each node's build_after: its own, else the smallest of its children's when every
 /// (non-test) child has one (of equal windows, one with updates_on `any`). Indexed by NodeId;

@@ -338,13 +338,4 @@ size_t remove_entries(State& state, const std::vector<std::string>& keys) {
   return removed;
 }
 
-State filter_for_account(const State& state, const std::string& account_id) {
-  State out;
-  out.extra_top_level = state.extra_top_level;
-  const std::string prefix = account_id + ".";
-  for (const auto& [key, entry] : state.entries)
-    if (key.compare(0, prefix.size(), prefix) == 0) out.entries.emplace(key, entry);
-  return out;
-}
-
 }  // namespace orc

@@ -98,7 +98,4 @@ size_t merge_state(State& base, const State& updates);
 /// Returns the number removed.
 size_t remove_entries(State& state, const std::vector<std::string>& keys);
 
-/// Entries whose key starts with "{account}." (integration_account_id filtering on load).
-State filter_for_account(const State& state, const std::string& account_id);
-
 }  // namespace orc

@@ -18,6 +18,7 @@
 #include "plan/fingerprint.h"
 #include "plan/lineage.h"
 #include "plan/savings.h"
+#include "plan/state_keys.h"
 #include "plan/state_update.h"
 #include "report/decisions_report.h"
 #include "report/savings_report.h"
@@ -72,16 +73,12 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
 
   // State first: a missing or corrupt state must stop orc before any dbt work.
   State state = store.load();
-  if (config.integration_account_id)
-    state = filter_for_account(state, *config.integration_account_id);
   log_debug("loaded {} state entries from {}", state.entries.size(), store.describe());
 
   DecideSettings settings;
   settings.full_refresh = dargs.full_refresh;
   settings.placeholder_data = dargs.placeholder_data;
   settings.seed_state_orchestration = config.seed_state_orchestration;
-  if (config.integration_account_id && !config.local_run)
-    settings.asset_prefix = *config.integration_account_id + ".";
 
   // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
   const fs::path results_path = paths.target_dir / "run_results.json";
@@ -103,6 +100,12 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   Graph& graph = resolved.graph;
   const std::vector<NodeId>& selected = resolved.selected;
   hash_seed_files(graph, selected, paths.project_dir, config.seed_state_orchestration);
+  // Which entries are this run's and under which keys it reads and writes them.
+  const StateKeys keys(graph, config.integration_account_id, config.local_run);
+  if (keys.scoped()) {
+    keys.filter(state);
+    log_debug("{} state entries are this account's", state.entries.size());
+  }
   Lineage lineage(graph);
   Observations observed;
   observed.freshness = std::move(resolved.probed.freshness);
@@ -123,7 +126,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   // 3. The decision.
   const Micros now = clock_now(env);
   const std::string started_at = format_timestamp(now);
-  Plan plan = decide(graph, lineage, fingerprints, selected, observed, state, now, settings);
+  Plan plan =
+      decide(graph, lineage, fingerprints, selected, observed, state, keys, now, settings);
   log_decisions(graph, plan);
 
   RunInfo info;
@@ -131,7 +135,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.plan_only = request.plan_only;
-  info.savings = reuse_savings(graph, plan, state, settings);
+  info.savings = reuse_savings(plan, state, keys);
   const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
 
   std::vector<std::string> to_build;
@@ -197,8 +201,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   } else if (dargs.placeholder_data) {
     // The relations dbt built hold placeholder data: their entries must not let a later run
     // reuse them (design.md, "The run").
-    std::vector<std::string> emptied = entries_of_results(graph, results->results, state,
-                                                          settings);
+    std::vector<std::string> emptied = entries_of_results(graph, results->results, state, keys);
     log_info("--empty/--sample run: {} relations hold placeholder data; their state entries "
              "are dropped so the next run builds them", emptied.size());
     if (!emptied.empty()) {
@@ -229,7 +232,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
       }
     }
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed, state, settings,
+                                        observed, state, keys,
                                         format_timestamp(clock_now(env)));
     if (!updates.entries.empty()) {
       // One guarded write per run: the entries and the savings totals together.

@@ -25,9 +25,14 @@ struct World {
   RelationCatalog relations;  ///< disabled unless a test enables it
   TokenMap tokens;            ///< data-change tokens of sources without loaded_at_*
   DecideSettings settings;
+  std::optional<std::string> account;  ///< integration_account_id
+  bool local_run = true;
   FingerprintContext ctx;             ///< var values (env comes from `env`)
   std::map<std::string, std::string> env;  ///< the environment the fingerprint sees
   Micros now = *parse_timestamp("2024-05-01T12:00:00Z");
+
+  /// The key policy of `account` and `local_run` over `g`.
+  StateKeys keys() const { return StateKeys(g, account, local_run); }
 
   /// ctx with `env` as its environment (bound for the duration of one call).
   FingerprintContext context() {
@@ -75,7 +80,7 @@ struct World {
     std::vector<NodeResult> rs;
     for (const auto& uid : uids) rs.push_back({uid, "success", when, std::nullopt});
     return entries_for_results(g, lineage, fp, rs, Observations{freshness, relations, tokens},
-                               state, settings, when);
+                               state, keys(), when);
   }
   /// Records `uid` as built at `when` from its current inputs (as a successful run would).
   void record(const std::string& uid, const std::string& when = kT0) {
@@ -91,8 +96,8 @@ struct World {
     for (const auto& uid : uids) ids.push_back(*g.find(uid));
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, ids, Observations{freshness, relations, tokens}, state, now,
-                  settings);
+    return decide(g, lineage, fp, ids, Observations{freshness, relations, tokens}, state, keys(),
+                  now, settings);
   }
   Plan decide_all() {
     g.link();
@@ -100,8 +105,8 @@ struct World {
     for (NodeId i = 0; i < g.nodes.size(); ++i) all.push_back(i);
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, all, Observations{freshness, relations, tokens}, state, now,
-                  settings);
+    return decide(g, lineage, fp, all, Observations{freshness, relations, tokens}, state, keys(),
+                  now, settings);
   }
   const NodeDecision& of(const Plan& p, const std::string& uid) {
     const NodeDecision* d = p.find(*g.find(uid));
@@ -825,6 +830,47 @@ World placed_chain() {
   return w;
 }
 
+// Every key configuration reads back what its runs wrote (through the filter a run applies
+// on load) and keeps other accounts' entries. Bug: with an account id and local_run at its
+// default, runs wrote bare keys but read only "<account>." keys, so nothing was ever reused.
+TEST(Decide, EveryKeyConfigurationReusesWhatItRecordedAndKeepsOtherAccounts) {
+  struct Case {
+    std::optional<std::string> account;
+    bool local_run;
+    std::string stg_key;
+  };
+  const std::string stg_relation = "\"db\".\"dev\".\"stg\"";
+  for (const Case& c : {Case{std::nullopt, true, "model.proj.stg"},
+                        Case{std::nullopt, false, "model.proj.stg"},
+                        Case{"42", true, "model.proj.stg"},
+                        Case{"42", false, "42." + stg_relation}}) {
+    World w;
+    w.account = c.account;
+    w.local_run = c.local_run;
+    w.add("source.proj.raw.orders", NodeKind::Source);
+    w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+    w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+    place(w.node("model.proj.stg"), "dev");
+    place(w.node("model.proj.mart"), "dev");
+    w.freshness["source.proj.raw.orders"] = kSrcOld;
+    const StateEntry foreign = w.results({"model.proj.stg"}).entries.begin()->second;
+    w.state.entries["7." + stg_relation] = foreign;
+    w.state.entries["7.model.proj.stg"] = foreign;
+    w.record_all({"model.proj.stg", "model.proj.mart"});
+    const State stored = w.state;
+    EXPECT_EQ(stored.entries.size(), 4u) << "two of ours, two of account 7";
+    ASSERT_TRUE(stored.entries.count(c.stg_key)) << c.stg_key;
+    EXPECT_TRUE(stored.entries.count("7." + stg_relation));
+    EXPECT_TRUE(stored.entries.count("7.model.proj.stg"));
+    EXPECT_EQ(w.keys().stale(stored), std::vector<std::string>{});
+    w.keys().filter(w.state);  // as a run loads it
+    Plan p = w.decide_all();
+    EXPECT_EQ(p.reuse_count, 2u) << c.stg_key;
+    EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::NoNewData)
+        << show(w.of(p, "model.proj.mart").reason);
+  }
+}
+
 TEST(Decide, RelationIdentityChangeBuilds) {
   World w = placed_chain();
   EXPECT_EQ(w.state.entries.at("model.proj.stg").fingerprint->relation, "\"db\".\"dev\".\"stg\"");
@@ -950,19 +996,7 @@ TEST(Decide, TargetSwitchChildBuiltAloneRecordsItsTargetsParentVersion) {
       << show(w.of(p, "model.proj.mart").reason);
 }
 
-// --- asset ids and state updates (rule 6) ---
-
-TEST(Decide, AssetIdsWithIntegrationAccount) {
-  Node n;
-  n.unique_id = "model.p.m";
-  n.relation_name = "\"db\".\"s\".\"m\"";
-  DecideSettings s;
-  EXPECT_EQ(asset_id(n, s), "model.p.m");
-  s.asset_prefix = "acct.";
-  EXPECT_EQ(asset_id(n, s), "acct.\"db\".\"s\".\"m\"");
-  n.relation_name.clear();
-  EXPECT_EQ(asset_id(n, s), "acct.model.p.m");
-}
+// --- state updates (rule 6) ---
 
 TEST(StateUpdate, OnlySucceededNodesGetEntries) {
   World w = simple_chain();
@@ -973,7 +1007,7 @@ TEST(StateUpdate, OnlySucceededNodesGetEntries) {
       {{"model.proj.stg", "success", "2024-05-02T00:00:00Z", std::nullopt},
        {"model.proj.mart", "error", "2024-05-02T00:00:01Z", std::nullopt},
        {"test.proj.gone", "pass", "2024-05-02T00:00:02Z", std::nullopt}},
-      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
+      Observations{w.freshness, {}, {}}, w.state, w.keys(), kT1);
   ASSERT_EQ(updates.entries.size(), 1u);
   const StateEntry& e = updates.entries.at("model.proj.stg");
   EXPECT_EQ(e.last_updated, "2024-05-02T00:00:00Z");
@@ -1015,7 +1049,7 @@ TEST(StateUpdate, UnknownFreshnessIsNotRecorded) {
   Lineage lineage(w.g);
   Fingerprinter fp(w.g, lineage, w.context());
   State updates = entries_for_results(w.g, lineage, fp, {{"model.proj.stg", "success", "", std::nullopt}},
-                                      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
+                                      Observations{w.freshness, {}, {}}, w.state, w.keys(), kT1);
   EXPECT_TRUE(updates.entries.at("model.proj.stg").sources.empty());
   EXPECT_EQ(updates.entries.at("model.proj.stg").last_updated, kT1) << "fallback time";
 }

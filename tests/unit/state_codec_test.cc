@@ -165,16 +165,6 @@ TEST(StateMerge, NewerLastUpdatedWinsPerEntry) {
   EXPECT_EQ(base.entries["c"].checksum, "added");
 }
 
-TEST(StateMerge, AccountFilterKeepsOnlyPrefixedKeys) {
-  State s = parse_state(R"({"state": {"acct.x": {"checksum": "1", "last_updated": "", "sources": {}},
-      "other.y": {"checksum": "2", "last_updated": "", "sources": {}},
-      "acctx.z": {"checksum": "3", "last_updated": "", "sources": {}}}})",
-                        "x");
-  State f = filter_for_account(s, "acct");
-  ASSERT_EQ(f.entries.size(), 1u);
-  EXPECT_TRUE(f.entries.count("acct.x"));
-}
-
 // --- fingerprints and per-relation entries ---
 
 namespace {
