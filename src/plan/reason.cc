@@ -28,6 +28,7 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::SourceFreshnessUnknown: return "source_freshness_unknown";
     case ReasonCode::SourceNotRecorded: return "source_not_recorded";
     case ReasonCode::SourceNewData: return "source_new_data";
+    case ReasonCode::SourceMarkerChanged: return "source_marker_changed";
     case ReasonCode::ParentBuilt: return "parent_built";
     case ReasonCode::ParentNoEntry: return "parent_no_entry";
     case ReasonCode::ParentNotRecorded: return "parent_not_recorded";
@@ -79,6 +80,9 @@ std::string reason_text(const Reason& r) {
     case ReasonCode::SourceNotRecorded:
       return fmt::format("no freshness of {} recorded at the last build", s);
     case ReasonCode::SourceNewData: return fmt::format("new data in {} ({})", s, r.detail);
+    case ReasonCode::SourceMarkerChanged:
+      return fmt::format("{} changed without a newer max_loaded_at: its change marker moved "
+                         "({})", s, r.detail);
     case ReasonCode::ParentBuilt: return fmt::format("parent {} is built in this run", s);
     case ReasonCode::ParentNoEntry: return fmt::format("parent {} has no state entry", s);
     case ReasonCode::ParentNotRecorded:

@@ -31,6 +31,7 @@ enum class ReasonCode : uint8_t {
   SourceFreshnessUnknown,
   SourceNotRecorded,
   SourceNewData,
+  SourceMarkerChanged,
   ParentBuilt,
   ParentNoEntry,
   ParentNotRecorded,

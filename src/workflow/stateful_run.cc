@@ -114,6 +114,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   Observations observed;
   observed.freshness = std::move(resolved.probed.freshness);
   observed.tokens = std::move(resolved.probed.tokens);
+  observed.markers = known_markers(resolved.probed.markers);
   observed.relations = std::move(resolved.probed.relations);
   observed.relations.enabled = verify_relations;
   FingerprintContext context;
