@@ -147,11 +147,11 @@ class Decider {
   static constexpr std::string_view kUnknown = "unknown: ";
 
   /// What is known of source `s` now and what `entry` recorded of it: its max_loaded_at when it
-  /// has loaded_at_*, else its data-change token. `method` starts "unknown: " when there is no
-  /// current value.
+  /// has loaded_at_* (with its change marker unless it opted out), else its data-change token.
+  /// `method` starts "unknown: " when there is no current value.
   SourceInput source_input(NodeId s, const StateEntry& entry) const {
     const Node& src = g_.nodes[s];
-    SourceInput si{s, std::nullopt, std::nullopt, false, {}};
+    SourceInput si{s, std::nullopt, std::nullopt, false, {}, std::nullopt, std::nullopt};
     if (src.has_loaded_at()) {
       si.method = src.loaded_at_query.empty() ? "loaded_at_field" : "loaded_at_query";
       if (auto r = entry.sources.find(src.unique_id); r != entry.sources.end())
@@ -159,6 +159,12 @@ class Decider {
       if (auto f = observed_.freshness.find(src.unique_id); f != observed_.freshness.end())
         si.current = f->second;
       if (!si.current) si.method = std::string(kUnknown) + "its freshness query gave no value";
+      if (src.wants_change_marker()) {
+        if (auto r = entry.source_markers.find(src.unique_id); r != entry.source_markers.end())
+          si.recorded_marker = r->second;
+        if (auto m = observed_.markers.find(src.unique_id); m != observed_.markers.end())
+          si.current_marker = m->second;
+      }
       return si;
     }
     auto t = observed_.tokens.find(src.unique_id);
@@ -208,6 +214,9 @@ class Decider {
                                           : !same_instant(*si.recorded, *si.current))
         why = Reason{ReasonCode::SourceNewData, sid,
                      fmt::format("{}: {} -> {}", si.method, *si.recorded, *si.current)};
+      else if (si.recorded_marker && si.current_marker && *si.recorded_marker != *si.current_marker)
+        why = Reason{ReasonCode::SourceMarkerChanged, sid,
+                     fmt::format("{} -> {}", *si.recorded_marker, *si.current_marker)};
       si.is_new = why.has_value();
       note(std::move(why), sid);
       d.sources.push_back(std::move(si));

@@ -33,6 +33,12 @@ struct SourceToken {
 /// Source unique_id -> its token, for sources without loaded_at_* that were asked about.
 using TokenMap = std::unordered_map<std::string, SourceToken>;
 
+/// Source unique_id -> its change marker now, for sources with loaded_at_* whose marker was
+/// read (design.md, "Late-arriving rows"): an opaque value beside max_loaded_at (a row count,
+/// DML counters, a last-modified time) compared for equality only. Absent: unknown, and the
+/// source is judged by max_loaded_at alone.
+using MarkerMap = std::unordered_map<std::string, std::string>;
+
 struct DecideSettings {
   bool full_refresh = false;
   /// --empty / --sample: dbt builds every selected node with placeholder data; nothing is
@@ -51,6 +57,9 @@ struct SourceInput {
   bool is_new = false;
   /// Which method decided: loaded_at_field, loaded_at_query, fingerprint, "unknown: <why>".
   std::string method;
+  /// The change marker beside max_loaded_at, recorded and now (nullopt = unknown, or the
+  /// source opted out); compared only when both are known.
+  std::optional<std::string> recorded_marker, current_marker;
 };
 
 /// One parent (through ephemerals) as the upstream rule saw it.
@@ -106,6 +115,7 @@ struct Observations {
   FreshnessMap freshness;     ///< source freshness now (sources with loaded_at_*)
   RelationCatalog relations;  ///< relations the warehouse holds (disabled: not checked)
   TokenMap tokens;            ///< data-change tokens now (sources without loaded_at_*)
+  MarkerMap markers;          ///< change markers now (sources with loaded_at_*)
 };
 
 /// Decides every decidable node of `selected` (any order; duplicates ignored). Each node's

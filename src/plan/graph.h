@@ -64,10 +64,15 @@ struct Node {
   std::string loaded_at_field;
   std::string loaded_at_query;
   std::string freshness_filter;
+  /// `meta: {orc: {change_marker: true|false}}` of the source table (else of its source):
+  /// false turns its change marker off (docs/design.md, "Late-arriving rows"). Unset: on.
+  std::optional<bool> change_marker;
 
   bool is_ephemeral() const { return kind == NodeKind::Model && materialized == "ephemeral"; }
   bool is_test() const { return kind == NodeKind::Test || kind == NodeKind::UnitTest; }
   bool has_loaded_at() const { return !loaded_at_field.empty() || !loaded_at_query.empty(); }
+  /// Whether a source with loaded_at_* is judged by a change marker beside max(loaded_at).
+  bool wants_change_marker() const { return change_marker.value_or(true); }
 };
 
 /// One macro of the manifest: what its users' fingerprints need.

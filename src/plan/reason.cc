@@ -30,6 +30,7 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::SourceNotRecorded: return "source_not_recorded";
     case ReasonCode::SourceNewData: return "source_new_data";
     case ReasonCode::SourceRelationBuilt: return "source_relation_built";
+    case ReasonCode::SourceMarkerChanged: return "source_marker_changed";
     case ReasonCode::ParentBuilt: return "parent_built";
     case ReasonCode::ParentNoEntry: return "parent_no_entry";
     case ReasonCode::ParentNotRecorded: return "parent_not_recorded";
@@ -85,6 +86,9 @@ std::string reason_text(const Reason& r) {
     case ReasonCode::SourceNewData: return fmt::format("new data in {} ({})", s, r.detail);
     case ReasonCode::SourceRelationBuilt:
       return fmt::format("source {} reads the relation {} builds in this run", s, r.detail);
+    case ReasonCode::SourceMarkerChanged:
+      return fmt::format("{} changed without a newer max_loaded_at: its change marker moved "
+                         "({})", s, r.detail);
     case ReasonCode::ParentBuilt: return fmt::format("parent {} is built in this run", s);
     case ReasonCode::ParentNoEntry: return fmt::format("parent {} has no state entry", s);
     case ReasonCode::ParentNotRecorded:

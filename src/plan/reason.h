@@ -33,6 +33,7 @@ enum class ReasonCode : uint8_t {
   SourceNotRecorded,
   SourceNewData,
   SourceRelationBuilt,
+  SourceMarkerChanged,
   ParentBuilt,
   ParentNoEntry,
   ParentNotRecorded,

@@ -37,6 +37,9 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
       if (f != observed.freshness.end() && f->second) e.sources[sid] = *f->second;
       auto t = observed.tokens.find(sid);
       if (t != observed.tokens.end() && t->second.value) e.source_tokens[sid] = *t->second.value;
+      auto m = observed.markers.find(sid);
+      if (m != observed.markers.end() && graph.nodes[s].wants_change_marker())
+        e.source_markers[sid] = m->second;
     }
     e.has_parents = true;
     for (NodeId p : in.nodes) {

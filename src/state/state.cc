@@ -221,6 +221,8 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
           read_string_map(fv, entry.sources, origin, asset, f);
         } else if (f == "orc_source_tokens") {
           read_string_map(fv, entry.source_tokens, origin, asset, f);
+        } else if (f == "orc_source_markers") {
+          read_string_map(fv, entry.source_markers, origin, asset, f);
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
@@ -288,6 +290,10 @@ std::string serialize_state(const State& state) {
     if (!e.source_tokens.empty()) {
       out += ", \"orc_source_tokens\": ";
       append_string_map(out, e.source_tokens);
+    }
+    if (!e.source_markers.empty()) {
+      out += ", \"orc_source_markers\": ";
+      append_string_map(out, e.source_markers);
     }
     if (e.fingerprint) {
       out += ", \"fingerprint\": ";

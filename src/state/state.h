@@ -41,6 +41,10 @@ struct StateEntry {
   /// sources without loaded_at_* (design.md, "Implicit freshness"). Tokens are not timestamps,
   /// so they stay out of `sources`, which the reference reads.
   std::map<std::string, std::string> source_tokens;
+  /// orc's addition (`orc_source_markers`): source unique_id -> change marker consumed, for
+  /// sources with loaded_at_* (design.md, "Late-arriving rows"): a value beside max_loaded_at
+  /// that also moves when rows arrive without a newer loaded_at. Compared for equality only.
+  std::map<std::string, std::string> source_markers;
   /// orc's addition; absent in entries written by the reference or by orc before 0.2.
   std::optional<Fingerprint> fingerprint;
   /// orc's addition (`orc_build_seconds`): how long the node's last successful build took

@@ -110,6 +110,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   Observations observed;
   observed.freshness = std::move(resolved.probed.freshness);
   observed.tokens = std::move(resolved.probed.tokens);
+  observed.markers = known_markers(resolved.probed.markers);
   observed.relations = std::move(resolved.probed.relations);
   observed.relations.enabled = verify_relations;
   FingerprintContext context;
@@ -221,6 +222,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     for (NodeId s : plan.sources_rebuilt) {
       observed.freshness.erase(graph.nodes[s].unique_id);
       observed.tokens.erase(graph.nodes[s].unique_id);
+      observed.markers.erase(graph.nodes[s].unique_id);
     }
     if (!dargs.full_refresh) {
       info.not_run = not_run(to_build, results->results);
