@@ -165,8 +165,8 @@ std::string plan_table(const Graph& graph, const Plan& plan) {
     out += fmt::format("{:<{}}  {:<8}  {}: {}\n", graph.nodes[d.node].unique_id, width,
                        d.action == Action::Build ? "build" : "reuse", reason_code_name(d.reason.code),
                        reason_text(d.reason));
-  out += fmt::format("{} nodes: {} to build, {} to reuse\n", plan.decisions.size(),
-                     plan.build_count, plan.reuse_count);
+  out += fmt::format("{} nodes: {} to build, {} to reuse (nothing was run)\n",
+                     plan.decisions.size(), plan.build_count, plan.reuse_count);
   return out;
 }
 

@@ -31,7 +31,7 @@ struct RunInfo {
 std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& info);
 
 /// The table `orc plan` prints: one line per decided node (node, decision, reason code,
-/// reason), then a summary line.
+/// reason), then a summary line. Printed once: `orc plan` logs no per-node lines beside it.
 std::string plan_table(const Graph& graph, const Plan& plan);
 
 /// One log line per reused node with its reason (a count instead when there are more than

@@ -129,7 +129,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   const std::string started_at = format_timestamp(now);
   Plan plan =
       decide(graph, lineage, fingerprints, selected, observed, state, keys, now, settings);
-  log_decisions(graph, plan);
+  // `orc plan` prints its table (or record) instead; debug output still lists every node.
+  if (!request.plan_only || debug_logging()) log_decisions(graph, plan);
 
   RunInfo info;
   info.command = subcommand;
@@ -159,8 +160,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
       std::fputs(shown.c_str(), stdout);
       std::fflush(stdout);
     }
-    log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
-             to_build.size(), decided, plan.reuse_count);
+    if (request.plan_json || request.plan_quiet)  // the table ends with the same summary
+      log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
+               to_build.size(), decided, plan.reuse_count);
     return 0;
   }
   // --full-refresh and --empty/--sample: dbt runs exactly as the user asked.

@@ -343,6 +343,23 @@ TEST_F(Workflow, PlanDecidesWithoutBuildingOrSaving) {
             std::string::npos);
 }
 
+TEST_F(Workflow, PlanPrintsItsTableOnceWithoutPerNodeLogLines) {
+  ASSERT_EQ(run(), 0);
+  testing::internal::CaptureStdout();
+  const int code = run({}, /*plan_only=*/true);
+  const std::string out = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(code, 0);
+  auto count = [&out](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("Reusing"), 0u) << out;
+  EXPECT_EQ(count(kStg), 1u) << out;
+  EXPECT_EQ(count(kMart), 1u) << out;
+  EXPECT_EQ(count("2 nodes: 0 to build, 2 to reuse"), 1u) << out;
+}
+
 TEST_F(Workflow, FullRefreshRunsTheUsersCommandAndRecordsFreshnessForTheNextRun) {
   ASSERT_EQ(run(), 0);
   EXPECT_EQ(run({"--full-refresh"}), 0);
