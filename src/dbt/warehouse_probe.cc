@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timestamp.h"
+#include "dbt/dbt_output.h"
 
 namespace orc {
 namespace {
@@ -224,8 +225,8 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
     }
   }
   if (parts.size() == 1) {
-    std::string why = out.stdout_text.empty() ? out.stderr_text : out.stdout_text;
-    if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
+    std::string why = dbt_failure_text(out.stdout_text.empty() ? out.stderr_text
+                                                               : out.stdout_text);
     if (parts[0].kind == Part::Kind::Marker) {  // unknown: judged by max(loaded_at) alone
       log_warn("{} could not be read (judged by max(loaded_at) alone; `meta: {{orc: "
                "{{change_marker: false}}}}` turns it off): {}",
