@@ -65,9 +65,16 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
   if (info.savings) {
     const RunSavings& sv = *info.savings;
-    out += fmt::format(", \"savings\": {{\"reused\": {}, \"decided\": {}, \"saved_seconds\": "
-                       "{:.3f}, \"reused_without_duration\": {}}}",
-                       sv.reused, sv.decided, sv.saved_seconds, sv.reused_without_duration);
+    auto number_or_null = [](std::optional<double> v, const char* format) {
+      return v ? fmt::format(fmt::runtime(format), *v) : std::string("null");
+    };
+    out += fmt::format(
+        ", \"savings\": {{\"reused\": {}, \"decided\": {}, \"node_seconds\": {:.3f}, "
+        "\"reused_without_duration\": {}, \"critical_path_seconds\": {:.3f}, \"threads\": {}, "
+        "\"wall_seconds_estimate\": {}}}",
+        sv.reused, sv.decided, sv.node_seconds, sv.reused_without_duration,
+        sv.critical_path_seconds, number_or_null(sv.threads, "{:.0f}"),
+        number_or_null(sv.wall_seconds_estimate(), "{:.3f}"));
   }
   out += ", \"nodes\": [";
   bool first = true;

@@ -23,7 +23,7 @@ struct RunInfo {
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;
-  /// What reuse saved in this run (the reused nodes' last build durations).
+  /// What reuse saved in this run (the reused nodes' node-seconds and the wall-clock estimate).
   std::optional<RunSavings> savings;
 };
 
