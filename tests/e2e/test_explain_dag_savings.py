@@ -177,6 +177,45 @@ def test_dag_html_renders_in_headless_chromium(project: Project, tmp_path: Path)
     assert r.returncode == 0 and shot.is_file() and shot.stat().st_size > 1000, r.stderr[-2000:]
 
 
+def test_dag_of_a_plan_is_drawn_as_a_plan(project: Project, tmp_path: Path):
+    """Issue 32 (4.4): after `orc plan` nothing ran; the page says so (title, statuses,
+    legend) instead of "build at ..." with nodes coloured built."""
+    p = project
+    ok(p.orc("build"))
+    p.add_source_rows("orders")
+    ok(p.orc_raw("plan"))
+    rec = p.decisions()
+    assert rec["plan_only"] is True
+    d = decisions_by_id(p)
+    assert d[STG_ORDERS]["decision"] == "build" and d[STG_CUSTOMERS]["decision"] == "reuse"
+
+    html = tmp_path / "plan.html"
+    ok(p.orc_raw("dag", "--html", html))
+    text = html.read_text()
+    assert f"<title>orc DAG: plan at {rec['generated_at']}</title>" in text
+    assert "build at" not in text
+    assert "></span>would build" in text and "></span>would reuse" in text
+    assert "></span>built" not in text and "></span>reused" not in text
+    colours = json.loads(re.search(r"const colours = (\{.*?\});", text).group(1))
+    assert set(colours) == {"would build", "would reuse"}
+
+    dom = headless(html, "--virtual-time-budget=5000", "--dump-dom", tmp_path=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parser = _Nodes()
+    parser.feed(dom.stdout)
+    assert len(parser.nodes) == len(d)
+    for uid, n in d.items():
+        want = "would build" if n["decision"] == "build" else "would reuse"
+        assert parser.nodes[uid]["status"] == want, (uid, parser.nodes[uid])
+        assert parser.nodes[uid]["fill"] == colours[want]
+
+    # The build that follows is drawn as a run again.
+    ok(p.orc("build"))
+    ok(p.orc_raw("dag", "--html", html))
+    text = html.read_text()
+    assert "<title>orc DAG: build at " in text and "would build" not in text
+
+
 # --- savings --------------------------------------------------------------------------------
 
 def test_savings_add_up_to_the_reused_nodes_last_build_times(project: Project):

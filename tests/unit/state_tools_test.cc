@@ -184,4 +184,23 @@ TEST(StateTools, DagLayersAndPageAreSelfContained) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "nothing is fetched at view time";
   EXPECT_EQ(html.find("model.p.a</script>"), std::string::npos) << "data cannot end the script";
   EXPECT_NE(html.find(status_colour("reused")), std::string::npos);
+  EXPECT_EQ(html.find("would build"), std::string::npos) << "a run's page";
+}
+
+TEST(StateTools, APlanIsDrawnAsAPlan) {
+  std::vector<DagNode> nodes(2);
+  nodes[0].unique_id = "model.p.a";
+  nodes[0].status = "would reuse";
+  nodes[1].unique_id = "model.p.b";
+  nodes[1].status = "would build";
+  std::string html = dag_html(nodes, {{0, 1}}, "plan at 2026-01-01T00:00:00Z", true);
+  EXPECT_NE(html.find("<span>plan at 2026-01-01T00:00:00Z</span>"), std::string::npos);
+  EXPECT_NE(html.find("\"would build\": \"" + std::string(status_colour("would build"))),
+            std::string::npos);
+  EXPECT_NE(html.find("></span>would reuse"), std::string::npos) << "in the legend";
+  for (const char* ran : {"built", "reused", "failed", "skipped"})
+    EXPECT_EQ(html.find(std::string("></span>") + ran), std::string::npos) << ran;
+  EXPECT_NE(html.find("<body class=\"plan\">"), std::string::npos) << "dashed outlines";
+  EXPECT_NE(std::string(status_colour("would build")), status_colour("built"));
+  EXPECT_NE(std::string(status_colour("would reuse")), status_colour("reused"));
 }
