@@ -1219,3 +1219,83 @@ TEST(Decide, RecordsEveryChangedComponentAndEachParentForExplain) {
   ASSERT_TRUE(m2.parents[0].changed.has_value());
   EXPECT_EQ(m2.parents[0].changed->code, ReasonCode::ParentBuilt);
 }
+
+/// A seed `raw_orders` loaded as the table the source reads, and a model reading the source;
+/// everything recorded at kT0.
+World seed_as_source() {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.add("seed.proj.raw_orders", NodeKind::Seed, {}, "seed");
+  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"});
+  for (const char* uid : {"source.proj.raw.orders", "seed.proj.raw_orders"}) {
+    w.node(uid).database = "DB";
+    w.node(uid).schema = "Main";
+  }
+  w.node("source.proj.raw.orders").alias = "raw_orders";
+  w.node("seed.proj.raw_orders").alias = "RAW_ORDERS";  // identity is case-insensitive
+  w.g.link();
+  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  w.record_all({"seed.proj.raw_orders", "model.proj.stg"});
+  return w;
+}
+
+TEST(Graph, ASourceOverASeedsRelationComesAfterTheSeed) {
+  World w = seed_as_source();
+  const NodeId seed = *w.g.find("seed.proj.raw_orders");
+  const NodeId source = *w.g.find("source.proj.raw.orders");
+  EXPECT_EQ(w.g.nodes[source].producer, seed);
+  std::vector<NodeId> order = w.g.topological_order();
+  auto at = [&](NodeId id) { return std::find(order.begin(), order.end(), id) - order.begin(); };
+  EXPECT_LT(at(seed), at(source));
+  w.node("seed.proj.raw_orders").schema = "other";
+  w.g.link();
+  EXPECT_EQ(w.g.nodes[source].producer, kNoNode);
+}
+
+TEST(Decide, ASeedReloadedWithOtherRowsIsNewDataForItsSourcesReaders) {
+  World w = seed_as_source();
+  w.node("seed.proj.raw_orders").checksum = "edited";  // the seed file changed
+  Plan p = w.decide_all();
+  const NodeDecision& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Build) << show(stg.reason);
+  EXPECT_EQ(stg.reason.code, ReasonCode::SourceRelationBuilt);
+  EXPECT_EQ(stg.reason.detail, "seed.proj.raw_orders");
+  ASSERT_EQ(p.sources_rebuilt.size(), 1u);
+  EXPECT_EQ(p.sources_rebuilt[0], *w.g.find("source.proj.raw.orders"));
+}
+
+TEST(Decide, ASeedReloadedFromTheSameFileIsNoNewData) {
+  World w = seed_as_source();
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "seed.proj.raw_orders").action, Action::Build) << "seeds always build";
+  const NodeDecision& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Reuse) << show(stg.reason);
+  EXPECT_TRUE(p.sources_rebuilt.empty());
+}
+
+TEST(Decide, ASnapshotsRelationIsAlwaysNewDataForItsSourcesReaders) {
+  World w = seed_as_source();
+  w.node("seed.proj.raw_orders").kind = NodeKind::Snapshot;
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "model.proj.stg").reason.code, ReasonCode::SourceRelationBuilt);
+}
+
+TEST(Decide, AnEmptyRunBuildsEverythingSelected) {
+  World w = simple_chain();
+  w.settings.placeholder_data = true;
+  Plan p = w.decide_all();
+  for (const char* uid : {"model.proj.stg", "model.proj.mart"}) {
+    EXPECT_EQ(w.of(p, uid).action, Action::Build) << uid;
+    EXPECT_EQ(w.of(p, uid).reason.code, ReasonCode::EmptyRun) << uid;
+  }
+}
+
+TEST(StateUpdate, AnEmptyRunDropsTheEntriesOfWhatDbtRan) {
+  World w = simple_chain();
+  w.state.entries["model.proj.other@x.y.z"] = w.state.entries.at("model.proj.mart");
+  std::vector<NodeResult> ran = {{"model.proj.stg", "success", kT1, std::nullopt},
+                                 {"model.proj.gone", "success", kT1, std::nullopt}};
+  EXPECT_EQ(entries_of_results(w.g, ran, w.state, w.keys()),
+            std::vector<std::string>{"model.proj.stg"});
+}
