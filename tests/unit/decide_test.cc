@@ -248,15 +248,9 @@ TEST(Decide, SourceWithoutLoadedAtOrTokenIsNewDataWithTheReason) {
 
 /// simple_chain, with the source's change marker (a row count) read and recorded as "n:3".
 World marked_chain() {
-  World w;
-  w.g.root_project = "proj";
-  w.add("source.proj.raw.orders", NodeKind::Source);
-  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
-  w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
-  w.g.link();
-  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  World w = simple_chain();
   w.markers["source.proj.raw.orders"] = "n:3";
-  w.record("model.proj.stg");
+  w.record("model.proj.stg");  // again, at the same time, now with the marker
   w.record("model.proj.mart");
   return w;
 }
