@@ -67,18 +67,22 @@ CI_SEQUENCES = [
 
 
 # The real-world CI subset (`--ci` with DIFF_WORLD=real): the same size as the base one, over
-# real worlds: a package upgrade, a package var default, a root var override, a root
-# dbt_project.yml comment, late rows, an edit of the seed a source reads, --empty and the
-# run after it, a package macro with its root override, --vars with a package var.
+# real worlds (seeds 101-104 grown): a package upgrade (a var default, a model removed), a
+# package var default, a root override of a package var, a root dbt_project.yml change that
+# changes nothing, late rows (loaded_at_field and loaded_at_query sources), edits of the seed
+# a source reads (one with --empty), --empty runs and the runs after them, the dispatched
+# package macro's root override, --vars with a package var, audit timestamps, and of the
+# base subset a selection, a failing model and test and their repair, two concurrent runs.
 REAL_CI_SEQUENCES = [
-    (104, ["pkg_var_change:diffpkg:3/build", "late_insert:src_a:1/build",
+    (104, ["pkg_var_change:diffpkg:0/build", "late_insert:src_a:1/build",
            "config_change:m13_filter:0/build", "seed_source_edit:-:0/build",
            "root_yml_comment:-:0/build", "update:src_b:3/build[s=+m07_scale]"]),
-    (101, ["seed_edit:-:2/build", "var_change:-:2/build", "seed_source_edit:-:5/build[e]",
+    (101, ["seed_edit:-:2/build", "var_change:-:4/build", "seed_source_edit:-:5/build[e]",
            "advance_time:-:0/build", "break_model:m08_filter:0/build",
            "repair_model:m08_filter:0/build"]),
-    (103, ["pkg_upgrade:diffpkg.var+remove:4/build", "repair_test:assert_sane_stg_a:0/test",
-           "late_insert:src_c:2/build", "macro_edit:-:1/build", "delete:src_b:4/build!",
+    (103, ["pkg_upgrade:diffpkg.var+remove:4/build", "break_test:assert_sane_stg_a:0/build",
+           "repair_test:assert_sane_stg_a:0/test", "late_insert:src_c:2/build",
+           "macro_edit:-:1/build",
            "insert_two:src_a+src_c:5/build[s=source:raw.src_a+]&build[s=source:raw.src_c+]"]),
     (102, ["macro_edit:-:0/build", "none:-:0/run[e]",
            "insert:src_d:1/build", "advance_time:-:5/build", "none:-:0/build[v=1;w=9]",

@@ -838,7 +838,7 @@ def _grow(world: World, rng: random.Random) -> None:
                 world.model(parent).materialized = "view"
     # audit timestamps in staging models
     for m in world.models:
-        if m.template == "stage" and rng.random() < 0.4:
+        if m.template == "stage" and rng.random() < 0.3:
             m.audit = rng.choice(["_loaded_at", "_loaded_at", "_orc_audit_ts"])
     # a source whose table is a seed's relation (and one over the snapshot's)
     world.seed_loads = [(i, rng.choice(GROUPS), rng.randint(1, 30), "2020-01-01 00:00:00")

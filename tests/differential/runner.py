@@ -25,9 +25,9 @@ Two refinements. An `--empty` step runs the shadow with `--empty` too (every sel
 must then be empty in the shadow, or the harness's own model is wrong); the next normal step
 compares full data again. A source whose table is a seed's or snapshot's relation is a
 dependency dbt does not know: a reader of it may run before or while that node is rebuilt.
-The shadow fixes the order (when the node's content changes in the step and a reader ran
-before it finished, the readers run again after it); in orc's run a reader that raced the
-node is not compared in that step (the next step compares it).
+The shadow fixes the order (when the node was built in the step and a reader ran before it
+finished, the readers run again after it); in orc's run a reader that raced the node is not
+compared in that step (the next step compares it).
 """
 
 from __future__ import annotations
@@ -444,28 +444,13 @@ class SequenceRun:
 
     # ---- relation sources: the order dbt does not know ------------------------------------
 
-    def changing_rel_sources(self, cli: dict[str, int]) -> list[str]:
-        """Relation sources whose node, when built in this step, changes what they read."""
-        w = self.world
-        out = []
-        for s in w.rel_sources:
-            if s.relation_of == "snap_items":
-                now_items = self.definition_key("seed_items", cli)
-                built_items = self.built_def.get(w.node_id("seed_items"))
-                if self.snap_content is not None and self.snap_content == now_items \
-                        and self.snap_content == built_items:
-                    continue
-            elif self.built_def.get(w.node_id(s.relation_of)) == \
-                    self.definition_key(s.relation_of, cli):
-                continue
-            out.append(s.name)
-        return out
-
     def raced(self, sources: list[str], status: dict[str, str], timing: dict,
               decisions: dict[str, dict] | None = None) -> set[str]:
         """Readers of `sources` (models downstream of them) that ran in a run whose node
         behind the source was built, and started before that node was done (or have no
-        timing). With `decisions`, only readers orc built."""
+        timing): they may have read the old rows, or none while the node was recreated
+        (a seed's --full-refresh drops its table first). With `decisions`, only readers
+        orc built."""
         w = self.world
         out: set[str] = set()
         for name in sources:
@@ -499,7 +484,7 @@ class SequenceRun:
         now = sim_now(w)
         cli = step.commands[0].cli_vars()
         empty = any(c.empty for c in step.commands)
-        changing = self.changing_rel_sources(cli)
+        rel_sources = [s.name for s in w.rel_sources]
 
         t1 = time.monotonic()
         rep.orc_exit, decisions, orc_status, orc_timing = self._run_orc(step.commands, now,
@@ -521,7 +506,7 @@ class SequenceRun:
         self._copy_db(self.pre_db, self.shadow_db)
         t2 = time.monotonic()
         _, shadow_status, timing, compiled = self._run_shadow(step.commands, frozen, now, index)
-        again = self.raced(changing, shadow_status, timing)
+        again = self.raced(rel_sources, shadow_status, timing)
         if again:
             # readers ran before the node behind their source was rebuilt: run them (and
             # what the run selected downstream of them) again, after it
@@ -535,7 +520,7 @@ class SequenceRun:
             compiled.update(compiled2)
         rep.seconds_shadow = time.monotonic() - t2
         shadow = read_relations(self.shadow_db, relations)
-        raced = self.raced(changing, orc_status, orc_timing, decisions)
+        raced = self.raced(rel_sources, orc_status, orc_timing, decisions)
         raced_ids = {w.model(n).unique_id for r in raced for n in {r} | w.descendants(r)}
         if raced:
             rep.notes.append("orc: readers of a relation source raced the node behind it "

@@ -40,8 +40,8 @@ MUTATION_WEIGHTS = {
 # dbt_project.yml change that changes nothing, rows arriving late, an edit of the seed a
 # source reads.
 REAL_MUTATION_WEIGHTS = {
-    **MUTATION_WEIGHTS, "pkg_upgrade": 1.5, "pkg_var_change": 1, "root_yml_comment": 1,
-    "late_insert": 1.5, "seed_source_edit": 1.5,
+    **MUTATION_WEIGHTS, "pkg_upgrade": 2, "pkg_var_change": 2, "root_yml_comment": 1.5,
+    "late_insert": 3, "seed_source_edit": 2,
 }
 UPGRADE_PARTS = ("var", "sql", "add", "remove", "macro", "config")
 TIME_JUMPS_MIN = (17, 41, 73, 131, 200)
