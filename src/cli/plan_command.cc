@@ -132,6 +132,7 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   DecideSettings settings;
   settings.full_refresh = o.full_refresh;
   settings.seed_state_orchestration = config.seed_state_orchestration;
+  settings.volatility = config.volatility;
   if (config.integration_account_id && !config.local_run)
     settings.asset_prefix = *config.integration_account_id + ".";
   std::vector<NodeId> all(graph.nodes.size());

@@ -12,6 +12,7 @@
 #include "plan/lineage.h"
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
+#include "plan/volatility_mode.h"
 #include "state/state.h"
 
 namespace orc {
@@ -38,6 +39,8 @@ struct DecideSettings {
   /// "{integration_account_id}." when asset ids are account-scoped (account set, local_run
   /// off); empty for plain unique_ids.
   std::string asset_prefix;
+  /// Which clock and randomness reads make a node volatile ([tool.orchestra_dbt] volatility).
+  VolatilityMode volatility = VolatilityMode::Filters;
 };
 
 /// The state key of a node.

@@ -87,6 +87,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   DecideSettings settings;
   settings.full_refresh = dargs.full_refresh;
   settings.seed_state_orchestration = config.seed_state_orchestration;
+  settings.volatility = config.volatility;
   if (config.integration_account_id && !config.local_run)
     settings.asset_prefix = *config.integration_account_id + ".";
 

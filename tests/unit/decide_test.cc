@@ -63,7 +63,7 @@ struct World {
   uint32_t add_macro(const std::string& uid, const std::string& name, const std::string& package,
                      const std::string& sql, std::vector<std::string> deps = {}) {
     uint32_t i = static_cast<uint32_t>(g.macros.size());
-    g.macros.push_back(Macro{uid, name, package, sql, std::move(deps)});
+    g.macros.push_back(Macro{uid, name, package, sql, std::move(deps), {}});
     g.macro_index[uid] = i;
     return i;
   }

@@ -136,6 +136,7 @@ struct Project {
     n.raw_code = std::move(raw_code);
     n.macro_deps = std::move(macros);
     n.depends_on = std::move(parents);
+    n.original_file_path = "models/" + uid.substr(uid.rfind('.') + 1) + ".sql";
     return g.add(std::move(n));
   }
   void macro(const std::string& uid, const std::string& body, std::vector<std::string> deps = {}) {
@@ -143,17 +144,23 @@ struct Project {
     size_t a = uid.find('.'), b = uid.find('.', a + 1);
     std::string name = uid.substr(b + 1);
     Macro m{uid, name, uid.substr(a + 1, b - a - 1),
-            "{% macro " + name + "() %}" + body + "{% endmacro %}", std::move(deps)};
+            "{% macro " + name + "() %}" + body + "{% endmacro %}", std::move(deps),
+            "macros/" + name + ".sql"};
     g.macro_index[uid] = static_cast<uint32_t>(g.macros.size());
     g.macros.push_back(std::move(m));
   }
   Node& node(const std::string& uid) { return g.nodes[*g.find(uid)]; }
 
-  bool is_volatile(const std::string& uid) {
+  /// Why `uid` is volatile under `mode` (nullopt: it is not).
+  std::optional<Volatility> volatility(const std::string& uid, VolatilityMode mode) {
     g.link();
     Lineage lineage(g);
     Fingerprinter f(g, lineage, ctx);
-    return f.is_volatile(*g.find(uid));
+    return f.volatility(*g.find(uid), mode);
+  }
+  /// Under `any` by default: the tests written before the setting existed describe it.
+  bool is_volatile(const std::string& uid, VolatilityMode mode = VolatilityMode::Any) {
+    return volatility(uid, mode).has_value();
   }
 };
 
