@@ -77,6 +77,12 @@ std::string lowered(std::string_view w) {
   return out;
 }
 
+/// Where a read is: its place, or the query whose current column holds it.
+struct Spot {
+  ClockPlace place = ClockPlace::Unparsed;
+  int column = -1;  ///< index of that query's frame (its read is emitted at the column's end)
+};
+
 /// One parenthesis level (index 0: the statement itself).
 struct Frame {
   char close = 0;            ///< the bracket that closes it (0 for the statement)
@@ -84,6 +90,7 @@ struct Frame {
   bool fresh = true;         ///< nothing seen inside yet (decides whether it holds a query)
   std::optional<ClockPlace> forced;  ///< an expression with its own place (OVER (...), ...)
   std::optional<ClockPlace> outer;   ///< the place of its opening bracket (nullopt: statement)
+  Spot held;                 ///< an expression's spot: that of its opening bracket
   Clause clause = Clause::Start;
   // The select-list column (or the expression outside any clause) being read.
   std::optional<std::string> column_read;  ///< the first read in it
@@ -101,12 +108,6 @@ struct Block {
   std::string tag;           ///< if, for, macro, set, call, ...
   bool incremental = false;  ///< inside `{% if ... is_incremental() ... %}`
   bool captured = false;     ///< output captured by Jinja (set/call/filter): where it goes is unseen
-};
-
-/// Where a read is: its place, or the column of a query it belongs to.
-struct Spot {
-  ClockPlace place;
-  Frame* column = nullptr;  ///< the query whose current column holds it (emitted at column end)
 };
 
 /// The reads a Jinja text (a `{{ }}` block, a tag or a string literal) holds.
@@ -210,43 +211,41 @@ class Classifier {
   }
 
   /// The place a token at the current position has.
-  Spot spot() {
-    for (const Block& b : blocks_)
-      if (b.incremental) return {ClockPlace::Incremental};
-    for (const Block& b : blocks_)
-      if (b.captured) return {ClockPlace::JinjaStatement};
-    for (size_t k = frames_.size(); k-- > 0;) {
-      Frame& f = frames_[k];
-      if (!f.query) {
-        if (f.forced) return {*f.forced};
-        continue;  // an expression in brackets: the place of what holds it
-      }
-      const ClockPlace own = clause_place(f.clause);
-      if (own != ClockPlace::SelectList && own != ClockPlace::Outside) return {own};
-      if (!f.outer || *f.outer == ClockPlace::Outside || *f.outer == ClockPlace::From)
-        return {own, &f};  // the statement, a CTE body or a derived table: its own columns
-      if (*f.outer == ClockPlace::SelectList || *f.outer == ClockPlace::Computed)
-        return {ClockPlace::SubqueryInSelect};
-      return {*f.outer};
-    }
-    return {ClockPlace::Unparsed};
+  Spot spot() const {
+    if (incremental_ > 0) return {ClockPlace::Incremental};
+    if (captured_ > 0) return {ClockPlace::JinjaStatement};
+    return frame_spot(frames_.size() - 1);
+  }
+
+  /// The spot of a token in frame `k` (Jinja blocks aside); constant time.
+  Spot frame_spot(size_t k) const {
+    const Frame& f = frames_[k];
+    if (!f.query) return f.forced ? Spot{*f.forced} : f.held;
+    const ClockPlace own = clause_place(f.clause);
+    if (own != ClockPlace::SelectList && own != ClockPlace::Outside) return {own};
+    if (!f.outer || *f.outer == ClockPlace::Outside || *f.outer == ClockPlace::From)
+      return {own, static_cast<int>(k)};  // the statement, a CTE body or a derived table
+    if (*f.outer == ClockPlace::SelectList || *f.outer == ClockPlace::Computed)
+      return {ClockPlace::SubqueryInSelect};
+    return {*f.outer};
   }
 
   /// Records a read of `expression` here; `pure` when the token is the read alone.
   void read(const std::string& expression, bool pure) {
-    Spot where = spot();
-    if (!where.column) {
+    const Spot where = spot();
+    if (where.column < 0) {
       reads_.push_back(ClockRead{expression, where.place});
       return;
     }
-    if (!where.column->column_read) where.column->column_read = expression;
-    if (!pure) where.column->column_ref = true;
+    Frame& f = frames_[static_cast<size_t>(where.column)];
+    if (!f.column_read) f.column_read = expression;
+    if (!pure) f.column_ref = true;
   }
 
   /// A column reference (or something orc cannot see into) here.
   void reference() {
-    Spot where = spot();
-    if (where.column) where.column->column_ref = true;
+    const Spot where = spot();
+    if (where.column >= 0) frames_[static_cast<size_t>(where.column)].column_ref = true;
   }
 
   /// Emits the read of the query's current column, if any, and starts the next column.
@@ -274,7 +273,8 @@ class Classifier {
     Frame f;
     f.close = close;
     f.forced = parent.pending;
-    f.outer = spot().place;
+    f.held = frame_spot(frames_.size() - 1);
+    f.outer = f.held.place;
     parent.pending.reset();
     parent.fresh = false;
     parent.prev_as = parent.prev_dot = false;
@@ -412,27 +412,37 @@ class Classifier {
       const JinjaReads r = jinja_reads(text, false);
       if (r.expression) reads_.push_back(ClockRead{*r.expression, ClockPlace::JinjaStatement});
     }
-    const bool in_incremental =
-        std::any_of(blocks_.begin(), blocks_.end(), [](const Block& b) { return b.incremental; });
+    const bool incremental = text.find("is_incremental") != std::string_view::npos;
     if (name == "if") {
-      blocks_.push_back(Block{name, in_incremental ||
-                                        text.find("is_incremental") != std::string_view::npos,
-                              false});
+      push(Block{name, incremental, false});
     } else if (name == "elif" || name == "else") {
-      if (blocks_.empty() || (blocks_.back().tag != "if" && blocks_.back().tag != "for"))
+      if (blocks_.empty() || (blocks_.back().tag != "if" && blocks_.back().tag != "for")) {
         broken_ = true;
-      else if (text.find("is_incremental") != std::string_view::npos)
+      } else if (incremental && !blocks_.back().incremental) {
         blocks_.back().incremental = true;  // the rest of the chain, conservatively
+        ++incremental_;
+      }
     } else if (name == "for" || defines) {
-      blocks_.push_back(Block{name, false, false});
+      push(Block{name, false, false});
     } else if (name == "call" || name == "filter" ||
                (name == "set" && !has_assignment(text.substr(k)))) {
-      blocks_.push_back(Block{name, false, true});
+      push(Block{name, false, true});
     } else if (name.starts_with("end") && name != "endraw") {
-      if (blocks_.empty() || "end" + blocks_.back().tag != name) broken_ = true;
-      else blocks_.pop_back();
+      if (blocks_.empty() || "end" + blocks_.back().tag != name) {
+        broken_ = true;
+      } else {
+        incremental_ -= blocks_.back().incremental;
+        captured_ -= blocks_.back().captured;
+        blocks_.pop_back();
+      }
     }
     return end;
+  }
+
+  void push(Block b) {
+    incremental_ += b.incremental;
+    captured_ += b.captured;
+    blocks_.push_back(std::move(b));
   }
 
   /// True when a `{% set ... %}` tag's rest assigns (`=` outside strings), not opens a block.
@@ -551,6 +561,8 @@ class Classifier {
   const std::vector<std::string>& calls_;
   std::vector<Frame> frames_;
   std::vector<Block> blocks_;
+  int incremental_ = 0;  ///< open blocks with `incremental`
+  int captured_ = 0;     ///< open blocks with `captured`
   std::vector<ClockRead> reads_;
   bool broken_ = false;
   ClockReads out_;

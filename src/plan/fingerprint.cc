@@ -137,7 +137,7 @@ bool Fingerprinter::macro_volatile(uint32_t macro) {
 }
 
 std::optional<Volatility> Fingerprinter::volatility(NodeId id, VolatilityMode mode) {
-  return volatility_.judge(id, mode, mode == VolatilityMode::Any && reads(id).volatile_code);
+  return volatility_.judge(id, mode, [this](NodeId n) { return reads(n).volatile_code; });
 }
 
 const CodeReferences& Fingerprinter::macro_refs(uint32_t macro) {

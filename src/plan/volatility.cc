@@ -139,7 +139,8 @@ const VolatilityJudge::CodeClock& VolatilityJudge::code_clock(NodeId id) {
   return *slot;
 }
 
-std::optional<Volatility> VolatilityJudge::through_views(NodeId id) {
+std::optional<Volatility> VolatilityJudge::through_views(NodeId id,
+                                                       const ReadsAnywhere& reads_anywhere) {
   for (NodeId p : lineage_.of(id).nodes) {
     const Node& v = g_.nodes[p];
     // A view with a `volatile` config is built every run (true), or declared stable (false).
@@ -147,6 +148,7 @@ std::optional<Volatility> VolatilityJudge::through_views(NodeId id) {
     for (NodeId e : lineage_.of(p).ephemerals)
       if (g_.nodes[e].volatile_config.value_or(false))
         return Volatility{true, file_of(g_.nodes[e]), {}, {}, v.unique_id};
+    if (!reads_anywhere(p)) continue;
     if (const auto& f = code_clock(p).finding) {
       Volatility out = *f;
       out.view = v.unique_id;
@@ -156,7 +158,8 @@ std::optional<Volatility> VolatilityJudge::through_views(NodeId id) {
   return std::nullopt;
 }
 
-std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode, bool reads_any) {
+std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode,
+                                                 const ReadsAnywhere& reads_anywhere) {
   const Node& n = g_.nodes[id];
   if (n.volatile_config) {
     if (!*n.volatile_config) return std::nullopt;
@@ -168,7 +171,7 @@ std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode,
   switch (mode) {
     case VolatilityMode::Never: return std::nullopt;
     case VolatilityMode::Any: {
-      if (!reads_any) return std::nullopt;
+      if (!reads_anywhere(id)) return std::nullopt;
       if (const auto& first = code_clock(id).first) return *first;
       // Only in a comment, or in a macro's comment: name the first word found.
       auto w = find_clock_word(n.raw_code);
@@ -176,8 +179,9 @@ std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode,
     }
     case VolatilityMode::Filters: {
       if (is_view(n)) return std::nullopt;  // evaluated when read: its readers hold the result
-      if (const auto& f = code_clock(id).finding) return *f;
-      return through_views(id);
+      if (reads_anywhere(id))
+        if (const auto& f = code_clock(id).finding) return *f;
+      return through_views(id, reads_anywhere);
     }
   }
   return std::nullopt;

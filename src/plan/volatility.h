@@ -1,6 +1,7 @@
 #pragma once
 // Whether a node must be built on every run because its result depends on the clock or on
 // randomness, and why (DESIGN.md section 2, rule 9). Pure: reads only the graph.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,11 +28,15 @@ class VolatilityJudge {
  public:
   VolatilityJudge(const Graph& graph, Lineage& lineage);
 
+  /// Whether a node's code, an ephemeral ancestor's or a macro it calls reads the clock
+  /// anywhere, comments included (the plain scan: what `any` judges by, and what lets every
+  /// other node skip the classification).
+  using ReadsAnywhere = std::function<bool(NodeId)>;
+
   /// Why node `id` must be built on every run under `mode`, or nullopt. Its `volatile` config
-  /// decides when set; an inlined ephemeral's `volatile: true` counts as its own. `reads_any`:
-  /// its code, an ephemeral ancestor's or a macro it calls reads the clock anywhere, comments
-  /// included (what `any` judges by).
-  std::optional<Volatility> judge(NodeId id, VolatilityMode mode, bool reads_any);
+  /// decides when set; an inlined ephemeral's `volatile: true` counts as its own.
+  std::optional<Volatility> judge(NodeId id, VolatilityMode mode,
+                                  const ReadsAnywhere& reads_anywhere);
 
  private:
   /// What a macro's body (with the macros it calls) reads.
@@ -56,7 +61,7 @@ class VolatilityJudge {
   std::vector<uint32_t> callees(const std::vector<std::string>& deps) const;
   /// Under `filters`: the first view node `id` reads live whose own code reads the clock at a
   /// volatile place (a view is evaluated when read, so its reader holds the result).
-  std::optional<Volatility> through_views(NodeId id);
+  std::optional<Volatility> through_views(NodeId id, const ReadsAnywhere& reads_anywhere);
 
   const Graph& g_;
   Lineage& lineage_;

@@ -257,3 +257,59 @@ TEST(ClockReads, MacroBodiesOutsideAnyClauseFollowTheirCaller) {
                            "{% endmacro %}"),
             ClockPlace::Where);
 }
+
+TEST(ClockReads, DeepNestingStaysLinear) {
+  // Hostile code (the manifest is not orc's): every token's place is found in constant time.
+  std::string code = "select ";
+  for (int i = 0; i < 100000; ++i) code += "f(a, ";
+  code += "now()";
+  for (int i = 0; i < 100000; ++i) code += ")";
+  code += " as t from x where y";
+  ClockReads r = find_clock_reads(code);
+  ASSERT_TRUE(r.first.has_value());
+  EXPECT_EQ(r.first->place, ClockPlace::Computed);
+  std::string open_only(200000, '(');
+  EXPECT_EQ(find_clock_reads(open_only + "now()").first->place, ClockPlace::Unparsed);
+}
+
+TEST(ClockReads, RealisticModels) {
+  // An incremental model with an audit column and a watermark on its own data: not volatile.
+  EXPECT_EQ(volatile_place(R"({{ config(materialized='incremental', unique_key='id') }}
+with src as (
+    select * from {{ source('app', 'events') }}
+    {%- if is_incremental() %}
+    where updated_at > (select max(updated_at) from {{ this }})
+    {%- endif %}
+)
+select
+    id,
+    payload::json as payload,            -- parsed
+    updated_at,
+    {{ dbt.current_timestamp() }} as _loaded_at,
+    '{{ invocation_id }}' as _invocation_id
+from src
+qualify row_number() over (partition by id order by updated_at desc) = 1
+)"),
+            std::nullopt);
+  // The same with a look-back window on the clock: volatile, in the incremental predicate.
+  EXPECT_EQ(volatile_place(R"(select * from {{ source('app', 'events') }}
+{%- if is_incremental() %}
+where updated_at > {{ dbt.dateadd('day', -3, dbt.current_timestamp()) }}
+{%- endif %})"),
+            ClockPlace::Incremental);
+  // A target-dependent audit column inside Jinja branches of the select list.
+  EXPECT_EQ(volatile_place("select a, {% if target.name == 'prod' %} now() {% else %} null "
+                           "{% endif %} as t from x"),
+            std::nullopt);
+  // BigQuery's SELECT * EXCEPT (...) with an audit column.
+  EXPECT_EQ(volatile_place("select * except (secret), current_timestamp() as _loaded_at "
+                           "from t where id > 0"),
+            std::nullopt);
+  // A named window ordered by randomness.
+  EXPECT_EQ(volatile_place("select sum(x) over w as s from t window w as (order by random())"),
+            ClockPlace::Window);
+  // A date spine up to today: its rows come from the clock.
+  EXPECT_EQ(volatile_place("select d from unnest(generate_series(date '2020-01-01', "
+                           "current_date, interval 1 day)) as s(d)"),
+            ClockPlace::From);
+}
