@@ -152,7 +152,7 @@ class Classifier {
     if (starts(s_, i, "{%")) return tag(i);
     if (starts(s_, i, "{{")) return expression_block(i);
     if (starts(s_, i, "--") || starts(s_, i, "/*")) return comment(i);
-    if (c == '\'') return literal(i, sql_quoted_end(s_, i));
+    if (c == '\'') return literal(i, sql_quoted_end(s_, i), 1);
     if (c == '"' || c == '`') {
       const size_t end = sql_quoted_end(s_, i);
       if (end - i < 2 || s_[end - 1] != c) broken_ = true;
@@ -160,7 +160,8 @@ class Classifier {
       return end;
     }
     if (c == '$') {
-      if (size_t len = dollar_opener_len(s_, i)) return literal(i, dollar_quoted_end(s_, i, len));
+      if (size_t len = dollar_opener_len(s_, i))
+        return literal(i, dollar_quoted_end(s_, i, len), len);
     }
     if (c >= '0' && c <= '9') {
       size_t j = i;
@@ -292,12 +293,31 @@ class Classifier {
     operand();
   }
 
-  /// A string literal [i, end): a constant, or a read when it holds one ('now', Jinja).
-  size_t literal(size_t i, size_t end) {
-    const char q = s_[i];
-    if (end - i < 2 || (q == '\'' && s_[end - 1] != '\'')) broken_ = true;
-    const JinjaReads r = jinja_reads(s_.substr(i, end - i), true);
-    if (r.expression) read(*r.expression, true);
+  /// A string literal [i, end) whose quotes are `quote` bytes long: a constant, or a read when
+  /// it is 'now', 'today', 'tomorrow' or 'yesterday' (PostgreSQL's special values) or holds
+  /// Jinja that reads ('{{ run_started_at }}').
+  size_t literal(size_t i, size_t end, size_t quote) {
+    if (end - i < 2 * quote || (quote == 1 && s_[end - 1] != '\'')) broken_ = true;
+    const std::string_view text = s_.substr(i, end - i);
+    std::optional<std::string> expression;
+    if (end - i >= 2 * quote) {
+      std::string_view content = text.substr(quote, text.size() - 2 * quote);
+      while (!content.empty() && is_space(content.front())) content.remove_prefix(1);
+      while (!content.empty() && is_space(content.back())) content.remove_suffix(1);
+      const std::string value = lowered(content);
+      if (value == "now" || value == "today" || value == "tomorrow" || value == "yesterday")
+        expression = "'" + value + "'";
+    }
+    for (size_t j = 0; j < text.size() && !expression;) {
+      if (!jinja_block_at(text, j)) {
+        ++j;
+        continue;
+      }
+      const size_t e = jinja_block_end(text, j);
+      expression = jinja_reads(text.substr(j, e - j)).expression;
+      j = e;
+    }
+    if (expression) read(*expression, true);  // a string is a constant but for the read
     operand();
     return end;
   }
@@ -314,8 +334,9 @@ class Classifier {
     return end;
   }
 
-  /// The reads in a Jinja text: a clock word, or a call of one of `calls_` (marked found).
-  JinjaReads jinja_reads(std::string_view text, bool literal_text) {
+  /// The reads in a Jinja block's text (`{{ ... }}` or `{% ... %}`): a clock word, or a call
+  /// of one of `calls_` (marked found).
+  JinjaReads jinja_reads(std::string_view text) {
     JinjaReads r;
     std::optional<size_t> at;  // where the first read starts in `text`
     if (auto w = find_clock_word(text)) {
@@ -358,10 +379,6 @@ class Classifier {
       }
     }
     if (!r.expression) return r;
-    if (literal_text) {
-      r.pure = true;  // a string is a constant but for the read
-      return r;
-    }
     // Pure: the read heads the first dotted name of the block (after `return(`), so no other
     // function takes it as an argument.
     size_t j = skip_space(text, 2);
@@ -381,7 +398,7 @@ class Classifier {
     const size_t end = jinja_block_end(s_, i);
     if (end - i < 4 || s_[end - 1] != '}' || s_[end - 2] != '}') broken_ = true;
     const std::string_view text = s_.substr(i, end - i);
-    const JinjaReads r = jinja_reads(text, false);
+    const JinjaReads r = jinja_reads(text);
     const size_t name = skip_space(text, text.size() > 2 && text[2] == '-' ? 3 : 2);
     if (r.expression && text.substr(name, 6) == "config" &&
         skip_space(text, name + 6) < text.size() && text[skip_space(text, name + 6)] == '(') {
@@ -409,7 +426,7 @@ class Classifier {
     const bool defines = name == "macro" || name == "test" || name == "materialization" ||
                          name == "snapshot" || name == "docs";
     if (!defines && !name.starts_with("end")) {
-      const JinjaReads r = jinja_reads(text, false);
+      const JinjaReads r = jinja_reads(text);
       if (r.expression) reads_.push_back(ClockRead{*r.expression, ClockPlace::JinjaStatement});
     }
     const bool incremental = text.find("is_incremental") != std::string_view::npos;

@@ -187,9 +187,14 @@ std::optional<ClockWord> find_clock_word(std::string_view code, size_t from) {
     if (it == kListed.end()) continue;
     const std::string word(lower, len);
     if (it->second & kWord) return ClockWord{start, i, word};
-    if ((it->second & kQuoted) && start > 0 && code[start - 1] == '\'' && i < code.size() &&
-        code[i] == '\'')
-      return ClockWord{start - 1, i + 1, "'" + word + "'"};
+    if (it->second & kQuoted) {  // 'now', ' now ', $$now$$: the whole string constant
+      size_t before = start, after = i;
+      while (before > from && is_space(code[before - 1])) --before;
+      while (after < code.size() && is_space(code[after])) ++after;
+      auto quote = [](char c) { return c == '\'' || c == '$'; };
+      if (before > 0 && quote(code[before - 1]) && after < code.size() && quote(code[after]))
+        return ClockWord{before - 1, after + 1, "'" + word + "'"};
+    }
     if (it->second & kCall) {
       const size_t next = skip_space(code, i);
       if (next < code.size() && code[next] == '(') return ClockWord{start, i, word + "()"};

@@ -30,7 +30,8 @@ void collect_references(std::string_view code, CodeReferences& out);
 
 /// True when `code` reads the clock or randomness, so that its result can change on every run:
 /// now(), current_timestamp, current_date, getdate(), sysdate, random(), uuid functions,
-/// dbt's run_started_at / invocation_id, and the like (case-insensitive, whole words). Comments
+/// dbt's run_started_at / invocation_id, the string constants 'now', 'today', 'tomorrow' and
+/// 'yesterday' (also dollar-quoted), and the like (case-insensitive, whole words). Comments
 /// are scanned too: a false "volatile" costs a rebuild, a missed one a stale relation.
 bool reads_clock_or_randomness(std::string_view code);
 

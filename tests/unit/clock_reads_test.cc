@@ -313,3 +313,18 @@ where updated_at > {{ dbt.dateadd('day', -3, dbt.current_timestamp()) }}
                            "current_date, interval 1 day)) as s(d)"),
             ClockPlace::From);
 }
+
+TEST(ClockReads, StringLiteralsReadOnlyAsNowOrThroughJinja) {
+  EXPECT_EQ(volatile_place("select * from t where note <> 'current_date or now() or random()'"),
+            std::nullopt);
+  EXPECT_FALSE(scan("select 'stamp()' as s from t", {"stamp"}).calls_found[0]);
+  EXPECT_EQ(volatile_place("select * from t where ts < '{{ run_started_at }}'"),
+            ClockPlace::Where);
+  ClockReads call = scan("select * from t where d = '{{ stamp() }}'", {"stamp"});
+  EXPECT_TRUE(call.calls_found[0]);
+  ASSERT_TRUE(call.first_volatile.has_value());
+  EXPECT_EQ(call.first_volatile->expression, "stamp()");
+  EXPECT_EQ(volatile_place("select * from t where d < $$today$$::date"), ClockPlace::Where)
+      << "a dollar-quoted 'today' is the same constant";
+  EXPECT_EQ(volatile_place("select * from t where ts < ' Now '::timestamp"), ClockPlace::Where);
+}

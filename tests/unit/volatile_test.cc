@@ -60,6 +60,9 @@ TEST(Volatile, NowAndTodayStringLiteralsAreVolatile) {
   EXPECT_TRUE(reads_clock_or_randomness("select 'now'::timestamp as t"));
   EXPECT_TRUE(reads_clock_or_randomness("select cast('NOW' as timestamp) as t"));
   EXPECT_TRUE(reads_clock_or_randomness("select 'today'::date as d"));
+  EXPECT_TRUE(reads_clock_or_randomness("select ' today '::date as d"));
+  EXPECT_TRUE(reads_clock_or_randomness("select $$now$$::timestamp as t"));
+  EXPECT_FALSE(reads_clock_or_randomness("select 'now or never' as motto"));
 }
 
 TEST(Volatile, PythonModelsAreScannedToo) {
