@@ -75,14 +75,12 @@ const VolatilityJudge::MacroClock& VolatilityJudge::macro_clock(uint32_t m) {
   r.reads = r.reads || reads_clock_or_randomness(macro.sql);
   if (r.reads) {
     const ClockReads found = find_clock_reads(normalize_code(macro.sql), follow);
-    if (found.first) r.first = found.first;
     if (!r.finding && found.first_volatile)
       r.finding = Volatility{false, file_of(macro), *found.first_volatile, macro.unique_id, {}};
     for (size_t k = 0; k < follow.size() && !r.finding; ++k)
       if (!found.calls_found[k])
         r.finding = Volatility{false, file_of(macro), {follow[k] + "()", ClockPlace::UnknownCall},
                                macro.unique_id, {}};
-    if (!r.first) r.first = ClockRead{"", ClockPlace::Unparsed};  // only in comments
   }
   macros_[m] = std::move(r);
   macro_state_[m] = 2;
@@ -165,6 +163,8 @@ std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode,
     if (!*n.volatile_config) return std::nullopt;
     return Volatility{true, file_of(n), {}, {}, {}};
   }
+  // A view is evaluated when read: its readers hold the result (see through_views).
+  if (mode == VolatilityMode::Filters && is_view(n)) return std::nullopt;
   for (NodeId e : lineage_.of(id).ephemerals)  // inlined into this node's SQL
     if (g_.nodes[e].volatile_config.value_or(false))
       return Volatility{true, file_of(g_.nodes[e]), {}, {}, {}};
@@ -178,7 +178,6 @@ std::optional<Volatility> VolatilityJudge::judge(NodeId id, VolatilityMode mode,
       return Volatility{false, file_of(n), {w ? w->expression : "", ClockPlace::Unparsed}, {}, {}};
     }
     case VolatilityMode::Filters: {
-      if (is_view(n)) return std::nullopt;  // evaluated when read: its readers hold the result
       if (reads_anywhere(id))
         if (const auto& f = code_clock(id).finding) return *f;
       return through_views(id, reads_anywhere);

@@ -43,7 +43,6 @@ class VolatilityJudge {
   struct MacroClock {
     bool reads = false;                 ///< reads the clock anywhere, callees included
     std::optional<Volatility> finding;  ///< a read at a volatile place in it or its callees
-    std::optional<ClockRead> first;     ///< its first read (for `any`)
   };
   /// What a node's code (with its ephemeral ancestors and the macros they call) reads.
   struct CodeClock {

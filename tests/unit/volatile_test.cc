@@ -382,6 +382,21 @@ TEST(Volatile, ConfigOverridesEverySettingBothWays) {
   }
 }
 
+TEST(Volatile, AnInlinedEphemeralsConfigMakesAViewsReadersVolatileNotTheView) {
+  Project p;
+  p.model("model.proj.eph", "select my_udf() as t", {}, "ephemeral");
+  p.model("model.proj.v", "select * from {{ ref('eph') }}", {}, "view", {"model.proj.eph"});
+  p.model("model.proj.mart", "select * from {{ ref('v') }}", {}, "table", {"model.proj.v"});
+  p.node("model.proj.eph").volatile_config = true;
+  EXPECT_FALSE(p.is_volatile("model.proj.v", VolatilityMode::Filters));
+  EXPECT_TRUE(p.is_volatile("model.proj.v", VolatilityMode::Any));
+  auto v = p.volatility("model.proj.mart", VolatilityMode::Filters);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(volatile_reason(*v).subject, "models/eph.sql");
+  EXPECT_EQ(volatile_reason(*v).detail,
+            "config volatile: true (read live through view model.proj.v)");
+}
+
 TEST(Volatile, NeverStillHonoursAnInlinedEphemeralsConfig) {
   Project p;
   p.model("model.proj.eph", "select my_udf() as t", {}, "ephemeral");
