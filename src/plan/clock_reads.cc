@@ -107,7 +107,7 @@ struct Frame {
 struct Block {
   std::string tag;           ///< if, for, macro, set, call, ...
   bool incremental = false;  ///< inside `{% if ... is_incremental() ... %}`
-  bool captured = false;     ///< output captured by Jinja (set/call/filter): where it goes is unseen
+  bool captured = false;     ///< output captured by Jinja (set/call/filter): its place is unseen
 };
 
 /// The reads a Jinja text (a `{{ }}` block, a tag or a string literal) holds.

@@ -142,8 +142,10 @@ std::string reason_text(const Reason& r) {
 Reason volatile_reason(const Volatility& v) {
   std::string detail;
   if (v.config) detail = "config volatile: true";
-  else if (v.read.expression.empty()) detail = fmt::format("a read in {}", place_text(v.read.place));
-  else detail = fmt::format("{} in {}", v.read.expression, place_text(v.read.place));
+  else if (v.read.expression.empty())
+    detail = fmt::format("a read in {}", place_text(v.read.place));
+  else
+    detail = fmt::format("{} in {}", v.read.expression, place_text(v.read.place));
   if (!v.macro.empty()) detail += fmt::format(" (macro {})", v.macro);
   if (!v.view.empty()) detail += fmt::format(" (read live through view {})", v.view);
   return Reason{ReasonCode::Volatile, v.file, std::move(detail)};

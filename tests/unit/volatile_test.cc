@@ -371,7 +371,8 @@ TEST(Volatile, ConfigOverridesEverySettingBothWays) {
   p.node("model.proj.filtering").volatile_config = false;
   p.node("model.proj.plain").volatile_config = true;
   p.node("model.proj.view").volatile_config = true;
-  for (VolatilityMode mode : {VolatilityMode::Filters, VolatilityMode::Any, VolatilityMode::Never}) {
+  for (VolatilityMode mode :
+       {VolatilityMode::Filters, VolatilityMode::Any, VolatilityMode::Never}) {
     EXPECT_FALSE(p.is_volatile("model.proj.filtering", mode));
     auto v = p.volatility("model.proj.plain", mode);
     ASSERT_TRUE(v.has_value());
