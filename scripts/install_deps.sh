@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libsimdjson-dev libtomlplusplus-dev
-  libfmt-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libxxhash-dev postgresql python3-venv
+  libfmt-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libxxhash-dev libyaml-cpp-dev postgresql python3-venv
   hyperfine chromium clang)
 # Azurite (below) is installed with npm: take npm and nodejs from Debian when npm is missing.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)

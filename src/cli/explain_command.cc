@@ -51,8 +51,10 @@ std::vector<std::string> would_build_if(element node) {
   object sources;
   if (!in["sources"].get_object().get(sources))
     for (auto [sid, s] : sources)
-      out.push_back(fmt::format("new data in {} (measured by {})", std::string_view(sid),
-                                json_string(s, "method")));
+      out.push_back(fmt::format("new data in {} (measured by {}{})", std::string_view(sid),
+                                json_string(s, "method"),
+                                s["marker"].get_object().error() ? ""
+                                                                 : " and its change marker"));
   object parents;
   if (!in["parents"].get_object().get(parents))
     for (auto [pid, p] : parents) out.push_back(fmt::format("a rebuild of {}", std::string_view(pid)));
@@ -95,6 +97,10 @@ void print_text(element node) {
       fmt::print("    {}: {} -> {} ({}){}\n", std::string_view(sid), text_or_null(s["recorded"]),
                  text_or_null(s["current"]), json_string(s, "method"),
                  is_new ? ": new data" : ": unchanged");
+      object marker;
+      if (!s["marker"].get_object().get(marker))
+        fmt::print("      change marker: {} -> {}\n", text_or_null(marker["recorded"]),
+                   text_or_null(marker["current"]));
     }
   }
   object parents;

@@ -88,10 +88,10 @@ class PhaseClock {
 /// Gives every entry without a fingerprint whose checksum matches the node's the node's
 /// current fingerprint (see --adopt-unfingerprinted).
 void adopt_unfingerprinted(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
-                           State& state, const DecideSettings& settings) {
+                           State& state, const StateKeys& keys) {
   for (NodeId id = 0; id < graph.nodes.size(); ++id) {
     if (!is_decidable(graph.nodes[id])) continue;
-    auto it = state.entries.find(asset_id(graph.nodes[id], settings));
+    auto it = state.entries.find(keys.key(id));
     if (it == state.entries.end() || it->second.fingerprint) continue;
     if (it->second.checksum != lineage.of(id).checksum) continue;
     it->second.fingerprint = fingerprints.of(id, nullptr);
@@ -120,11 +120,14 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   if (!o.sources.empty()) freshness = read_sources_json(o.sources);
   const double sources_ms = clock.lap();
   State stored = state_read.get();
-  // The decisions read this account's entries; without an account that is the whole stored
-  // state itself (no copy of a possibly 100k-entry state).
+  // The decisions read the entries a run sees; unless keys are account-scoped that is the
+  // whole stored state itself (no copy of a possibly 100k-entry state).
+  const StateKeys keys(graph, config.integration_account_id, config.local_run);
   std::optional<State> account_only;
-  if (config.integration_account_id)
-    account_only = filter_for_account(stored, *config.integration_account_id);
+  if (keys.scoped()) {
+    account_only = stored;
+    keys.filter(*account_only);
+  }
   State& filtered = account_only ? *account_only : stored;
   const State& state = filtered;
   const double state_ms = clock.lap();
@@ -133,8 +136,6 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   settings.full_refresh = o.full_refresh;
   settings.seed_state_orchestration = config.seed_state_orchestration;
   settings.volatility = config.volatility;
-  if (config.integration_account_id && !config.local_run)
-    settings.asset_prefix = *config.integration_account_id + ".";
   std::vector<NodeId> all(graph.nodes.size());
   for (NodeId i = 0; i < all.size(); ++i) all[i] = i;
   Lineage lineage(graph);
@@ -143,9 +144,9 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   FingerprintContext context;  // no warehouse here: the values of vars are unknown
   context.env = [&config](const std::string& name) { return config.env.get(name); };
   Fingerprinter fingerprints(graph, lineage, std::move(context));
-  if (o.adopt_unfingerprinted) adopt_unfingerprinted(graph, lineage, fingerprints, filtered, settings);
+  if (o.adopt_unfingerprinted) adopt_unfingerprinted(graph, lineage, fingerprints, filtered, keys);
   const double adopt_ms = clock.lap();
-  Plan plan = decide(graph, lineage, fingerprints, all, observed, state, now, settings);
+  Plan plan = decide(graph, lineage, fingerprints, all, observed, state, keys, now, settings);
   const double decide_ms = clock.lap();
 
   RunInfo info;
@@ -165,7 +166,7 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
     auto results = read_run_results(o.run_results);
     if (!results) throw Error(fmt::format("cannot read run results {}", o.run_results));
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed, state, settings,
+                                        observed, state, keys,
                                         format_timestamp(now));
     merge_state(stored, updates);
     write_file_atomic(o.state_out, serialize_state(stored));

@@ -2,6 +2,7 @@
 // whichever store is configured, every write through the store's guarded update.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -14,6 +15,7 @@
 #include "dbt/manifest_reader.h"
 #include "dbt/project_paths.h"
 #include "plan/savings.h"
+#include "plan/state_keys.h"
 #include "state/state_edit.h"
 #include "state/state_store.h"
 
@@ -151,7 +153,8 @@ int forget(const ToolArgs& a, StateStore& store) {
                      a.has("--dry-run"), store, "forget");
 }
 
-/// `orc state prune`: entries of nodes the project's manifest no longer has.
+/// `orc state prune`: this configuration's entries of nodes the project's manifest no longer
+/// has (StateKeys::stale).
 int prune(const ToolArgs& a, const Config& config, StateStore& store) {
   if (!a.positional.empty()) throw UsageError(kStateUsage);
   fs::path manifest;
@@ -169,11 +172,9 @@ int prune(const ToolArgs& a, const Config& config, StateStore& store) {
                             "PATH; nothing was changed",
                             manifest.string()));
   Graph graph = read_manifest(manifest);
-  const std::string prefix =
-      config.integration_account_id ? *config.integration_account_id + "." : "";
-  auto in_manifest = [&graph](std::string_view id) { return graph.find(std::string(id)).has_value(); };
-  return remove_keys([&](const State& s) { return stale_keys(s, in_manifest, prefix); },
-                     a.has("--dry-run"), store, "prune");
+  const StateKeys keys(graph, config.integration_account_id, config.local_run);
+  return remove_keys([&](const State& s) { return keys.stale(s); }, a.has("--dry-run"), store,
+                     "prune");
 }
 
 }  // namespace

@@ -155,6 +155,10 @@ bool dbt_env_flag(const Environment& env, const std::string& name) {
 DbtArgs parse_dbt_args(const std::vector<std::string>& args, const Environment& env) {
   DbtArgs out = parse_dbt_args(args);
   if (dbt_env_flag(env, "DBT_FULL_REFRESH")) out.full_refresh = true;
+  const bool empty_flag = std::any_of(out.groups.begin(), out.groups.end(), [](const ArgGroup& g) {
+    return g.name == "--empty" || g.name == "--no-empty";
+  });
+  if (!empty_flag && dbt_env_flag(env, "DBT_EMPTY")) out.placeholder_data = true;  // flag wins
   return out;
 }
 

@@ -122,6 +122,25 @@ uint32_t config_key_id(Graph& graph, std::string_view key,
   return id;
 }
 
+/// `orc.change_marker` of a source's meta object: nullopt when absent; a value that is not a
+/// boolean throws INCORRECT_TYPE (reported at `where`, whose `sub` it sets). An `orc` key that
+/// is not an object belongs to someone else and is ignored.
+std::optional<bool> orc_change_marker(od::value meta, Where& where) {
+  if (meta.type() != od::json_type::object) return std::nullopt;
+  std::optional<bool> out;
+  for (auto m : meta.get_object()) {
+    if (raw_key(m) != "orc") continue;
+    od::value orc = m.value();
+    if (orc.type() != od::json_type::object) continue;
+    for (auto o : orc.get_object()) {
+      if (raw_key(o) != "change_marker") continue;
+      where.sub = "meta.orc.change_marker";
+      out = bool(o.value().get_bool());
+    }
+  }
+  return out;
+}
+
 /// Reads what the decision needs from `config` and hashes every result-affecting key.
 /// Returns whether the node's contract is enforced.
 bool read_config(od::value config, Node& node, Graph& graph,
@@ -144,7 +163,12 @@ bool read_config(od::value config, Node& node, Graph& graph,
       node.loaded_at_query = str(v);
       continue;
     }
-    if (node.kind == NodeKind::Source) continue;  // sources are not fingerprinted
+    if (node.kind == NodeKind::Source) {  // sources are not fingerprinted
+      // config.meta (dbt >= 1.10: the source's and the table's meta merged) decides.
+      if (k == "meta")
+        if (auto marker = orc_change_marker(v, where)) node.change_marker = marker;
+      continue;
+    }
     if (k == "materialized") {
       node.materialized = str(v);
       node.config.emplace_back(config_key_id(graph, k, key_ids),
@@ -206,6 +230,8 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
   bool contract_enforced = false;
   std::optional<uint64_t> node_constraints;
   std::string_view columns_json;  // hashed only when the contract is enforced (rare)
+  // Sources: the table's meta and its source's (older dbt keeps them apart), below config.meta.
+  std::optional<bool> table_marker, source_marker;
   for (auto field : obj) {
     std::string_view k = raw_key(field);
     where.field = k;
@@ -274,8 +300,13 @@ Node read_node(std::string_view unique_id, od::object obj, Graph& graph,
       if (auto s = str(v); !s.empty()) node.loaded_at_query = s;
     } else if (k == "freshness") {
       read_source_freshness(v, node);  // nodes keep build_after under config.freshness
+    } else if (k == "meta" && node.kind == NodeKind::Source) {
+      table_marker = orc_change_marker(v, where);
+    } else if (k == "source_meta" && node.kind == NodeKind::Source) {
+      source_marker = orc_change_marker(v, where);
     }
   }
+  if (!node.change_marker) node.change_marker = table_marker ? table_marker : source_marker;
   if (contract_enforced) {
     if (!columns_json.empty())
       node.config.emplace_back(config_key_id(graph, "columns (contract)", key_ids),

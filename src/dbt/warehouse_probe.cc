@@ -33,25 +33,48 @@ std::string bind_this(const std::string& query, const Node& s) {
                                         sql_literal(s.name)));
 }
 
-std::string source_select(const Node& s) {
+/// The id prefix of a freshness row that also carries the row count: "n:<count>|<max>".
+constexpr std::string_view kCounted = "counted:";
+/// The id prefix of a change marker's metadata row.
+constexpr std::string_view kMarker = "marker:";
+
+/// Whether the freshness aggregate of source `s` also counts its rows (its change marker).
+bool counts_rows(const Node& s, const ChangeMarkerMethod& marker) {
+  return marker.row_count && s.loaded_at_query.empty() && !s.loaded_at_field.empty() &&
+         s.wants_change_marker();
+}
+
+/// Whether source `s` has a metadata part for its change marker.
+bool has_marker_metadata(const Node& s, const ChangeMarkerMethod& marker) {
+  return !marker.metadata_sql.empty() && s.has_loaded_at() && s.wants_change_marker();
+}
+
+std::string source_select(const Node& s, const ChangeMarkerMethod& marker) {
   std::string id = sql_literal(s.unique_id);
   if (!s.loaded_at_query.empty())
     return fmt::format("select {} as orc_source_id, cast(({}) as {}) as orc_max_loaded_at", id,
                        bind_this(s.loaded_at_query, s), kText);
+  std::string value = fmt::format("cast(max({}) as {})", s.loaded_at_field, kText);
+  if (counts_rows(s, marker)) {
+    // The count in the same aggregate: no second scan. `counted:` says the value's shape.
+    id = sql_literal(std::string(kCounted) + s.unique_id);
+    value = fmt::format("cast('n:' || cast(count(*) as {t}) || '|' || coalesce({v}, '') as {t})",
+                        fmt::arg("t", kText), fmt::arg("v", value));
+  }
   std::string sql = fmt::format(
-      "select {} as orc_source_id, cast(max({}) as {}) as orc_max_loaded_at from "
-      "{{{{ source({}, {}) }}}}",
-      id, s.loaded_at_field, kText, sql_literal(s.source_name), sql_literal(s.name));
+      "select {} as orc_source_id, {} as orc_max_loaded_at from {{{{ source({}, {}) }}}}", id,
+      value, sql_literal(s.source_name), sql_literal(s.name));
   if (!s.freshness_filter.empty()) sql += fmt::format(" where {}", s.freshness_filter);
   return sql;
 }
 
-/// The data-change token of source `s`, as one row `token:<unique_id>`: the adapter's token
-/// (change_token_method), or "unknown:<why>" when the relation is missing or a view (a view's
-/// data lives elsewhere: no token is trustworthy). `orc_rel` is the source as declared,
-/// `orc_found` the relation as the warehouse spells it.
-std::string token_select(const Node& s, const ChangeTokenMethod& method) {
-  std::string id = sql_literal("token:" + s.unique_id);
+/// One row `<prefix><unique_id>` read from source `s`'s relation with `method` (a change
+/// token, or a change marker's metadata), or "unknown:<why>" when the relation is missing or
+/// a view (a view's data lives elsewhere: no token is trustworthy). `orc_rel` is the source as
+/// declared, `orc_found` the relation as the warehouse spells it.
+std::string relation_select(const Node& s, std::string_view prefix,
+                            const ChangeTokenMethod& method) {
+  std::string id = sql_literal(std::string(prefix) + s.unique_id);
   std::string row =
       method.kind == ChangeTokenMethod::Kind::RowFingerprint
           ? fmt::format("select {id} as orc_source_id, cast({expr} as {t}) as orc_max_loaded_at "
@@ -115,7 +138,7 @@ std::string var_select(const std::string& name) {
 
 /// One piece of the query; the unit a failing query is split into.
 struct Part {
-  enum class Kind { Source, Token, Schema, Var } kind;
+  enum class Kind { Source, Token, Marker, Schema, Var } kind;
   size_t index;  ///< into the request's sources / schemas / vars
 };
 
@@ -123,9 +146,15 @@ std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
   std::vector<Part> parts;
   const bool tokens = r.source_tokens && change_token_method(graph.adapter_type).kind !=
                                             ChangeTokenMethod::Kind::None;
+  const ChangeMarkerMethod marker = change_marker_method(graph.adapter_type);
   for (size_t i = 0; i < r.sources.size(); ++i) {
-    if (graph.nodes[r.sources[i]].has_loaded_at()) parts.push_back({Part::Kind::Source, i});
-    else if (tokens) parts.push_back({Part::Kind::Token, i});
+    const Node& s = graph.nodes[r.sources[i]];
+    if (s.has_loaded_at()) {
+      parts.push_back({Part::Kind::Source, i});
+      if (has_marker_metadata(s, marker)) parts.push_back({Part::Kind::Marker, i});
+    } else if (tokens) {
+      parts.push_back({Part::Kind::Token, i});
+    }
   }
   for (size_t i = 0; i < r.schemas.size(); ++i) parts.push_back({Part::Kind::Schema, i});
   for (size_t i = 0; i < r.vars.size(); ++i) {
@@ -138,13 +167,18 @@ std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
 
 std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vector<Part>& parts) {
   std::string sql;
+  const ChangeMarkerMethod marker = change_marker_method(graph.adapter_type);
   for (const Part& p : parts) {
     if (!sql.empty()) sql += "\nunion all\n";
     switch (p.kind) {
-      case Part::Kind::Source: sql += source_select(graph.nodes[r.sources[p.index]]); break;
+      case Part::Kind::Source: sql += source_select(graph.nodes[r.sources[p.index]], marker); break;
       case Part::Kind::Token:
-        sql += token_select(graph.nodes[r.sources[p.index]],
-                            change_token_method(graph.adapter_type));
+        sql += relation_select(graph.nodes[r.sources[p.index]], "token:",
+                               change_token_method(graph.adapter_type));
+        break;
+      case Part::Kind::Marker:
+        sql += relation_select(graph.nodes[r.sources[p.index]], kMarker,
+                               {ChangeTokenMethod::Kind::Metadata, {}, marker.metadata_sql});
         break;
       case Part::Kind::Schema:
         sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
@@ -161,6 +195,8 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
       return fmt::format("freshness of {}", graph.nodes[r.sources[p.index]].unique_id);
     case Part::Kind::Token:
       return fmt::format("the change token of {}", graph.nodes[r.sources[p.index]].unique_id);
+    case Part::Kind::Marker:
+      return fmt::format("the change marker of {}", graph.nodes[r.sources[p.index]].unique_id);
     case Part::Kind::Schema:
       return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
                          r.schemas[p.index].second);
@@ -190,6 +226,12 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
   if (parts.size() == 1) {
     std::string why = out.stdout_text.empty() ? out.stderr_text : out.stdout_text;
     if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
+    if (parts[0].kind == Part::Kind::Marker) {  // unknown: judged by max(loaded_at) alone
+      log_warn("{} could not be read (judged by max(loaded_at) alone; `meta: {{orc: "
+               "{{change_marker: false}}}}` turns it off): {}",
+               describe(graph, r, parts[0]), why);
+      return;
+    }
     log_warn("{} could not be read (treated as changed): {}", describe(graph, r, parts[0]), why);
     if (parts[0].kind == Part::Kind::Token)
       result.tokens[graph.nodes[r.sources[parts[0].index]].unique_id].why_unknown =
@@ -286,6 +328,39 @@ ChangeTokenMethod change_token_method(const std::string& adapter_type) {
           "from {{{{ orc_found }}}}"};
 }
 
+ChangeMarkerMethod change_marker_method(const std::string& adapter_type) {
+  if (adapter_type.empty()) return {};  // a manifest that does not say: no marker
+  // PostgreSQL: the count, plus the table's cumulative inserted + updated + deleted rows
+  // (an update keeps the count). The statistics reach pg_stat_user_tables asynchronously
+  // (about a second after a commit, longer for a session kept open), which the count covers
+  // for inserts and deletes; a reset of the statistics only differs, which is a change.
+  if (adapter_type == "postgres")
+    return {true,
+            "select {id} as orc_source_id, cast(max('dml:' || (n_tup_ins + n_tup_upd + "
+            "n_tup_del)::text) as {t}) as orc_max_loaded_at from pg_stat_user_tables where "
+            "schemaname = '{{{{ orc_found.schema }}}}' and relname = "
+            "'{{{{ orc_found.identifier }}}}'"};
+  // Where the change token is the warehouse's own last-modified metadata, the marker is the
+  // same query: no scan.
+  if (adapter_type == "snowflake" || adapter_type == "bigquery" ||
+      adapter_type == "databricks" || adapter_type == "spark")
+    return {false, change_token_method(adapter_type).sql};
+  return {true, {}};  // DuckDB and every other adapter: the row count
+}
+
+std::optional<std::string> ChangeMarker::value() const {
+  if (rows.empty() && metadata.empty()) return std::nullopt;
+  if (rows.empty() || metadata.empty()) return rows + metadata;
+  return rows + "|" + metadata;
+}
+
+MarkerMap known_markers(const std::unordered_map<std::string, ChangeMarker>& markers) {
+  MarkerMap out;
+  for (const auto& [id, m] : markers)
+    if (auto v = m.value()) out.emplace(id, std::move(*v));
+  return out;
+}
+
 std::string change_token_expression(const std::string& adapter_type) {
   ChangeTokenMethod m = change_token_method(adapter_type);
   return m.kind == ChangeTokenMethod::Kind::RowFingerprint ? m.sql : std::string();
@@ -366,11 +441,32 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       }
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
+    } else if (id.rfind(kMarker, 0) == 0) {
+      // "meta:<time>[...]" or "dml:<n>"; "unknown:<why>" or null leaves the part unknown.
+      std::string& metadata = result.markers[id.substr(kMarker.size())].metadata;
+      if (value && value->rfind("meta:", 0) == 0 && value->size() > 5)
+        metadata = normalize_metadata_token(*value);
+      else if (value && value->rfind("dml:", 0) == 0 && value->size() > 4)
+        metadata = *value;
     } else {
+      // A plain freshness row, or "counted:<id>" with "n:<count>|<max_loaded_at or empty>".
+      std::string source = id;
+      std::optional<std::string_view> when;
+      if (value) when = *value;
+      if (id.rfind(kCounted, 0) == 0) {
+        source = id.substr(kCounted.size());
+        size_t bar = value ? value->find('|') : std::string::npos;
+        when.reset();
+        if (bar != std::string::npos) {
+          if (value->rfind("n:", 0) == 0 && bar > 2)
+            result.markers[source].rows = value->substr(0, bar);
+          when = std::string_view(*value).substr(bar + 1);
+        }
+      }
       std::optional<std::string> ts;
-      if (value)
-        if (auto t = parse_timestamp(*value)) ts = format_timestamp(*t);
-      result.freshness[id] = ts;
+      if (when)
+        if (auto t = parse_timestamp(*when)) ts = format_timestamp(*t);
+      result.freshness[source] = ts;
     }
   }
 }
@@ -392,7 +488,7 @@ bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtInvoker
 bool same_freshness_query(const Node& a, const Node& b) {
   return a.loaded_at_field == b.loaded_at_field && a.loaded_at_query == b.loaded_at_query &&
          a.freshness_filter == b.freshness_filter && a.source_name == b.source_name &&
-         a.name == b.name;
+         a.name == b.name && a.wants_change_marker() == b.wants_change_marker();
 }
 
 }  // namespace orc

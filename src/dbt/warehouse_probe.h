@@ -2,9 +2,11 @@
 // Everything orc asks the warehouse, in one `dbt show --inline` query run through dbt (so every
 // adapter works): the freshness of sources with loaded_at_field / loaded_at_query (whether or
 // not they have warn/error thresholds, which plain `dbt source freshness` needs), a
+// change marker beside them (a row count, DML counters or last-modified metadata), a
 // data-change token for sources without them (where orc knows how to read one), the relations
 // of the schemas orc may reuse nodes in, and the values of the vars nodes read (hashed by
 // dbt's own Jinja). Parts that fail are isolated by splitting the query.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,10 +31,21 @@ struct ProbeRequest {
   bool empty() const { return sources.empty() && schemas.empty() && vars.empty(); }
 };
 
+/// A source's change marker as read (docs/design.md, "Late-arriving rows"): the parts that
+/// were answered, joined in a fixed order by value().
+struct ChangeMarker {
+  std::string rows;      ///< "n:<count>", counted in the freshness aggregate; "" if not read
+  std::string metadata;  ///< "meta:<...>" or "dml:<n>" from the metadata part; "" if not read
+  /// The known parts joined by '|' (rows first); nullopt when neither is known.
+  std::optional<std::string> value() const;
+};
+
 /// What was learnt. A source, schema or var missing from it could not be read.
 struct ProbeResult {
   FreshnessMap freshness;
   TokenMap tokens;            ///< sources without loaded_at_* (value, or why there is none)
+  /// Sources with loaded_at_* whose change marker was asked (any part answered).
+  std::unordered_map<std::string, ChangeMarker> markers;
   RelationCatalog relations;  ///< `enabled` is left to the caller
   std::unordered_map<std::string, std::string> var_values;  ///< name -> md5 of its JSON value
 };
@@ -59,6 +72,27 @@ struct ChangeTokenMethod {
 /// own get_relation_last_modified plus the row count on every other adapter (Redshift, ...).
 ChangeTokenMethod change_token_method(const std::string& adapter_type);
 
+/// How the change marker of a source with loaded_at_* is read on an adapter: a value beside
+/// max(loaded_at) that also moves when rows arrive without a newer loaded_at (docs/design.md,
+/// "Late-arriving rows"), compared for equality only.
+struct ChangeMarkerMethod {
+  /// count(*) in the same aggregate as max(loaded_at_field) ("n:<count>"); not for sources
+  /// with a loaded_at_query (no table scan to share).
+  bool row_count = false;
+  /// A metadata select in the form of ChangeTokenMethod::Metadata's `sql` (the very SQL of
+  /// the adapter's change token where it has one), giving "meta:..." or "dml:<n>"; "" if none.
+  std::string metadata_sql;
+};
+
+/// The marker method of `adapter_type`: the row count on DuckDB; the row count plus the
+/// table's cumulative DML counters (pg_stat_user_tables) on PostgreSQL; the change token's
+/// metadata on Snowflake (LAST_ALTERED), BigQuery (__TABLES__) and Databricks/Spark (DESCRIBE
+/// HISTORY); the row count on every other adapter; nothing when the adapter is not known.
+ChangeMarkerMethod change_marker_method(const std::string& adapter_type);
+
+/// The marker values of `markers` that are known (ChangeMarker::value), by source unique_id.
+MarkerMap known_markers(const std::unordered_map<std::string, ChangeMarker>& markers);
+
 /// The row-fingerprint expression of `adapter_type`, empty when its method is not one.
 std::string change_token_expression(const std::string& adapter_type);
 
@@ -84,7 +118,7 @@ bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtInvoker
                      const std::vector<std::string>& project_args, ProbeResult& result,
                      bool write_manifest = false);
 
-/// True when both source nodes would be queried with the same SQL.
+/// True when both source nodes would be queried with the same SQL (change marker included).
 bool same_freshness_query(const Node& a, const Node& b);
 
 }  // namespace orc

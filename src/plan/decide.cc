@@ -45,16 +45,12 @@ struct Upstream {
 class Decider {
  public:
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
-          const Observations& observed, const State& state, Micros now,
-          const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
+          const Observations& observed, const State& state, const StateKeys& keys,
+          Micros now, const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
       : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
-        entries_(entries), observed_(observed),
-        state_(state), now_(now), settings_(settings), build_after_(effective_build_after(g)) {
+        entries_(entries), observed_(observed), state_(state), keys_(keys), now_(now),
+        settings_(settings), build_after_(effective_build_after(g)) {
     plan_.decision_index.assign(g.nodes.size(), -1);
-    if (!settings.asset_prefix.empty()) {
-      keys_.reserve(g.nodes.size());
-      for (const Node& n : g.nodes) keys_.push_back(asset_id(n, settings));
-    }
   }
 
   /// Nodes to build whatever else holds, each with the unit test that needs it.
@@ -71,19 +67,17 @@ class Decider {
       if (plan_.decisions.back().action == Action::Build) ++plan_.build_count;
       else ++plan_.reuse_count;
     }
+    for (NodeId id = 0; id < g_.nodes.size(); ++id)
+      if (g_.nodes[id].producer != kNoNode && source_rebuilt_now(id))
+        plan_.sources_rebuilt.push_back(id);
     return std::move(plan_);
   }
 
  private:
-  /// The node's state key (its unique_id unless keys are account-scoped).
-  const std::string& key(NodeId id) const {
-    return keys_.empty() ? g_.nodes[id].unique_id : keys_[id];
-  }
-
   /// The node's state entry for its current relation, looked up once.
   const StateEntry* entry_of(NodeId id) {
     if (!entries_.known[id]) {
-      entries_.entry[id] = find_entry(state_, key(id), relation_identity(g_.nodes[id]));
+      entries_.entry[id] = keys_.entry(state_, id);
       entries_.known[id] = 1;
     }
     return entries_.entry[id];
@@ -117,7 +111,7 @@ class Decider {
     const StateEntry* pe = entry_of(p);
     if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
     if (entry.has_parents) {
-      auto it = entry.parents.find(key(p));
+      auto it = entry.parents.find(keys_.key(p));
       if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
       if (!same_instant(it->second, pe->last_updated))
         return Reason{ReasonCode::ParentRebuilt, pid,
@@ -134,15 +128,30 @@ class Decider {
     return std::nullopt;
   }
 
+  /// Whether source `s` reads a relation this run rebuilds with possibly other rows (a seed
+  /// loaded as a raw table whose file or config changed, a snapshot, a model): measured before
+  /// dbt ran, its freshness says nothing of what its readers will read (design.md, "Sources
+  /// over relations the run builds").
+  std::optional<Reason> source_rebuilt_now(NodeId s) {
+    const NodeId p = g_.nodes[s].producer;
+    if (p == kNoNode || !built_now(p)) return std::nullopt;
+    if (g_.nodes[p].kind == NodeKind::Seed && !settings_.full_refresh) {
+      // A seed rebuilt from the same file and config as its recorded build loads the same rows.
+      const StateEntry* e = entry_of(p);
+      if (e && e->fingerprint && !verdict(p, *e).changed) return std::nullopt;
+    }
+    return Reason{ReasonCode::SourceRelationBuilt, g_.nodes[s].unique_id, g_.nodes[p].unique_id};
+  }
+
   /// The prefix of SourceInput::method when a source's freshness is unknown; the rest is why.
   static constexpr std::string_view kUnknown = "unknown: ";
 
   /// What is known of source `s` now and what `entry` recorded of it: its max_loaded_at when it
-  /// has loaded_at_*, else its data-change token. `method` starts "unknown: " when there is no
-  /// current value.
+  /// has loaded_at_* (with its change marker unless it opted out), else its data-change token.
+  /// `method` starts "unknown: " when there is no current value.
   SourceInput source_input(NodeId s, const StateEntry& entry) const {
     const Node& src = g_.nodes[s];
-    SourceInput si{s, std::nullopt, std::nullopt, false, {}};
+    SourceInput si{s, std::nullopt, std::nullopt, false, {}, std::nullopt, std::nullopt};
     if (src.has_loaded_at()) {
       si.method = src.loaded_at_query.empty() ? "loaded_at_field" : "loaded_at_query";
       if (auto r = entry.sources.find(src.unique_id); r != entry.sources.end())
@@ -150,6 +159,12 @@ class Decider {
       if (auto f = observed_.freshness.find(src.unique_id); f != observed_.freshness.end())
         si.current = f->second;
       if (!si.current) si.method = std::string(kUnknown) + "its freshness query gave no value";
+      if (src.wants_change_marker()) {
+        if (auto r = entry.source_markers.find(src.unique_id); r != entry.source_markers.end())
+          si.recorded_marker = r->second;
+        if (auto m = observed_.markers.find(src.unique_id); m != observed_.markers.end())
+          si.current_marker = m->second;
+      }
       return si;
     }
     auto t = observed_.tokens.find(src.unique_id);
@@ -191,7 +206,9 @@ class Decider {
       SourceInput si = source_input(s, entry);
       std::optional<Reason> why;
       const std::string& sid = g_.nodes[s].unique_id;
-      if (!si.current)
+      if (auto rebuilt = source_rebuilt_now(s))
+        why = std::move(rebuilt);
+      else if (!si.current)
         why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(kUnknown.size())};
       else if (!si.recorded)
         why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
@@ -199,6 +216,9 @@ class Decider {
                                           : !same_instant(*si.recorded, *si.current))
         why = Reason{ReasonCode::SourceNewData, sid,
                      fmt::format("{}: {} -> {}", si.method, *si.recorded, *si.current)};
+      else if (si.recorded_marker && si.current_marker && *si.recorded_marker != *si.current_marker)
+        why = Reason{ReasonCode::SourceMarkerChanged, sid,
+                     fmt::format("{} -> {}", *si.recorded_marker, *si.current_marker)};
       si.is_new = why.has_value();
       note(std::move(why), sid);
       d.sources.push_back(std::move(si));
@@ -241,6 +261,7 @@ class Decider {
     };
 
     if (settings_.full_refresh) return build(ReasonCode::FullRefresh);
+    if (settings_.placeholder_data) return build(ReasonCode::EmptyRun);
     if (auto f = forced.find(id); f != forced.end())
       return build(ReasonCode::UnitTestNeedsModel, g_.nodes[f->second].unique_id);
     if (n.kind == NodeKind::Snapshot) return build(ReasonCode::Snapshot);
@@ -264,7 +285,12 @@ class Decider {
     d.watched_macros = fv.now.watched_macros;
     if (fv.changed) {
       d.fingerprint_changes = fv.changes;
-      return decide_as(Action::Build, *fv.changed);
+      Reason why = *fv.changed;
+      // A package's var or config (its dbt_project.yml, on an upgrade): the reason names it.
+      if (n.package_name != g_.root_project && why.detail.empty() &&
+          (why.code == ReasonCode::VarChanged || why.code == ReasonCode::ConfigChanged))
+        why.detail = fmt::format("package {}", n.package_name);
+      return decide_as(Action::Build, std::move(why));
     }
     if (auto problem = relation_problem(n, *entry->fingerprint)) {
       d.relation_check = reason_code_name(problem->code);
@@ -310,19 +336,14 @@ class Decider {
   Entries& entries_;
   const Observations& observed_;
   const State& state_;
+  const StateKeys& keys_;
   Micros now_;
   const DecideSettings& settings_;
   std::vector<std::pair<std::optional<BuildAfter>, bool>> build_after_;
-  std::vector<std::string> keys_;  ///< account-scoped keys; empty when keys are unique_ids
   Plan plan_;
 };
 
 }  // namespace
-
-std::string asset_id(const Node& node, const DecideSettings& settings) {
-  if (settings.asset_prefix.empty()) return node.unique_id;
-  return settings.asset_prefix + (node.relation_name.empty() ? node.unique_id : node.relation_name);
-}
 
 bool is_decidable(const Node& n) {
   switch (n.kind) {
@@ -371,7 +392,8 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
-            const State& state, Micros now, const DecideSettings& settings) {
+            const State& state, const StateKeys& keys, Micros now,
+            const DecideSettings& settings) {
   // The per-node lookups and code scans are independent: done up front on every core.
   Entries entries{std::vector<const StateEntry*>(graph.nodes.size(), nullptr),
                   std::vector<uint8_t>(graph.nodes.size(), 0)};
@@ -381,12 +403,12 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     if (id < graph.nodes.size() && !entries.known[id]) entries.known[id] = 1, todo.push_back(id);
   parallel_for(todo.size(), kParallelNodes, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
-      entries.entry[todo[i]] = entry_for(graph, todo[i], state, settings);
+      entries.entry[todo[i]] = keys.entry(state, todo[i]);
   });
   fingerprints.prescan(todo);
   Verdicts verdicts(graph.nodes.size());
-  Plan plan = Decider(graph, lineage, fingerprints, observed, state, now, settings, verdicts,
-                      entries)
+  Plan plan = Decider(graph, lineage, fingerprints, observed, state, keys, now, settings,
+                      verdicts, entries)
                   .run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
@@ -400,16 +422,10 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     }
   }
   if (forced.empty()) return plan;
-  Decider again(graph, lineage, fingerprints, observed, state, now, settings, verdicts, entries);
+  Decider again(graph, lineage, fingerprints, observed, state, keys, now, settings, verdicts,
+                entries);
   again.forced = std::move(forced);
   return again.run(selected);
-}
-
-const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
-                            const DecideSettings& settings) {
-  const Node& n = graph.nodes[id];
-  if (settings.asset_prefix.empty()) return find_entry(state, n.unique_id, relation_identity(n));
-  return find_entry(state, asset_id(n, settings), relation_identity(n));
 }
 
 }  // namespace orc

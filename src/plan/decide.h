@@ -12,6 +12,7 @@
 #include "plan/lineage.h"
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
+#include "plan/state_keys.h"
 #include "plan/volatility_mode.h"
 #include "state/state.h"
 
@@ -33,18 +34,21 @@ struct SourceToken {
 /// Source unique_id -> its token, for sources without loaded_at_* that were asked about.
 using TokenMap = std::unordered_map<std::string, SourceToken>;
 
+/// Source unique_id -> its change marker now, for sources with loaded_at_* whose marker was
+/// read (design.md, "Late-arriving rows"): an opaque value beside max_loaded_at (a row count,
+/// DML counters, a last-modified time) compared for equality only. Absent: unknown, and the
+/// source is judged by max_loaded_at alone.
+using MarkerMap = std::unordered_map<std::string, std::string>;
+
 struct DecideSettings {
   bool full_refresh = false;
+  /// --empty / --sample: dbt builds every selected node with placeholder data; nothing is
+  /// reused (design.md, "The run").
+  bool placeholder_data = false;
   bool seed_state_orchestration = false;
-  /// "{integration_account_id}." when asset ids are account-scoped (account set, local_run
-  /// off); empty for plain unique_ids.
-  std::string asset_prefix;
   /// Which clock and randomness reads make a node volatile ([tool.orchestra_dbt] volatility).
   VolatilityMode volatility = VolatilityMode::Filters;
 };
-
-/// The state key of a node.
-std::string asset_id(const Node& node, const DecideSettings& settings);
 
 enum class Action : uint8_t { Build, Reuse };
 
@@ -56,6 +60,9 @@ struct SourceInput {
   bool is_new = false;
   /// Which method decided: loaded_at_field, loaded_at_query, fingerprint, "unknown: <why>".
   std::string method;
+  /// The change marker beside max_loaded_at, recorded and now (nullopt = unknown, or the
+  /// source opted out); compared only when both are known.
+  std::optional<std::string> recorded_marker, current_marker;
 };
 
 /// One parent (through ephemerals) as the upstream rule saw it.
@@ -91,6 +98,10 @@ struct Plan {
   std::vector<int32_t> decision_index;  ///< NodeId -> index into `decisions`, or -1
   size_t build_count = 0;
   size_t reuse_count = 0;
+  /// Sources whose relation this run rebuilds with possibly other rows (their producer is
+  /// built): what was measured of them before dbt ran must not be recorded as what their
+  /// readers read.
+  std::vector<NodeId> sources_rebuilt;
 
   const NodeDecision* find(NodeId id) const {
     int32_t i = id < decision_index.size() ? decision_index[id] : -1;
@@ -107,16 +118,15 @@ struct Observations {
   FreshnessMap freshness;     ///< source freshness now (sources with loaded_at_*)
   RelationCatalog relations;  ///< relations the warehouse holds (disabled: not checked)
   TokenMap tokens;            ///< data-change tokens now (sources without loaded_at_*)
+  MarkerMap markers;          ///< change markers now (sources with loaded_at_*)
 };
 
-/// Decides every decidable node of `selected` (any order; duplicates ignored).
+/// Decides every decidable node of `selected` (any order; duplicates ignored). Each node's
+/// entry in `state` is the one `keys` (built on `graph`) names.
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
-            const State& state, Micros now, const DecideSettings& settings);
-
-/// The state entry that describes node `id` (its key, built as its current relation).
-const StateEntry* entry_for(const Graph& graph, NodeId id, const State& state,
-                            const DecideSettings& settings);
+            const State& state, const StateKeys& keys, Micros now,
+            const DecideSettings& settings);
 
 /// Each node's build_after: its own, else the smallest of its children's when every
 /// (non-test) child has one (of equal windows, one with updates_on `any`). Indexed by NodeId;

@@ -96,6 +96,10 @@ Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintCo
   std::sort(global.begin(), global.end());
   global.erase(std::unique(global.begin(), global.end()), global.end());
   global_ = std::move(global);
+  // What a computed var name may read, per package whose vars are known (few: computed once).
+  visible_vars_[g_.root_project] = visible_vars_hash(ctx_.scopes, g_.root_project, ctx_.env);
+  for (const auto& [package, block] : ctx_.scopes.packages)
+    visible_vars_[package] = visible_vars_hash(ctx_.scopes, package, ctx_.env);
 }
 
 const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
@@ -363,14 +367,26 @@ void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
 
   const NodeReads& r = reads(id);
   for (uint32_t m : r.macros) sink.entry(Map::Macros, g_.macros[m].unique_id, macro_hash(m));
+  // Vars as dbt resolves them for the node's own package (docs/design.md, "Vars"): the root
+  // project's as dbt answered them, a package's from the project files with dbt's precedence.
+  const bool in_package = n.package_name != g_.root_project;
   for (const std::string& v : r.vars) {
     auto it = ctx_.var_values.find(v);
+    if (!in_package) {
+      sink.entry(Map::Vars, v,
+                 it == ctx_.var_values.end() ? std::string_view(kUnknownValue) : it->second);
+      continue;
+    }
+    std::optional<std::string> cli_hash;
+    if (it != ctx_.var_values.end()) cli_hash = it->second;
     sink.entry(Map::Vars, v,
-               it == ctx_.var_values.end() ? std::string_view(kUnknownValue) : it->second);
+               resolve_package_var(ctx_.scopes, n.package_name, v, cli_hash, ctx_.env).hash);
   }
-  if (!r.vars.empty() && n.package_name != g_.root_project)
-    sink.entry(Map::Vars, "(package-scoped vars)", ctx_.vars_source);
-  if (r.dynamic_var) sink.entry(Map::Vars, "(var with a computed name)", ctx_.vars_source);
+  if (r.dynamic_var) {
+    auto it = visible_vars_.find(n.package_name);
+    sink.entry(Map::Vars, "(var with a computed name)",
+               it == visible_vars_.end() ? std::string_view(kUnknownValue) : it->second);
+  }
   for (const std::string& e : r.env_vars) {
     std::optional<std::string> value = ctx_.env ? ctx_.env(e) : std::nullopt;
     if (value) sink.entry(Map::EnvVars, e, hash_hex(fast_hash("orc-env:" + *value)));

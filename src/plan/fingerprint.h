@@ -13,6 +13,7 @@
 #include "plan/graph.h"
 #include "plan/lineage.h"
 #include "plan/reason.h"
+#include "plan/var_scopes.h"
 #include "plan/volatility.h"
 #include "state/state.h"
 
@@ -34,11 +35,11 @@ inline constexpr const char* kUnknownValue = "unknown";
 struct FingerprintContext {
   /// var name -> hash of its value as dbt resolves it in the root project; absent = unknown.
   std::unordered_map<std::string, std::string> var_values;
-  /// Hash of where var values come from in bulk (--vars and dbt_project.yml): stands in for
-  /// vars of installed packages (package-scoped vars) and for var names that are not literals.
-  std::string vars_source;
+  /// The `vars:` blocks of every project and --vars: how a package's nodes (and computed var
+  /// names) resolve their vars (var_scopes.h). Empty: those are unknown.
+  VarScopes scopes;
   /// Environment lookup (nullopt = unset).
-  std::function<std::optional<std::string>(const std::string&)> env;
+  EnvLookup env;
 };
 
 /// The vars, env vars and macros a node reads (itself, its ephemeral ancestors, its macros).
@@ -119,6 +120,8 @@ class Fingerprinter {
   std::vector<uint8_t> volatile_;  ///< per macro: 0 unknown, 1 no, 2 yes
   std::vector<std::optional<NodeReads>> reads_;
   std::vector<std::optional<CodeScan>> scans_;
+  /// Per package (root included): visible_vars_hash, what a computed var name may read.
+  std::unordered_map<std::string, std::string> visible_vars_;
   VolatilityJudge volatility_;
 };
 

@@ -1,5 +1,8 @@
 #include "plan/graph.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace orc {
 
 Micros BuildAfter::window() const {
@@ -43,6 +46,49 @@ void Graph::link() {
   for (auto& n : nodes) n.children.clear();
   for (NodeId id = 0; id < nodes.size(); ++id)
     for (NodeId p : nodes[id].parents) nodes[p].children.push_back(id);
+  link_producers();
+}
+
+namespace {
+
+/// A relation's identity as the warehouse compares it (unquoted, case-folded); "" when the
+/// node does not say where its relation is.
+std::string relation_key(const Node& n) {
+  if (n.schema.empty() || n.alias.empty()) return {};
+  std::string key = n.database + "." + n.schema + "." + n.alias;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+}  // namespace
+
+void Graph::link_producers() {
+  // Sources are few: index them, then look each built relation up.
+  std::unordered_map<std::string, std::vector<NodeId>> sources;
+  for (NodeId id = 0; id < nodes.size(); ++id) {
+    Node& n = nodes[id];
+    n.producer = kNoNode;
+    n.read_as_source.clear();
+    if (n.kind == NodeKind::Source)
+      if (std::string key = relation_key(n); !key.empty()) sources[std::move(key)].push_back(id);
+  }
+  if (sources.empty()) return;
+  for (NodeId id = 0; id < nodes.size(); ++id) {
+    Node& p = nodes[id];
+    const bool builds = p.kind == NodeKind::Seed || p.kind == NodeKind::Snapshot ||
+                        (p.kind == NodeKind::Model && !p.is_ephemeral());
+    if (!builds) continue;
+    auto it = sources.find(relation_key(p));
+    if (it == sources.end()) continue;
+    for (NodeId s : it->second) {
+      // A model that reads the source it writes (a self-referencing load) would make a cycle.
+      if (nodes[s].producer != kNoNode ||
+          std::find(p.parents.begin(), p.parents.end(), s) != p.parents.end())
+        continue;
+      nodes[s].producer = id;
+      p.read_as_source.push_back(s);
+    }
+  }
 }
 
 std::optional<NodeId> Graph::find(const std::string& unique_id) const {
@@ -56,12 +102,16 @@ std::vector<NodeId> Graph::topological_order() const {
   std::vector<NodeId> order;
   order.reserve(nodes.size());
   for (NodeId id = 0; id < nodes.size(); ++id) {
-    pending[id] = static_cast<uint32_t>(nodes[id].parents.size());
+    pending[id] = static_cast<uint32_t>(nodes[id].parents.size()) +
+                  (nodes[id].producer != kNoNode ? 1 : 0);
     if (pending[id] == 0) order.push_back(id);
   }
-  for (size_t i = 0; i < order.size(); ++i)
+  for (size_t i = 0; i < order.size(); ++i) {
     for (NodeId c : nodes[order[i]].children)
       if (--pending[c] == 0) order.push_back(c);
+    for (NodeId s : nodes[order[i]].read_as_source)
+      if (--pending[s] == 0) order.push_back(s);
+  }
   if (order.size() != nodes.size())
     for (NodeId id = 0; id < nodes.size(); ++id)
       if (pending[id] > 0) order.push_back(id);

@@ -11,6 +11,8 @@
 namespace orc {
 
 using NodeId = uint32_t;
+/// No node (e.g. a source without a producer).
+inline constexpr NodeId kNoNode = UINT32_MAX;
 
 enum class NodeKind : uint8_t { Model, Seed, Snapshot, Test, UnitTest, Source, Other };
 
@@ -50,6 +52,11 @@ struct Node {
   std::vector<std::string> depends_on;  ///< parent unique_ids as written in the manifest
   std::vector<NodeId> parents;          ///< resolved depends_on (unknown ids dropped)
   std::vector<NodeId> children;
+  /// Sources only: the seed, snapshot or model whose relation this source reads (a seed
+  /// loaded as a raw table), else kNoNode. Not an edge dbt knows; the decision orders the
+  /// producer first (topological_order) and sees the source change when it is built.
+  NodeId producer = kNoNode;
+  std::vector<NodeId> read_as_source;  ///< the sources whose producer this node is
   std::optional<BuildAfter> build_after;
   // Sources only:
   std::string source_name;
@@ -57,10 +64,15 @@ struct Node {
   std::string loaded_at_field;
   std::string loaded_at_query;
   std::string freshness_filter;
+  /// `meta: {orc: {change_marker: true|false}}` of the source table (else of its source):
+  /// false turns its change marker off (docs/design.md, "Late-arriving rows"). Unset: on.
+  std::optional<bool> change_marker;
 
   bool is_ephemeral() const { return kind == NodeKind::Model && materialized == "ephemeral"; }
   bool is_test() const { return kind == NodeKind::Test || kind == NodeKind::UnitTest; }
   bool has_loaded_at() const { return !loaded_at_field.empty() || !loaded_at_query.empty(); }
+  /// Whether a source with loaded_at_* is judged by a change marker beside max(loaded_at).
+  bool wants_change_marker() const { return change_marker.value_or(true); }
 };
 
 /// One macro of the manifest: what its users' fingerprints need.
@@ -89,9 +101,12 @@ struct Graph {
   NodeId add(Node node);
   /// Resolves `depends_on` into parents/children. Call once after all nodes are added.
   void link();
+  /// Finds each source's producer (Node::producer); part of link().
+  void link_producers();
   std::optional<NodeId> find(const std::string& unique_id) const;
-  /// Every node id, parents before children (Kahn's algorithm; cycles, which dbt forbids,
-  /// are appended at the end rather than dropped).
+  /// Every node id, parents before children and producers before the sources that read their
+  /// relation (Kahn's algorithm; cycles, which dbt forbids, are appended at the end rather
+  /// than dropped).
   std::vector<NodeId> topological_order() const;
 };
 

@@ -41,6 +41,7 @@ const char* place_text(ClockPlace place) {
 const char* reason_code_name(ReasonCode code) {
   switch (code) {
     case ReasonCode::FullRefresh: return "full_refresh";
+    case ReasonCode::EmptyRun: return "empty_run";
     case ReasonCode::Snapshot: return "snapshot";
     case ReasonCode::SeedAlways: return "seed_always";
     case ReasonCode::PackageModelWithoutParents: return "package_model_without_parents";
@@ -62,6 +63,8 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::SourceFreshnessUnknown: return "source_freshness_unknown";
     case ReasonCode::SourceNotRecorded: return "source_not_recorded";
     case ReasonCode::SourceNewData: return "source_new_data";
+    case ReasonCode::SourceRelationBuilt: return "source_relation_built";
+    case ReasonCode::SourceMarkerChanged: return "source_marker_changed";
     case ReasonCode::ParentBuilt: return "parent_built";
     case ReasonCode::ParentNoEntry: return "parent_no_entry";
     case ReasonCode::ParentNotRecorded: return "parent_not_recorded";
@@ -83,6 +86,8 @@ std::string reason_text(const Reason& r) {
   std::string detail = r.detail.empty() ? "" : fmt::format(" ({})", r.detail);
   switch (r.code) {
     case ReasonCode::FullRefresh: return "--full-refresh: reuse is off";
+    case ReasonCode::EmptyRun:
+      return "--empty/--sample: every selected node is built, with placeholder data";
     case ReasonCode::Snapshot: return "snapshot: always built";
     case ReasonCode::SeedAlways: return "seed: always built (seed_state_orchestration is off)";
     case ReasonCode::PackageModelWithoutParents:
@@ -113,6 +118,11 @@ std::string reason_text(const Reason& r) {
     case ReasonCode::SourceNotRecorded:
       return fmt::format("no freshness of {} recorded at the last build", s);
     case ReasonCode::SourceNewData: return fmt::format("new data in {} ({})", s, r.detail);
+    case ReasonCode::SourceRelationBuilt:
+      return fmt::format("source {} reads the relation {} builds in this run", s, r.detail);
+    case ReasonCode::SourceMarkerChanged:
+      return fmt::format("{} changed without a newer max_loaded_at: its change marker moved "
+                         "({})", s, r.detail);
     case ReasonCode::ParentBuilt: return fmt::format("parent {} is built in this run", s);
     case ReasonCode::ParentNoEntry: return fmt::format("parent {} has no state entry", s);
     case ReasonCode::ParentNotRecorded:

@@ -10,6 +10,7 @@ namespace orc {
 enum class ReasonCode : uint8_t {
   // build
   FullRefresh,
+  EmptyRun,
   Snapshot,
   SeedAlways,
   PackageModelWithoutParents,
@@ -31,6 +32,8 @@ enum class ReasonCode : uint8_t {
   SourceFreshnessUnknown,
   SourceNotRecorded,
   SourceNewData,
+  SourceRelationBuilt,
+  SourceMarkerChanged,
   ParentBuilt,
   ParentNoEntry,
   ParentNotRecorded,

@@ -5,14 +5,13 @@
 
 namespace orc {
 
-RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& state,
-                         const DecideSettings& settings) {
+RunSavings reuse_savings(const Plan& plan, const State& state, const StateKeys& keys) {
   RunSavings out;
   out.decided = plan.decisions.size();
   for (const NodeDecision& d : plan.decisions) {
     if (d.action != Action::Reuse) continue;
     ++out.reused;
-    const StateEntry* e = entry_for(graph, d.node, state, settings);
+    const StateEntry* e = keys.entry(state, d.node);
     if (e && e->build_seconds) out.saved_seconds += *e->build_seconds;
     else ++out.reused_without_duration;
   }

@@ -18,10 +18,9 @@ struct RunSavings {
 };
 
 /// Sums, over the nodes `plan` reuses, the build duration recorded in each one's state entry
-/// (the entry the decision used); nodes without a recorded duration count 0 and are counted
-/// in `reused_without_duration`.
-RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& state,
-                         const DecideSettings& settings);
+/// (the entry the decision used, as `keys` names it); nodes without a recorded duration count
+/// 0 and are counted in `reused_without_duration`.
+RunSavings reuse_savings(const Plan& plan, const State& state, const StateKeys& keys);
 
 /// Adds one run to the running totals kept in the state document.
 void add_run_savings(SavingsTotals& totals, const RunSavings& run);

@@ -10,7 +10,7 @@ bool is_success_status(const std::string& status) {
 
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const Observations& observed,
-                          const State& before, const DecideSettings& settings,
+                          const State& before, const StateKeys& keys,
                           const std::string& fallback_time) {
   State out;
   // First pass: this run's new versions, so children can record parents built alongside them.
@@ -24,12 +24,11 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
     duration[*id] = r.execution_time;
   }
   for (const auto& [id, version] : new_version) {
-    const Node& n = graph.nodes[id];
     const EffectiveInputs& in = lineage.of(id);
-    const std::string key = asset_id(n, settings);
+    const std::string& key = keys.key(id);
     StateEntry e;
     e.checksum = in.checksum;
-    e.fingerprint = fingerprints.of(id, entry_for(graph, id, before, settings));
+    e.fingerprint = fingerprints.of(id, keys.entry(before, id));
     e.last_updated = version;
     e.build_seconds = duration[id];
     for (NodeId s : in.sources) {
@@ -38,13 +37,16 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
       if (f != observed.freshness.end() && f->second) e.sources[sid] = *f->second;
       auto t = observed.tokens.find(sid);
       if (t != observed.tokens.end() && t->second.value) e.source_tokens[sid] = *t->second.value;
+      auto m = observed.markers.find(sid);
+      if (m != observed.markers.end() && graph.nodes[s].wants_change_marker())
+        e.source_markers[sid] = m->second;
     }
     e.has_parents = true;
     for (NodeId p : in.nodes) {
-      std::string pkey = asset_id(graph.nodes[p], settings);
+      const std::string& pkey = keys.key(p);
       if (auto nv = new_version.find(p); nv != new_version.end()) {
         e.parents[pkey] = nv->second;
-      } else if (const StateEntry* old = entry_for(graph, p, before, settings)) {
+      } else if (const StateEntry* old = keys.entry(before, p)) {
         e.parents[pkey] = old->last_updated;  // the parent's version in this node's target
       }
     }
@@ -55,6 +57,26 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
         out.entries.emplace(relation_key(key, old_fp->relation), old->second);
     }
     out.entries.emplace(key, std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::string> entries_of_results(const Graph& graph,
+                                            const std::vector<NodeResult>& results,
+                                            const State& state, const StateKeys& keys) {
+  std::vector<std::string> out;
+  for (const auto& r : results) {
+    auto id = graph.find(r.unique_id);
+    if (!id) continue;
+    const Node& n = graph.nodes[*id];
+    const std::string& key = keys.key(*id);
+    const std::string relation = relation_identity(n);
+    if (auto it = state.entries.find(key); it != state.entries.end()) {
+      const auto& fp = it->second.fingerprint;
+      if (!fp || fp->relation.empty() || fp->relation == relation) out.push_back(key);
+    }
+    if (!relation.empty())
+      if (std::string k = relation_key(key, relation); state.entries.count(k)) out.push_back(k);
   }
   return out;
 }

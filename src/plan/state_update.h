@@ -22,14 +22,23 @@ bool is_success_status(const std::string& status);
 
 /// The new entries for every succeeded node of `results` that is in `graph`: effective
 /// checksum, fingerprint, last_updated (completion time, else `fallback_time`), the sources it
-/// consumed (known freshness, or data-change tokens, from `observed`), the versions of the
-/// parents it consumed and its build duration (`execution_time`, as orc_build_seconds). `before` is
-/// the state the run started from; parents rebuilt in this run are recorded with their new
-/// version. When the entry under the node's key described another relation (another target),
-/// that entry is kept under its per-relation key so both targets' work stays reusable.
+/// consumed (known freshness and change markers, or data-change tokens, from `observed`), the
+/// versions of the parents it consumed and its build duration (`execution_time`, as
+/// orc_build_seconds), each under the key `keys` gives it. `before` is the state the run
+/// started from; parents rebuilt in this run are recorded with their new version. When the
+/// entry under the node's key described another relation (another target), that entry is kept
+/// under its per-relation key so both targets' work stays reusable.
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const Observations& observed,
-                          const State& before, const DecideSettings& settings,
+                          const State& before, const StateKeys& keys,
                           const std::string& fallback_time);
+
+/// The state keys of the entries that describe the relations of the nodes in `results` (run
+/// with whatever status): what an --empty/--sample run must drop, since those relations now
+/// hold placeholder data. An entry under a node's key that describes another relation (another
+/// target's) is left alone.
+std::vector<std::string> entries_of_results(const Graph& graph,
+                                            const std::vector<NodeResult>& results,
+                                            const State& state, const StateKeys& keys);
 
 }  // namespace orc

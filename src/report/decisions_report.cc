@@ -101,6 +101,13 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
       out += s.is_new ? "true" : "false";
       out += ", \"method\": ";
       append_json_string(out, s.method);
+      if (s.recorded_marker || s.current_marker) {
+        out += ", \"marker\": {\"recorded\": ";
+        append_optional(out, s.recorded_marker);
+        out += ", \"current\": ";
+        append_optional(out, s.current_marker);
+        out += "}";
+      }
       out += "}";
     }
     out += "}, \"build_after\": ";

@@ -221,6 +221,8 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
           read_string_map(fv, entry.sources, origin, asset, f);
         } else if (f == "orc_source_tokens") {
           read_string_map(fv, entry.source_tokens, origin, asset, f);
+        } else if (f == "orc_source_markers") {
+          read_string_map(fv, entry.source_markers, origin, asset, f);
         } else if (f == "parents") {
           read_string_map(fv, entry.parents, origin, asset, f);
           entry.has_parents = !fv.is_null();
@@ -289,6 +291,10 @@ std::string serialize_state(const State& state) {
       out += ", \"orc_source_tokens\": ";
       append_string_map(out, e.source_tokens);
     }
+    if (!e.source_markers.empty()) {
+      out += ", \"orc_source_markers\": ";
+      append_string_map(out, e.source_markers);
+    }
     if (e.fingerprint) {
       out += ", \"fingerprint\": ";
       append_fingerprint(out, *e.fingerprint);
@@ -336,15 +342,6 @@ size_t remove_entries(State& state, const std::vector<std::string>& keys) {
   size_t removed = 0;
   for (const auto& k : keys) removed += state.entries.erase(k);
   return removed;
-}
-
-State filter_for_account(const State& state, const std::string& account_id) {
-  State out;
-  out.extra_top_level = state.extra_top_level;
-  const std::string prefix = account_id + ".";
-  for (const auto& [key, entry] : state.entries)
-    if (key.compare(0, prefix.size(), prefix) == 0) out.entries.emplace(key, entry);
-  return out;
 }
 
 }  // namespace orc

@@ -41,6 +41,10 @@ struct StateEntry {
   /// sources without loaded_at_* (design.md, "Implicit freshness"). Tokens are not timestamps,
   /// so they stay out of `sources`, which the reference reads.
   std::map<std::string, std::string> source_tokens;
+  /// orc's addition (`orc_source_markers`): source unique_id -> change marker consumed, for
+  /// sources with loaded_at_* (design.md, "Late-arriving rows"): a value beside max_loaded_at
+  /// that also moves when rows arrive without a newer loaded_at. Compared for equality only.
+  std::map<std::string, std::string> source_markers;
   /// orc's addition; absent in entries written by the reference or by orc before 0.2.
   std::optional<Fingerprint> fingerprint;
   /// orc's addition (`orc_build_seconds`): how long the node's last successful build took
@@ -97,8 +101,5 @@ size_t merge_state(State& base, const State& updates);
 /// Removes the entries whose keys are in `keys` from `state` (absent keys are ignored).
 /// Returns the number removed.
 size_t remove_entries(State& state, const std::vector<std::string>& keys);
-
-/// Entries whose key starts with "{account}." (integration_account_id filtering on load).
-State filter_for_account(const State& state, const std::string& account_id);
 
 }  // namespace orc

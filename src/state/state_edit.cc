@@ -22,20 +22,6 @@ KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns
   return out;
 }
 
-std::vector<std::string> stale_keys(const State& state,
-                                    const std::function<bool(std::string_view)>& in_manifest,
-                                    const std::string& account_prefix) {
-  std::vector<std::string> out;
-  for (const auto& [key, entry] : state.entries) {
-    std::string_view id = strip_relation_suffix(key);
-    if (!account_prefix.empty() && id.substr(0, account_prefix.size()) == account_prefix)
-      id.remove_prefix(account_prefix.size());
-    if (!in_manifest(id)) out.push_back(key);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 ImportDiff import_diff(const State& stored, const State& incoming) {
   ImportDiff d;
   State probe;

@@ -1,9 +1,8 @@
 #pragma once
-// What `orc state import | forget | prune` change in a state document, computed as data so
-// that the dry run and the guarded write apply the same rule. Pure: no I/O.
-#include <functional>
+// What `orc state import | forget` change in a state document, computed as data so that the
+// dry run and the guarded write apply the same rule (prune's keys: plan/state_keys.h). Pure:
+// no I/O.
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "state/state.h"
@@ -18,12 +17,6 @@ struct KeyMatch {
 
 /// The keys of `state` that any of `patterns` names.
 KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns);
-
-/// The keys of `state` whose node `in_manifest` does not know, sorted. A key is read as
-/// [account_prefix]unique_id[@relation]; the prefix (e.g. "1234.") is stripped when present.
-std::vector<std::string> stale_keys(const State& state,
-                                    const std::function<bool(std::string_view)>& in_manifest,
-                                    const std::string& account_prefix);
 
 /// What merging `incoming` into `stored` (merge_state) does, per key, sorted.
 struct ImportDiff {

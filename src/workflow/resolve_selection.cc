@@ -123,6 +123,7 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
   for (NodeId s : again.sources) {
     result.freshness.erase(graph.nodes[s].unique_id);
     result.tokens.erase(graph.nodes[s].unique_id);
+    result.markers.erase(graph.nodes[s].unique_id);
   }
   probe_warehouse(graph, again, dbt, project_arguments(args), result);
   probed = std::move(result);

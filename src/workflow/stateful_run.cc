@@ -5,7 +5,6 @@
 #include <optional>
 
 #include "core/error.h"
-#include "core/fast_hash.h"
 #include "core/file_io.h"
 #include "core/log.h"
 #include "core/process.h"
@@ -13,11 +12,13 @@
 #include "core/temp_dir.h"
 #include "core/timestamp.h"
 #include "dbt/project_paths.h"
+#include "dbt/project_vars.h"
 #include "dbt/run_results.h"
 #include "plan/decide.h"
 #include "plan/fingerprint.h"
 #include "plan/lineage.h"
 #include "plan/savings.h"
+#include "plan/state_keys.h"
 #include "plan/state_update.h"
 #include "report/decisions_report.h"
 #include "report/savings_report.h"
@@ -30,27 +31,19 @@ namespace {
 
 /// Seeds are identified by their file's bytes (the manifest's checksum of a large seed is
 /// only its path).
-void hash_seed_files(Graph& graph, const std::vector<NodeId>& selected, const fs::path& project) {
+/// With `all_selected` every selected seed, else only seeds that a source reads (the decision
+/// must know whether rebuilding them changes what the source holds).
+void hash_seed_files(Graph& graph, const std::vector<NodeId>& selected, const fs::path& project,
+                     bool all_selected) {
   for (NodeId id : selected) {
     Node& n = graph.nodes[id];
     if (n.kind != NodeKind::Seed || n.original_file_path.empty()) continue;
+    if (!all_selected && n.read_as_source.empty()) continue;
     fs::path root = n.root_path.empty() ? project : fs::path(n.root_path);
     fs::path file = root / n.original_file_path;
     if (!fs::exists(file)) file = project / n.original_file_path;
     n.checksum = sha256_file_hex(file);
   }
-}
-
-/// Hash of where var values come from in bulk: --vars and the project's dbt_project.yml.
-std::string vars_source_hash(const DbtArgs& args, const fs::path& project_dir) {
-  HashBuilder h;
-  for (const auto& g : args.groups)
-    if (g.name == "--vars")
-      for (const auto& v : g.values) h.add(v);
-  std::error_code ec;
-  fs::path yml = project_dir / "dbt_project.yml";
-  h.add(fs::exists(yml, ec) ? sha256_file_hex(yml) : std::string("no dbt_project.yml"));
-  return h.hex();
 }
 
 /// Now, or the test-only override ORC_NOW (an ISO-8601 timestamp) so that tests can move time
@@ -80,16 +73,13 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
 
   // State first: a missing or corrupt state must stop orc before any dbt work.
   State state = store.load();
-  if (config.integration_account_id)
-    state = filter_for_account(state, *config.integration_account_id);
   log_debug("loaded {} state entries from {}", state.entries.size(), store.describe());
 
   DecideSettings settings;
   settings.full_refresh = dargs.full_refresh;
+  settings.placeholder_data = dargs.placeholder_data;
   settings.seed_state_orchestration = config.seed_state_orchestration;
   settings.volatility = config.volatility;
-  if (config.integration_account_id && !config.local_run)
-    settings.asset_prefix = *config.integration_account_id + ".";
 
   // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
   const fs::path results_path = paths.target_dir / "run_results.json";
@@ -110,16 +100,26 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   stop_if_interrupted();
   Graph& graph = resolved.graph;
   const std::vector<NodeId>& selected = resolved.selected;
-  if (config.seed_state_orchestration) hash_seed_files(graph, selected, paths.project_dir);
+  hash_seed_files(graph, selected, paths.project_dir, config.seed_state_orchestration);
+  // Which entries are this run's and under which keys it reads and writes them.
+  const StateKeys keys(graph, config.integration_account_id, config.local_run);
+  if (keys.scoped()) {
+    keys.filter(state);
+    log_debug("{} state entries are this account's", state.entries.size());
+  }
   Lineage lineage(graph);
   Observations observed;
   observed.freshness = std::move(resolved.probed.freshness);
   observed.tokens = std::move(resolved.probed.tokens);
+  observed.markers = known_markers(resolved.probed.markers);
   observed.relations = std::move(resolved.probed.relations);
   observed.relations.enabled = verify_relations;
   FingerprintContext context;
   context.var_values = std::move(resolved.probed.var_values);
-  context.vars_source = vars_source_hash(dargs, paths.project_dir);
+  context.scopes = read_var_scopes(paths.project_dir, dargs);
+  if (!context.scopes.problem.empty())
+    log_warn("vars of installed packages are unknown, so their readers are built: {}",
+             context.scopes.problem);
   context.env = [&env](const std::string& name) { return env.get(name); };
   Fingerprinter fingerprints(graph, lineage, std::move(context));
   log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
@@ -128,7 +128,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   // 3. The decision.
   const Micros now = clock_now(env);
   const std::string started_at = format_timestamp(now);
-  Plan plan = decide(graph, lineage, fingerprints, selected, observed, state, now, settings);
+  Plan plan =
+      decide(graph, lineage, fingerprints, selected, observed, state, keys, now, settings);
   log_decisions(graph, plan);
 
   RunInfo info;
@@ -136,7 +137,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.plan_only = request.plan_only;
-  info.savings = reuse_savings(graph, plan, state, settings);
+  info.savings = reuse_savings(plan, state, keys);
   const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
 
   std::vector<std::string> to_build;
@@ -163,7 +164,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
              to_build.size(), decided, plan.reuse_count);
     return 0;
   }
-  if (to_build.empty() && !dargs.full_refresh) {
+  // --full-refresh and --empty/--sample: dbt runs exactly as the user asked.
+  const bool as_given = dargs.full_refresh || dargs.placeholder_data;
+  if (to_build.empty() && !as_given) {
     write_decisions();
     // Nothing ran: say so, rather than leave an earlier run's (or orc's own query's) results.
     write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
@@ -175,7 +178,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
 
   // 4. Run dbt on the BUILD set (or as given with --full-refresh).
   std::optional<TempDir> private_dir;  // outside the project: the synthetic run_results.json
-  if (dargs.full_refresh) {
+  if (as_given) {
     info.run_command = {subcommand};
     info.run_command.insert(info.run_command.end(), request.args.begin(), request.args.end());
   } else {
@@ -195,11 +198,33 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
 
   // 5. Record exactly what succeeded in this invocation.
   auto results = read_run_results(results_path);
-  if (dargs.placeholder_data) {
-    log_info("--empty/--sample run: tables hold placeholder data, so no state is recorded");
-  } else if (!results || results->invocation_id == previous_invocation) {
+  if (!results || results->invocation_id == previous_invocation) {
     log_warn("dbt wrote no run results for this invocation; state not updated");
+  } else if (dargs.placeholder_data) {
+    // The relations dbt built hold placeholder data: their entries must not let a later run
+    // reuse them (design.md, "The run").
+    std::vector<std::string> emptied = entries_of_results(graph, results->results, state, keys);
+    log_info("--empty/--sample run: {} relations hold placeholder data; their state entries "
+             "are dropped so the next run builds them", emptied.size());
+    if (!emptied.empty()) {
+      try {
+        store.update([&](State& stored) {
+          for (const std::string& key : emptied) stored.entries.erase(key);
+        });
+      } catch (const Error& e) {
+        log_error("state not updated: {}", e.what());
+        if (code == 0) code = e.exit_code;
+      }
+    }
+    savings_recorded = true;
   } else {
+    // What was measured of a source before its relation was rebuilt is not what its readers
+    // read: not recorded, so the next run measures it again (design.md).
+    for (NodeId s : plan.sources_rebuilt) {
+      observed.freshness.erase(graph.nodes[s].unique_id);
+      observed.tokens.erase(graph.nodes[s].unique_id);
+      observed.markers.erase(graph.nodes[s].unique_id);
+    }
     if (!dargs.full_refresh) {
       info.not_run = not_run(to_build, results->results);
       if (!info.not_run->empty()) {
@@ -210,7 +235,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
       }
     }
     State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed, state, settings,
+                                        observed, state, keys,
                                         format_timestamp(clock_now(env)));
     if (!updates.entries.empty()) {
       // One guarded write per run: the entries and the savings totals together.

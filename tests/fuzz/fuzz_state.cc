@@ -8,10 +8,11 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "plan/state_keys.h"
 #include "state/state.h"
 
 /// libFuzzer entry point: parse, serialise, re-parse (must succeed and be a fixed point),
-/// merge into itself and into an empty state, filter, look up.
+/// merge into itself and into an empty state, filter and prune by account, look up.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   orc::State state;
@@ -32,7 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   orc::merge_state(merged, state);
   orc::merge_state(merged, again);
   if (merged.entries.size() != state.entries.size()) __builtin_trap();
-  orc::filter_for_account(state, "acct");
+  const orc::Graph no_nodes;
+  for (bool local_run : {false, true}) {
+    const orc::StateKeys keys(no_nodes, std::string("acct"), local_run);
+    orc::State seen = state;
+    keys.filter(seen);
+    keys.stale(state);
+    for (const auto& [key, entry] : state.entries) keys.node_of(key);
+  }
   for (const auto& [key, entry] : state.entries) {
     orc::find_entry(state, key, entry.fingerprint ? entry.fingerprint->relation : "");
     orc::find_entry(state, key, "db.schema.other");

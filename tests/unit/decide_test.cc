@@ -24,10 +24,16 @@ struct World {
   FreshnessMap freshness;
   RelationCatalog relations;  ///< disabled unless a test enables it
   TokenMap tokens;            ///< data-change tokens of sources without loaded_at_*
+  MarkerMap markers;          ///< change markers of sources with loaded_at_*
   DecideSettings settings;
+  std::optional<std::string> account;  ///< integration_account_id
+  bool local_run = true;
   FingerprintContext ctx;             ///< var values (env comes from `env`)
   std::map<std::string, std::string> env;  ///< the environment the fingerprint sees
   Micros now = *parse_timestamp("2024-05-01T12:00:00Z");
+
+  /// The key policy of `account` and `local_run` over `g`.
+  StateKeys keys() const { return StateKeys(g, account, local_run); }
 
   /// ctx with `env` as its environment (bound for the duration of one call).
   FingerprintContext context() {
@@ -67,6 +73,8 @@ struct World {
     g.macro_index[uid] = i;
     return i;
   }
+  /// What the decision observes in this world.
+  Observations observations() const { return {freshness, relations, tokens, markers}; }
   /// Results of a run in which the nodes `uids` succeeded at `when`.
   State results(const std::vector<std::string>& uids, const std::string& when = kT0) {
     g.link();
@@ -74,8 +82,7 @@ struct World {
     Fingerprinter fp(g, lineage, context());
     std::vector<NodeResult> rs;
     for (const auto& uid : uids) rs.push_back({uid, "success", when, std::nullopt});
-    return entries_for_results(g, lineage, fp, rs, Observations{freshness, relations, tokens},
-                               state, settings, when);
+    return entries_for_results(g, lineage, fp, rs, observations(), state, keys(), when);
   }
   /// Records `uid` as built at `when` from its current inputs (as a successful run would).
   void record(const std::string& uid, const std::string& when = kT0) {
@@ -91,8 +98,7 @@ struct World {
     for (const auto& uid : uids) ids.push_back(*g.find(uid));
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, ids, Observations{freshness, relations, tokens}, state, now,
-                  settings);
+    return decide(g, lineage, fp, ids, observations(), state, keys(), now, settings);
   }
   Plan decide_all() {
     g.link();
@@ -100,8 +106,7 @@ struct World {
     for (NodeId i = 0; i < g.nodes.size(); ++i) all.push_back(i);
     Lineage lineage(g);
     Fingerprinter fp(g, lineage, context());
-    return decide(g, lineage, fp, all, Observations{freshness, relations, tokens}, state, now,
-                  settings);
+    return decide(g, lineage, fp, all, observations(), state, keys(), now, settings);
   }
   const NodeDecision& of(const Plan& p, const std::string& uid) {
     const NodeDecision* d = p.find(*g.find(uid));
@@ -239,6 +244,86 @@ TEST(Decide, SourceWithoutLoadedAtOrTokenIsNewDataWithTheReason) {
   w.tokens["source.proj.raw.orders"] = SourceToken{"fp:3:111", "fingerprint", {}};
   w.state.entries["model.proj.stg"].source_tokens.clear();
   EXPECT_EQ(w.of(w.decide_all(), "model.proj.stg").reason.code, ReasonCode::SourceNotRecorded);
+}
+
+/// simple_chain, with the source's change marker (a row count) read and recorded as "n:3".
+World marked_chain() {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+  w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+  w.g.link();
+  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  w.markers["source.proj.raw.orders"] = "n:3";
+  w.record("model.proj.stg");
+  w.record("model.proj.mart");
+  return w;
+}
+
+TEST(Decide, ARowArrivingBelowTheMaximumMovesTheMarkerAndBuilds) {
+  World w = marked_chain();
+  const StateEntry& e = w.state.entries["model.proj.stg"];
+  EXPECT_EQ(e.source_markers.at("source.proj.raw.orders"), "n:3") << "orc's own field";
+  EXPECT_EQ(e.sources.at("source.proj.raw.orders"), kSrcOld) << "`sources`: timestamps only";
+
+  Plan same = w.decide_all();
+  EXPECT_EQ(same.build_count, 0u) << "same maximum, same marker: reused";
+  EXPECT_EQ(w.of(same, "model.proj.stg").sources[0].current_marker, "n:3");
+
+  w.markers["source.proj.raw.orders"] = "n:4";  // a late row with an old loaded_at
+  Plan p = w.decide_all();
+  const auto& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Build);
+  EXPECT_EQ(stg.reason.code, ReasonCode::SourceMarkerChanged) << show(stg.reason);
+  EXPECT_EQ(stg.reason.subject, "source.proj.raw.orders");
+  EXPECT_EQ(stg.reason.detail, "n:3 -> n:4");
+  EXPECT_STREQ(reason_code_name(stg.reason.code), "source_marker_changed");
+  ASSERT_EQ(stg.sources.size(), 1u);
+  EXPECT_TRUE(stg.sources[0].is_new);
+  EXPECT_EQ(stg.sources[0].recorded_marker, "n:3");
+  EXPECT_EQ(stg.sources[0].current_marker, "n:4");
+  EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::ParentBuilt);
+
+  w.freshness["source.proj.raw.orders"] = kSrcNew;  // the maximum moved too: as before
+  EXPECT_EQ(w.of(w.decide_all(), "model.proj.stg").reason.code, ReasonCode::SourceNewData);
+}
+
+TEST(Decide, AnUnknownMarkerOnEitherSideJudgesByTheMaximumAlone) {
+  World w = marked_chain();
+  w.state.entries["model.proj.stg"].source_markers.clear();  // older orc, or the reference
+  EXPECT_EQ(w.decide_all().build_count, 0u) << "no recorded marker is no reason to build";
+  w.freshness["source.proj.raw.orders"] = kSrcNew;
+  EXPECT_EQ(w.of(w.decide_all(), "model.proj.stg").reason.code, ReasonCode::SourceNewData);
+
+  World u = marked_chain();
+  u.markers.clear();  // not read this run (its part failed, or the adapter has none)
+  Plan p = u.decide_all();
+  EXPECT_EQ(p.build_count, 0u);
+  EXPECT_FALSE(u.of(p, "model.proj.stg").sources[0].current_marker);
+  EXPECT_EQ(u.of(p, "model.proj.stg").sources[0].recorded_marker, "n:3");
+
+  // Recorded on the next successful build.
+  World r = marked_chain();
+  r.state.entries["model.proj.stg"].source_markers.clear();
+  r.markers["source.proj.raw.orders"] = "n:5";
+  r.record("model.proj.stg", kT1);
+  EXPECT_EQ(r.state.entries["model.proj.stg"].source_markers.at("source.proj.raw.orders"), "n:5");
+}
+
+TEST(Decide, ASourceThatOptedOutOfItsMarkerIsJudgedByTheMaximumOnly) {
+  World w = marked_chain();
+  w.node("source.proj.raw.orders").change_marker = false;
+  w.markers["source.proj.raw.orders"] = "n:9";
+  Plan p = w.decide_all();
+  EXPECT_EQ(p.build_count, 0u);
+  EXPECT_FALSE(w.of(p, "model.proj.stg").sources[0].recorded_marker);
+  EXPECT_FALSE(w.of(p, "model.proj.stg").sources[0].current_marker);
+  w.record("model.proj.stg", kT1);
+  EXPECT_TRUE(w.state.entries["model.proj.stg"].source_markers.empty())
+      << "nothing recorded for a source that opted out";
+  w.freshness["source.proj.raw.orders"] = kSrcNew;
+  EXPECT_EQ(w.of(w.decide_all(), "model.proj.stg").reason.code, ReasonCode::SourceNewData);
 }
 
 TEST(Decide, NoStateEntryBuilds) {
@@ -825,6 +910,47 @@ World placed_chain() {
   return w;
 }
 
+// Every key configuration reads back what its runs wrote (through the filter a run applies
+// on load) and keeps other accounts' entries. Bug: with an account id and local_run at its
+// default, runs wrote bare keys but read only "<account>." keys, so nothing was ever reused.
+TEST(Decide, EveryKeyConfigurationReusesWhatItRecordedAndKeepsOtherAccounts) {
+  struct Case {
+    std::optional<std::string> account;
+    bool local_run;
+    std::string stg_key;
+  };
+  const std::string stg_relation = "\"db\".\"dev\".\"stg\"";
+  for (const Case& c : {Case{std::nullopt, true, "model.proj.stg"},
+                        Case{std::nullopt, false, "model.proj.stg"},
+                        Case{"42", true, "model.proj.stg"},
+                        Case{"42", false, "42." + stg_relation}}) {
+    World w;
+    w.account = c.account;
+    w.local_run = c.local_run;
+    w.add("source.proj.raw.orders", NodeKind::Source);
+    w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+    w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+    place(w.node("model.proj.stg"), "dev");
+    place(w.node("model.proj.mart"), "dev");
+    w.freshness["source.proj.raw.orders"] = kSrcOld;
+    const StateEntry foreign = w.results({"model.proj.stg"}).entries.begin()->second;
+    w.state.entries["7." + stg_relation] = foreign;
+    w.state.entries["7.model.proj.stg"] = foreign;
+    w.record_all({"model.proj.stg", "model.proj.mart"});
+    const State stored = w.state;
+    EXPECT_EQ(stored.entries.size(), 4u) << "two of ours, two of account 7";
+    ASSERT_TRUE(stored.entries.count(c.stg_key)) << c.stg_key;
+    EXPECT_TRUE(stored.entries.count("7." + stg_relation));
+    EXPECT_TRUE(stored.entries.count("7.model.proj.stg"));
+    EXPECT_EQ(w.keys().stale(stored), std::vector<std::string>{});
+    w.keys().filter(w.state);  // as a run loads it
+    Plan p = w.decide_all();
+    EXPECT_EQ(p.reuse_count, 2u) << c.stg_key;
+    EXPECT_EQ(w.of(p, "model.proj.mart").reason.code, ReasonCode::NoNewData)
+        << show(w.of(p, "model.proj.mart").reason);
+  }
+}
+
 TEST(Decide, RelationIdentityChangeBuilds) {
   World w = placed_chain();
   EXPECT_EQ(w.state.entries.at("model.proj.stg").fingerprint->relation, "\"db\".\"dev\".\"stg\"");
@@ -950,19 +1076,7 @@ TEST(Decide, TargetSwitchChildBuiltAloneRecordsItsTargetsParentVersion) {
       << show(w.of(p, "model.proj.mart").reason);
 }
 
-// --- asset ids and state updates (rule 6) ---
-
-TEST(Decide, AssetIdsWithIntegrationAccount) {
-  Node n;
-  n.unique_id = "model.p.m";
-  n.relation_name = "\"db\".\"s\".\"m\"";
-  DecideSettings s;
-  EXPECT_EQ(asset_id(n, s), "model.p.m");
-  s.asset_prefix = "acct.";
-  EXPECT_EQ(asset_id(n, s), "acct.\"db\".\"s\".\"m\"");
-  n.relation_name.clear();
-  EXPECT_EQ(asset_id(n, s), "acct.model.p.m");
-}
+// --- state updates (rule 6) ---
 
 TEST(StateUpdate, OnlySucceededNodesGetEntries) {
   World w = simple_chain();
@@ -973,7 +1087,7 @@ TEST(StateUpdate, OnlySucceededNodesGetEntries) {
       {{"model.proj.stg", "success", "2024-05-02T00:00:00Z", std::nullopt},
        {"model.proj.mart", "error", "2024-05-02T00:00:01Z", std::nullopt},
        {"test.proj.gone", "pass", "2024-05-02T00:00:02Z", std::nullopt}},
-      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
+      w.observations(), w.state, w.keys(), kT1);
   ASSERT_EQ(updates.entries.size(), 1u);
   const StateEntry& e = updates.entries.at("model.proj.stg");
   EXPECT_EQ(e.last_updated, "2024-05-02T00:00:00Z");
@@ -1015,7 +1129,7 @@ TEST(StateUpdate, UnknownFreshnessIsNotRecorded) {
   Lineage lineage(w.g);
   Fingerprinter fp(w.g, lineage, w.context());
   State updates = entries_for_results(w.g, lineage, fp, {{"model.proj.stg", "success", "", std::nullopt}},
-                                      Observations{w.freshness, {}, {}}, w.state, w.settings, kT1);
+                                      w.observations(), w.state, w.keys(), kT1);
   EXPECT_TRUE(updates.entries.at("model.proj.stg").sources.empty());
   EXPECT_EQ(updates.entries.at("model.proj.stg").last_updated, kT1) << "fallback time";
 }

@@ -267,30 +267,96 @@ TEST(Fingerprint, DynamicEnvVarNameAlwaysBuilds) {
   EXPECT_EQ(why->code, ReasonCode::VarNameDynamic);
 }
 
-TEST(Fingerprint, DynamicVarNameFollowsTheVarsSource) {
+TEST(Fingerprint, DynamicVarNameFollowsEveryVisibleVar) {
   Project p;
+  p.g.root_project = "proj";
   p.model("model.proj.m", {}, "table", "select {{ var(target.name ~ '_weight') }}");
-  p.ctx.vars_source = "h1";
+  p.ctx.scopes.problem.clear();
+  p.ctx.scopes.root_project = "proj";
+  p.ctx.scopes.root.values = {{"dev_weight", "p\"1\""}};
   Fingerprint before = p.of("model.proj.m");
   EXPECT_FALSE(compare_fingerprints(before, p.of("model.proj.m"), "m"));
-  p.ctx.vars_source = "h2";
+  p.ctx.scopes.root.values["dev_weight"] = "p\"2\"";
   auto why = compare_fingerprints(before, p.of("model.proj.m"), "m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+  p.ctx.scopes.problem = "unreadable";
+  why = compare_fingerprints(before, p.of("model.proj.m"), "m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarNameDynamic) << "vars not read: unknown";
+}
+
+/// A package model reading var `grain`, with its package's own dbt_project.yml default.
+struct PackageVarProject : Project {
+  PackageVarProject() {
+    g.root_project = "root";
+    NodeId id = model("model.pkg.m", {}, "table", "select {{ var('grain') }}");
+    g.nodes[id].package_name = "pkg";
+    ctx.scopes.problem.clear();
+    ctx.scopes.root_project = "root";
+    ctx.scopes.packages["pkg"].values = {{"grain", "p\"day\""}, {"other", "p\"x\""}};
+  }
+};
+
+TEST(Fingerprint, PackageVarFollowsThePackagesOwnDefault) {
+  PackageVarProject p;
+  Fingerprint before = p.of("model.pkg.m");
+  EXPECT_EQ(before.vars.size(), 1u) << "only the var it reads";
+  EXPECT_NE(before.vars.at("grain"), kUnknownValue);
+  p.ctx.scopes.packages["pkg"].values["other"] = "p\"y\"";  // a var it does not read
+  p.ctx.scopes.root.values["unrelated"] = "p\"1\"";
+  EXPECT_FALSE(compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m"));
+  p.ctx.scopes.packages["pkg"].values["grain"] = "p\"week\"";  // a package upgrade
+  auto why = compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+  EXPECT_EQ(why->subject, "grain");
+}
+
+TEST(Fingerprint, PackageVarPrecedenceIsDbts) {
+  PackageVarProject p;
+  auto grain = [&p] { return p.of("model.pkg.m").vars.at("grain"); };
+  const std::string own = grain();
+  p.ctx.scopes.packages["pkg"].scoped["pkg"] = {{"grain", "p\"hour\""}};
+  const std::string own_scoped = grain();
+  EXPECT_NE(own_scoped, own) << "the package's scoped block beats its global one";
+  p.ctx.scopes.root.values["grain"] = "p\"month\"";
+  const std::string root_global = grain();
+  EXPECT_NE(root_global, own_scoped) << "the root project beats the package";
+  p.ctx.scopes.root.scoped["other_pkg"] = {{"grain", "p\"year\""}};
+  EXPECT_EQ(grain(), root_global) << "vars scoped to another package do not apply";
+  p.ctx.scopes.root.scoped["pkg"] = {{"grain", "p\"year\""}};
+  const std::string root_scoped = grain();
+  EXPECT_NE(root_scoped, root_global) << "root vars scoped to the package beat root globals";
+  p.ctx.scopes.cli = {{"grain", "p\"minute\""}};
+  EXPECT_EQ(grain(), kUnknownValue) << "--vars take dbt's answer, which is missing here";
+  p.ctx.var_values["grain"] = "md5-of-minute";
+  EXPECT_EQ(grain(), "md5-of-minute");
+}
+
+TEST(Fingerprint, PackageVarJinjaValueFollowsTheEnvVarsItReads) {
+  PackageVarProject p;
+  p.ctx.scopes.packages["pkg"].values["grain"] = "s\"{{ env_var('GRAIN') }}\"";
+  std::string value = "day";
+  p.ctx.env = [&value](const std::string& n) -> std::optional<std::string> {
+    if (n == "GRAIN") return value;
+    return std::nullopt;
+  };
+  Fingerprint before = p.of("model.pkg.m");
+  EXPECT_FALSE(compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m"));
+  value = "week";
+  auto why = compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m");
   ASSERT_TRUE(why);
   EXPECT_EQ(why->code, ReasonCode::VarChanged);
 }
 
-TEST(Fingerprint, PackageModelVarsFollowTheVarsSource) {
-  Project p;
-  NodeId id = p.model("model.pkg.m", {}, "table", "select {{ var('pkg_setting') }}");
-  p.g.nodes[id].package_name = "pkg";
-  p.ctx.var_values["pkg_setting"] = "h";
-  p.ctx.vars_source = "s1";
-  Fingerprint before = p.of("model.pkg.m");
-  EXPECT_EQ(before.vars.count("(package-scoped vars)"), 1u);
-  p.ctx.vars_source = "s2";
-  auto why = compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m");
-  ASSERT_TRUE(why);
-  EXPECT_EQ(why->code, ReasonCode::VarChanged);
+TEST(Fingerprint, PackageVarsUnknownWhenTheProjectFilesWereNotRead) {
+  PackageVarProject p;
+  p.ctx.scopes.packages.clear();  // the package's dbt_project.yml was not found
+  EXPECT_EQ(p.of("model.pkg.m").vars.at("grain"), kUnknownValue);
+  PackageVarProject q;
+  q.ctx.scopes.problem = "dbt_project.yml: not valid YAML";
+  EXPECT_EQ(q.of("model.pkg.m").vars.at("grain"), kUnknownValue);
 }
 
 TEST(Fingerprint, EphemeralAncestorsCodeConfigAndMacrosCount) {

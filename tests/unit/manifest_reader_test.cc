@@ -72,6 +72,43 @@ TEST(ManifestReader, ReadsNodesSourcesUnitTestsAndEdges) {
   EXPECT_TRUE(g.has_default_selector);
 }
 
+TEST(ManifestReader, ReadsTheChangeMarkerOptOutOfSourcesAndTheirTables) {
+  // dbt >= 1.10 merges the source's meta into the table's (`meta`, `config.meta`, the
+  // table's keys winning); older dbt keeps the source's in `source_meta`.
+  const char* text = R"({"metadata": {}, "nodes": {}, "sources": {
+    "source.p.s.merged": {"resource_type": "source", "meta": {"orc": {"change_marker": false}},
+      "source_meta": {"orc": {"change_marker": true}},
+      "config": {"meta": {"orc": {"change_marker": false}, "owner": "x"}}},
+    "source.p.s.config_first": {"resource_type": "source",
+      "config": {"meta": {"orc": {"change_marker": true}}},
+      "meta": {"orc": {"change_marker": false}}},
+    "source.p.s.from_source": {"resource_type": "source", "meta": {"owner": "x"},
+      "source_meta": {"orc": {"change_marker": false}}},
+    "source.p.s.table_wins": {"resource_type": "source", "meta": {"orc": {"change_marker": true}},
+      "source_meta": {"orc": {"change_marker": false}}},
+    "source.p.s.other_tool": {"resource_type": "source", "meta": {"orc": "someone else's"}},
+    "source.p.s.plain": {"resource_type": "source"}}})";
+  Graph g = parse_manifest(text, "m.json");
+  auto marker = [&](const char* uid) { return g.nodes[*g.find(uid)].change_marker; };
+  EXPECT_EQ(marker("source.p.s.merged"), false);
+  EXPECT_EQ(marker("source.p.s.config_first"), true) << "config.meta decides";
+  EXPECT_EQ(marker("source.p.s.from_source"), false) << "older dbt: the source's meta";
+  EXPECT_EQ(marker("source.p.s.table_wins"), true);
+  EXPECT_EQ(marker("source.p.s.other_tool"), std::nullopt);
+  EXPECT_EQ(marker("source.p.s.plain"), std::nullopt);
+  EXPECT_TRUE(g.nodes[*g.find("source.p.s.plain")].wants_change_marker()) << "on by default";
+  EXPECT_FALSE(g.nodes[*g.find("source.p.s.merged")].wants_change_marker());
+
+  try {
+    parse_manifest(R"({"nodes": {}, "sources": {"source.p.s.t": {"resource_type": "source",
+      "config": {"meta": {"orc": {"change_marker": "no"}}}}}})", "m.json");
+    FAIL() << "a change_marker that is not a boolean is an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.meta.orc.change_marker"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ManifestReader, TopologicalOrderPutsParentsFirst) {
   Graph g = parse_manifest(kManifest, "m");
   auto order = g.topological_order();

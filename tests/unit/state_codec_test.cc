@@ -42,6 +42,33 @@ TEST(StateCodec, RoundTripKeepsShapeValuesAndUnknownFields) {
   EXPECT_EQ(serialize_state(again), out);
 }
 
+TEST(StateCodec, ChangeMarkersRoundTripInTheirOwnField) {
+  StateEntry e;
+  e.checksum = "abc";
+  e.last_updated = "2024-05-01T10:00:00Z";
+  e.sources["source.p.raw.t"] = "2024-05-01T09:00:00Z";
+  e.source_markers["source.p.raw.t"] = "n:5|dml:17";
+  State s;
+  s.entries["model.p.a"] = e;
+  std::string out = serialize_state(s);
+  EXPECT_NE(out.find(R"("orc_source_markers": {"source.p.raw.t":"n:5|dml:17"})"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("sources": {"source.p.raw.t":"2024-05-01T09:00:00Z"})"),
+            std::string::npos)
+      << "`sources` (read by the reference) keeps the timestamp only: " << out;
+  State again = parse_state(out, "y");
+  EXPECT_EQ(again.entries.at("model.p.a").source_markers, e.source_markers);
+  EXPECT_TRUE(again.entries.at("model.p.a").extra_fields.empty());
+  EXPECT_EQ(serialize_state(again), out);
+
+  e.source_markers.clear();  // nothing recorded: no field at all
+  s.entries["model.p.a"] = e;
+  EXPECT_EQ(serialize_state(s).find("orc_source_markers"), std::string::npos);
+  EXPECT_THROW(parse_state(R"({"state": {"m": {"orc_source_markers": {"s": 5}}}})", "x"), Error)
+      << "a marker is a string";
+}
+
 TEST(StateCodec, ReadStateFileReadsWhatParseStateReads) {
   TempDir dir("orc-state-file");
   // Padded to a whole number of 4 KiB pages: the parser reads past the end into the padding.
@@ -163,16 +190,6 @@ TEST(StateMerge, NewerLastUpdatedWinsPerEntry) {
   EXPECT_EQ(base.entries["a"].checksum, "new");
   EXPECT_EQ(base.entries["b"].checksum, "newer-in-base");
   EXPECT_EQ(base.entries["c"].checksum, "added");
-}
-
-TEST(StateMerge, AccountFilterKeepsOnlyPrefixedKeys) {
-  State s = parse_state(R"({"state": {"acct.x": {"checksum": "1", "last_updated": "", "sources": {}},
-      "other.y": {"checksum": "2", "last_updated": "", "sources": {}},
-      "acctx.z": {"checksum": "3", "last_updated": "", "sources": {}}}})",
-                        "x");
-  State f = filter_for_account(s, "acct");
-  ASSERT_EQ(f.entries.size(), 1u);
-  EXPECT_TRUE(f.entries.count("acct.x"));
 }
 
 // --- fingerprints and per-relation entries ---

@@ -1,5 +1,5 @@
 // orc state/explain/dag building blocks: savings fields in the state document, guarded
-// removal through LocalFileStore::update, what forget/prune/import change, node patterns,
+// removal through LocalFileStore::update, what forget/import change, node patterns,
 // fingerprint diffs, the savings arithmetic, tool arguments and the DAG page.
 #include <gtest/gtest.h>
 
@@ -81,16 +81,6 @@ TEST(StateTools, ForgetMatchesEveryRelationOfANodeAndReportsUnmatchedPatterns) {
   EXPECT_EQ(m.keys, (std::vector<std::string>{"model.p.stg_orders",
                                               "model.p.stg_orders@db.other.stg_orders"}));
   EXPECT_EQ(m.unmatched, std::vector<std::string>{"nope"});
-}
-
-TEST(StateTools, PruneKeepsNodesTheManifestHasWithOrWithoutAccountPrefix) {
-  State s = three();
-  s.entries["42.model.p.gone"] = entry("2024-01-01T00:00:00Z");
-  s.entries["42.model.p.fct_orders"] = entry("2024-01-01T00:00:00Z");
-  auto in_manifest = [](std::string_view id) {
-    return id == "model.p.stg_orders" || id == "model.p.fct_orders";
-  };
-  EXPECT_EQ(stale_keys(s, in_manifest, "42."), std::vector<std::string>{"42.model.p.gone"});
 }
 
 TEST(StateTools, ImportDiffAgreesWithMerge) {

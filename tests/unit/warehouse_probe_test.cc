@@ -153,6 +153,113 @@ TEST(WarehouseProbe, MetadataTokensPerWarehouse) {
   EXPECT_EQ(change_token_method("").kind, ChangeTokenMethod::Kind::None);
 }
 
+TEST(WarehouseProbe, ChangeMarkersBesideMaxLoadedAtPerAdapter) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);  // orders: loaded_at_field + filter; payments: loaded_at_query
+  struct Case {
+    const char* adapter;
+    bool counted;     ///< count(*) in the freshness aggregate of orders
+    bool metadata;    ///< a `marker:` part for each source
+    const char* fragment;  ///< what the metadata part must hold
+  };
+  const std::vector<Case> cases = {
+      {"duckdb", true, false, ""},
+      {"postgres", true, true, "n_tup_ins + n_tup_upd + n_tup_del"},
+      {"snowflake", false, true, "information_schema.tables"},
+      {"bigquery", false, true, "__TABLES__"},
+      {"databricks", false, true, "describe history"},
+      {"spark", false, true, "describe history"},
+      {"redshift", true, false, ""},
+  };
+  for (const Case& c : cases) {
+    g.adapter_type = c.adapter;
+    std::string q = probe_query(g, ProbeRequest{{ia, ib}, {}, {}});
+    bool counted = q.find("'counted:source.p.shop.orders' as orc_source_id, cast('n:' || "
+                          "cast(count(*) as {{ dbt.type_string() }}) || '|' || "
+                          "coalesce(cast(max(loaded_at) as {{ dbt.type_string() }}), '') as "
+                          "{{ dbt.type_string() }}) as orc_max_loaded_at from "
+                          "{{ source('shop', 'orders') }} where loaded_at > '2020-01-01'") !=
+                   std::string::npos;
+    EXPECT_EQ(counted, c.counted) << c.adapter << ": " << q;
+    EXPECT_EQ(q.find("'source.p.shop.orders' as") == std::string::npos, c.counted)
+        << c.adapter << ": one freshness row per source";
+    EXPECT_EQ(q.find("counted:source.p.shop.pay"), std::string::npos)
+        << c.adapter << ": a loaded_at_query has no scan to count in";
+    for (const char* id : {"'marker:source.p.shop.orders'", "'marker:source.p.shop.pay''ments'"})
+      EXPECT_EQ(q.find(id) != std::string::npos, c.metadata) << c.adapter << " " << id << q;
+    if (c.metadata) {
+      ChangeMarkerMethod m = change_marker_method(c.adapter);
+      EXPECT_NE(m.metadata_sql.find(c.fragment), std::string::npos) << c.adapter;
+      EXPECT_NE(q.find(c.fragment), std::string::npos) << c.adapter << ": " << q;
+      EXPECT_NE(q.find("orc_found.is_view"), std::string::npos) << "a view has no metadata";
+      if (std::string(c.adapter) != "postgres") {
+        EXPECT_EQ(m.metadata_sql, change_token_method(c.adapter).sql)
+            << c.adapter << ": the change token's metadata SQL, written once";
+      }
+    }
+    EXPECT_EQ(q.find("{{{{"), std::string::npos) << c.adapter << ": unrendered braces: " << q;
+  }
+  g.adapter_type = "";
+  EXPECT_EQ(probe_query(g, ProbeRequest{{ia, ib}, {}, {}}).find("count(*)"), std::string::npos)
+      << "an adapter the manifest does not name: no marker";
+}
+
+TEST(WarehouseProbe, ASourceThatOptsOutOfTheChangeMarkerIsAskedForItsMaximumOnly) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  Node before = g.nodes[ia];
+  g.nodes[ia].change_marker = false;
+  g.nodes[ib].change_marker = false;
+  for (const char* adapter : {"duckdb", "postgres", "snowflake"}) {
+    g.adapter_type = adapter;
+    std::string q = probe_query(g, ProbeRequest{{ia, ib}, {}, {}});
+    EXPECT_EQ(q.find("counted:"), std::string::npos) << adapter << ": " << q;
+    EXPECT_EQ(q.find("marker:"), std::string::npos) << adapter << ": " << q;
+    EXPECT_NE(q.find("'source.p.shop.orders' as orc_source_id, cast(max(loaded_at)"),
+              std::string::npos)
+        << adapter << ": " << q;
+  }
+  EXPECT_FALSE(same_freshness_query(before, g.nodes[ia]))
+      << "turning the marker off changes the query: asked again with the fresh manifest";
+}
+
+TEST(WarehouseProbe, ReadsChangeMarkers) {
+  Graph g;
+  g.adapter_type = "postgres";
+  ProbeRequest r;
+  ProbeResult result;
+  read_probe_rows(g, r,
+                  {{"counted:source.p.a.both", "n:5|2026-01-02 03:04:05+01"},
+                   {"marker:source.p.a.both", "dml:17"},
+                   {"counted:source.p.a.empty", "n:0|"},
+                   {"counted:source.p.a.null", std::nullopt},
+                   {"marker:source.p.a.view", "unknown:the source is a view"},
+                   {"counted:source.p.a.view", "n:2|2026-01-01T00:00:00Z"},
+                   {"marker:source.p.a.meta", "meta:2026-01-02T04:04:05.000000000+01:00"},
+                   {"marker:source.p.a.nothing", std::nullopt}},
+                  result);
+  EXPECT_EQ(result.freshness["source.p.a.both"], "2026-01-02T02:04:05Z")
+      << "the maximum is read as from a plain freshness row";
+  EXPECT_EQ(result.markers["source.p.a.both"].value(), "n:5|dml:17");
+  EXPECT_FALSE(result.freshness["source.p.a.empty"]) << "an empty table has no maximum";
+  EXPECT_EQ(result.markers["source.p.a.empty"].value(), "n:0") << "but its count is known";
+  EXPECT_TRUE(result.freshness.count("source.p.a.null"));
+  EXPECT_FALSE(result.freshness["source.p.a.null"]);
+  EXPECT_FALSE(result.markers["source.p.a.null"].value());
+  EXPECT_EQ(result.markers["source.p.a.view"].value(), "n:2") << "the count of a view is known";
+  EXPECT_EQ(result.markers["source.p.a.meta"].value(), "meta:2026-01-02T03:04:05Z")
+      << "metadata times normalised to UTC";
+  EXPECT_FALSE(result.markers["source.p.a.nothing"].value());
+  EXPECT_FALSE(result.freshness.count("marker:source.p.a.both")) << "markers are not sources";
+  EXPECT_FALSE(result.freshness.count("counted:source.p.a.both"));
+
+  MarkerMap known = known_markers(result.markers);
+  EXPECT_EQ(known, (MarkerMap{{"source.p.a.both", "n:5|dml:17"},
+                              {"source.p.a.empty", "n:0"},
+                              {"source.p.a.view", "n:2"},
+                              {"source.p.a.meta", "meta:2026-01-02T03:04:05Z"}}));
+}
+
 TEST(WarehouseProbe, ReadsMetadataTokensWithTimeZonesAndNulls) {
   Graph g;
   g.adapter_type = "snowflake";

@@ -63,6 +63,7 @@ class FakeDbt : public DbtInvoker {
 
   std::string mart_sql = "select * from stg";
   std::string loaded_at = "2026-01-01T00:00:00";
+  int source_rows = 3;  ///< the row count a `counted:` freshness part answers
   std::set<std::string> relations = {"stg_orders", "fct_orders"};
   std::set<std::string> failing;
   int ls_exit = 0;
@@ -119,17 +120,18 @@ class FakeDbt : public DbtInvoker {
   }
 
  private:
-  /// `dbt show --output json` for orc's query: each source part gets `loaded_at`; each schema
-  /// part is listed with `relations`.
+  /// `dbt show --output json` for orc's query: each source part gets `loaded_at` (with
+  /// `source_rows` when it counts them); each schema part is listed with `relations`.
   std::string show_output(const std::string& query) const {
     std::string rows;
     auto add = [&rows](const std::string& id, const std::string& value) {
       rows += fmt::format("{}{{\"orc_source_id\": {}, \"orc_max_loaded_at\": {}}}",
                           rows.empty() ? "" : ", ", json_quote(id), json_quote(value));
     };
-    static const std::regex source_part(R"('(source\.[^']+)' as orc_source_id)");
+    static const std::regex source_part(R"('((counted:)?source\.[^']+)' as orc_source_id)");
     for (std::sregex_iterator it(query.begin(), query.end(), source_part), end; it != end; ++it)
-      add((*it)[1], loaded_at);
+      add((*it)[1], (*it)[2].matched ? fmt::format("n:{}|{}", source_rows, loaded_at)
+                                     : loaded_at);
     static const std::regex schema_part(R"('schema:(\d+)')");
     for (std::sregex_iterator it(query.begin(), query.end(), schema_part), end; it != end;
          ++it) {
@@ -241,6 +243,21 @@ TEST_F(Workflow, NewSourceDataRebuildsTheDownstreamNodes) {
   EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"build", "source_new_data"}));
   EXPECT_EQ(d[kMart].first, "build");
   EXPECT_EQ(dbt_.invoked.back(), "build");
+}
+
+TEST_F(Workflow, ALateRowMovesTheChangeMarkerAndRebuildsTheDownstreamNodes) {
+  ASSERT_EQ(run(), 0);
+  EXPECT_EQ(store_.state.entries.at(kStg).source_markers.at(kSource), "n:3");
+  EXPECT_EQ(store_.state.entries.at(kStg).sources.at(kSource), "2026-01-01T00:00:00Z")
+      << "`sources` keeps timestamps only";
+  dbt_.source_rows = 4;  // a row loaded with an old loaded_at: the maximum stays
+  EXPECT_EQ(run(), 0);
+  auto d = decisions();
+  EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"build", "source_marker_changed"}));
+  EXPECT_EQ(d[kMart], (std::pair<std::string, std::string>{"build", "parent_built"}));
+  EXPECT_EQ(store_.state.entries.at(kStg).source_markers.at(kSource), "n:4");
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(decisions()[kStg], (std::pair<std::string, std::string>{"reuse", "no_new_data"}));
 }
 
 TEST_F(Workflow, ASqlEditRebuildsOnlyTheEditedModel) {

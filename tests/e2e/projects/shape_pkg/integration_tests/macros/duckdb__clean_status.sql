@@ -1,0 +1,3 @@
+{% macro duckdb__clean_status(column) %}
+  lower(trim({{ column }}))
+{% endmacro %}
