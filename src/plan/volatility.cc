@@ -20,7 +20,7 @@ bool is_view(const Node& n) { return n.kind == NodeKind::Model && n.materialized
 
 VolatilityJudge::VolatilityJudge(const Graph& graph, Lineage& lineage)
     : g_(graph), lineage_(lineage), macro_state_(graph.macros.size(), 0),
-      macros_(graph.macros.size()), codes_(graph.nodes.size()) {}
+      macros_(graph.macros.size()) {}
 
 std::vector<uint32_t> VolatilityJudge::callees(const std::vector<std::string>& deps) const {
   std::vector<uint32_t> out;
@@ -128,13 +128,11 @@ void VolatilityJudge::scan_unit(NodeId unit, CodeClock& out) {
 }
 
 const VolatilityJudge::CodeClock& VolatilityJudge::code_clock(NodeId id) {
-  auto& slot = codes_[id];
-  if (slot) return *slot;
+  if (auto it = codes_.find(id); it != codes_.end()) return it->second;
   CodeClock out;
   scan_unit(id, out);
   for (NodeId e : lineage_.of(id).ephemerals) scan_unit(e, out);  // inlined into its SQL
-  slot = std::move(out);
-  return *slot;
+  return codes_.emplace(id, std::move(out)).first->second;
 }
 
 std::optional<Volatility> VolatilityJudge::through_views(NodeId id,

@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "plan/clock_reads.h"
@@ -66,7 +67,8 @@ class VolatilityJudge {
   Lineage& lineage_;
   std::vector<uint8_t> macro_state_;  ///< 0 not judged, 1 being judged (a cycle), 2 judged
   std::vector<MacroClock> macros_;
-  std::vector<std::optional<CodeClock>> codes_;
+  /// Per node classified (only those whose plain scan finds a read; references stay valid).
+  std::unordered_map<NodeId, CodeClock> codes_;
 };
 
 }  // namespace orc
