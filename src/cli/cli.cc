@@ -119,6 +119,8 @@ directory (`debug` always from there); environment variables override it.
   integration_account_id    ORCHESTRA_INTEGRATION_ACCOUNT_ID    (default none)
   seed_state_orchestration  ORCHESTRA_SEED_STATE_ORCHESTRATION  (default false)
   verify_relations_exist    ORCHESTRA_VERIFY_RELATIONS_EXIST    (default true)
+  volatility                ORCHESTRA_VOLATILITY                (filters | any | never;
+                                                                 default filters)
   require_explicit_source_freshness
                             ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS (default false)
   scope_source_freshness_to_selection

@@ -135,6 +135,7 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   DecideSettings settings;
   settings.full_refresh = o.full_refresh;
   settings.seed_state_orchestration = config.seed_state_orchestration;
+  settings.volatility = config.volatility;
   std::vector<NodeId> all(graph.nodes.size());
   for (NodeId i = 0; i < all.size(); ++i) all[i] = i;
   Lineage lineage(graph);

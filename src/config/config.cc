@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* kSection = "[tool.orchestra_dbt]";
 constexpr const char* kEnvChoices = "app, stage or dev (case-insensitive)";
+constexpr const char* kVolatilityChoices = "filters, any or never (case-insensitive)";
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -127,6 +128,13 @@ std::optional<std::string> read_pyproject(const fs::path& file, Config& config) 
                       std::string("one of ") + kEnvChoices);
     config.orchestra_env = lowered;
   }
+  if (auto v = toml_string(*t, file, "volatility", std::string("one of ") + kVolatilityChoices)) {
+    auto mode = parse_volatility_mode(*v);
+    if (!mode)
+      throw bad_value(file, "volatility", *t->get("volatility"),
+                      std::string("one of ") + kVolatilityChoices);
+    config.volatility = *mode;
+  }
   if (auto v = toml_string(*t, file, "integration_account_id", "a string (in quotes)"))
     config.integration_account_id = *v;
   auto state_file = toml_string(*t, file, "state_file",
@@ -187,6 +195,15 @@ Config load_config(const fs::path& cwd, const Environment& env,
                               "one of {}",
                               *v, kEnvChoices));
     config.orchestra_env = lowered;
+  }
+
+  if (auto v = env.get_nonempty("ORCHESTRA_VOLATILITY")) {
+    auto mode = parse_volatility_mode(*v);
+    if (!mode)
+      throw Error(fmt::format("environment variable ORCHESTRA_VOLATILITY=\"{}\" is not valid: "
+                              "expected one of {}",
+                              *v, kVolatilityChoices));
+    config.volatility = *mode;
   }
 
   if (auto v = env.get_nonempty("ORCHESTRA_STATE_FILE")) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/environment.h"
+#include "plan/volatility_mode.h"
 
 namespace orc {
 
@@ -26,6 +27,9 @@ struct Config {
   /// Accepted for dbt-orchestra 1.5 compatibility; orc always scopes freshness to the
   /// selection, whatever the value.
   bool scope_source_freshness_to_selection = false;
+  /// Which clock and randomness reads make a node volatile (built on every run): `filters`
+  /// (default), `any` or `never`.
+  VolatilityMode volatility = VolatilityMode::Filters;
 
   /// Where state lives when no API key is set: a local path (absolute) or a URI.
   std::optional<std::string> state_location;

@@ -357,6 +357,8 @@ void read_macros(od::value section, Graph& graph, Where& where) {
         m.package_name = str(f.value());
       } else if (k == "macro_sql") {
         m.sql = str(f.value());
+      } else if (k == "original_file_path") {
+        m.original_file_path = str(f.value());
       } else if (k == "depends_on") {
         od::value d = f.value();
         if (d.type() != od::json_type::object) continue;

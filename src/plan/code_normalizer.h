@@ -1,6 +1,7 @@
 #pragma once
 // Canonical form of dbt code (comments and layout removed) and the vars/env vars it reads, so an
 // edit that cannot change a node's result does not count as a code change.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +30,20 @@ void collect_references(std::string_view code, CodeReferences& out);
 
 /// True when `code` reads the clock or randomness, so that its result can change on every run:
 /// now(), current_timestamp, current_date, getdate(), sysdate, random(), uuid functions,
-/// dbt's run_started_at / invocation_id, and the like (case-insensitive, whole words). Comments
+/// dbt's run_started_at / invocation_id, the string constants 'now', 'today', 'tomorrow' and
+/// 'yesterday' (also dollar-quoted), and the like (case-insensitive, whole words). Comments
 /// are scanned too: a false "volatile" costs a rebuild, a missed one a stale relation.
 bool reads_clock_or_randomness(std::string_view code);
+
+/// One clock or randomness read found in code: where it is and what it reads.
+struct ClockWord {
+  size_t begin = 0;        ///< index of the word in the code
+  size_t end = 0;          ///< index past the word (past its closing quote for 'now')
+  std::string expression;  ///< lower case, as read: "current_timestamp", "now()", "'today'"
+};
+
+/// The first clock or randomness read in `code` at or after `from` (the words of
+/// reads_clock_or_randomness), or nullopt.
+std::optional<ClockWord> find_clock_word(std::string_view code, size_t from = 0);
 
 }  // namespace orc

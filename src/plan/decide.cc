@@ -184,9 +184,11 @@ class Decider {
   Upstream upstream_of(NodeId id, const StateEntry& entry, NodeDecision& d) {
     Upstream up;
     const EffectiveInputs& in = lineage_.of(id);
-    if (g_.nodes[id].kind != NodeKind::Seed && fingerprints_.is_volatile(id)) {
-      up.any_new = true;
-      up.first = Reason{ReasonCode::Volatile, {}, {}};
+    if (g_.nodes[id].kind != NodeKind::Seed) {
+      if (auto why = fingerprints_.volatility(id, settings_.volatility)) {
+        up.any_new = true;
+        up.first = volatile_reason(*why);
+      }
     }
     auto note = [&](std::optional<Reason> why, const std::string& uid) {
       if (why && !up.any_new) up.first = std::move(*why);

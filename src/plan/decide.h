@@ -13,6 +13,7 @@
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
 #include "plan/state_keys.h"
+#include "plan/volatility_mode.h"
 #include "state/state.h"
 
 namespace orc {
@@ -45,6 +46,8 @@ struct DecideSettings {
   /// reused (design.md, "The run").
   bool placeholder_data = false;
   bool seed_state_orchestration = false;
+  /// Which clock and randomness reads make a node volatile ([tool.orchestra_dbt] volatility).
+  VolatilityMode volatility = VolatilityMode::Filters;
 };
 
 enum class Action : uint8_t { Build, Reuse };

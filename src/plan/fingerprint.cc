@@ -79,7 +79,7 @@ Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintCo
       closures_(graph.macros.size()), closure_state_(graph.macros.size(), 0),
       hashes_(graph.macros.size()), refs_(graph.macros.size()),
       volatile_(graph.macros.size(), 0), reads_(graph.nodes.size()),
-      scans_(graph.nodes.size()) {
+      scans_(graph.nodes.size()), volatility_(graph, lineage) {
   std::unordered_map<std::string_view, bool> builtin_names;
   for (uint32_t i = 0; i < g_.macros.size(); ++i) {
     const Macro& m = g_.macros[i];
@@ -140,12 +140,8 @@ bool Fingerprinter::macro_volatile(uint32_t macro) {
   return v == 2;
 }
 
-bool Fingerprinter::is_volatile(NodeId id) {
-  const Node& n = g_.nodes[id];
-  if (n.volatile_config) return *n.volatile_config;
-  for (NodeId e : lineage_.of(id).ephemerals)  // inlined into this node's SQL
-    if (g_.nodes[e].volatile_config.value_or(false)) return true;
-  return reads(id).volatile_code;
+std::optional<Volatility> Fingerprinter::volatility(NodeId id, VolatilityMode mode) {
+  return volatility_.judge(id, mode, [this](NodeId n) { return reads(n).volatile_code; });
 }
 
 const CodeReferences& Fingerprinter::macro_refs(uint32_t macro) {

@@ -14,6 +14,7 @@
 #include "plan/lineage.h"
 #include "plan/reason.h"
 #include "plan/var_scopes.h"
+#include "plan/volatility.h"
 #include "state/state.h"
 
 namespace orc {
@@ -85,9 +86,12 @@ class Fingerprinter {
   /// The digest and watch lists of `of(id, recorded)`, without building its maps (the
   /// decision's fast path: equal digests mean equal fingerprints).
   FingerprintSummary summary(NodeId id, const StateEntry* recorded);
-  /// Whether the node's result can change on every run (clock, randomness): its
-  /// `volatile` config when set, else the scan of its code and macros.
-  bool is_volatile(NodeId id);
+  /// Why the node's result can change on every run (clock, randomness) under `mode`, or
+  /// nullopt: its `volatile` config when set, else its code, ephemerals, macros and (under
+  /// `filters`) the views it reads (see VolatilityJudge).
+  std::optional<Volatility> volatility(NodeId id, VolatilityMode mode);
+  /// volatility(id, mode) has a value.
+  bool is_volatile(NodeId id, VolatilityMode mode) { return volatility(id, mode).has_value(); }
   /// The var names read by `ids` (for the warehouse probe), sorted and unique.
   std::vector<std::string> vars_read(const std::vector<NodeId>& ids);
 
@@ -118,6 +122,7 @@ class Fingerprinter {
   std::vector<std::optional<CodeScan>> scans_;
   /// Per package (root included): visible_vars_hash, what a computed var name may read.
   std::unordered_map<std::string, std::string> visible_vars_;
+  VolatilityJudge volatility_;
 };
 
 /// A digest of every component: equal fingerprints have equal digests, different ones differ

@@ -82,6 +82,7 @@ struct Macro {
   std::string package_name;
   std::string sql;                      ///< macro_sql
   std::vector<std::string> depends_on;  ///< depends_on.macros
+  std::string original_file_path;       ///< its file, relative to its package's root
 };
 
 /// All nodes, with an index by unique_id and resolved edges.

@@ -2,7 +2,41 @@
 
 #include <fmt/format.h>
 
+#include "plan/volatility.h"
+
 namespace orc {
+namespace {
+
+/// Where a clock read sits, in words ("WHERE", "JOIN ... ON", "the select list", ...).
+const char* place_text(ClockPlace place) {
+  switch (place) {
+    case ClockPlace::SelectList: return "the select list";
+    case ClockPlace::Outside: return "an expression outside any clause";
+    case ClockPlace::Computed: return "a column computed from other columns";
+    case ClockPlace::SubqueryInSelect: return "a subquery in the select list";
+    case ClockPlace::From: return "FROM";
+    case ClockPlace::JoinOn: return "JOIN ... ON";
+    case ClockPlace::Where: return "WHERE";
+    case ClockPlace::Having: return "HAVING";
+    case ClockPlace::Qualify: return "QUALIFY";
+    case ClockPlace::GroupBy: return "GROUP BY";
+    case ClockPlace::DistinctOn: return "DISTINCT ON";
+    case ClockPlace::Window: return "a window (OVER)";
+    case ClockPlace::OrderBy: return "ORDER BY";
+    case ClockPlace::Limit: return "LIMIT";
+    case ClockPlace::Values: return "VALUES";
+    case ClockPlace::Statement: return "a statement that is not a query";
+    case ClockPlace::Incremental: return "the incremental predicate (is_incremental())";
+    case ClockPlace::JinjaStatement: return "a Jinja statement";
+    case ClockPlace::Config: return "config()";
+    case ClockPlace::UnknownCall: return "a call orc cannot place";
+    case ClockPlace::Python: return "a Python model";
+    case ClockPlace::Unparsed: return "code orc cannot follow";
+  }
+  return "an unknown place";
+}
+
+}  // namespace
 
 const char* reason_code_name(ReasonCode code) {
   switch (code) {
@@ -100,7 +134,9 @@ std::string reason_text(const Reason& r) {
       return fmt::format("unit test {} must run, and dbt runs a unit test only with its model",
                          s);
     case ReasonCode::Volatile:
-      return "reads the clock or randomness, so every run has new input (config volatile)";
+      if (s.empty()) return "reads the clock or randomness, so every run has new input";
+      return fmt::format("reads the clock or randomness ({}, {}), so every run has new input",
+                         r.detail, s);
     case ReasonCode::NoNewData: return "no new upstream data since the last build";
     case ReasonCode::SeedUnchanged: return "seed file unchanged since the last build";
     case ReasonCode::BuildAfterWindow:
@@ -111,6 +147,18 @@ std::string reason_text(const Reason& r) {
       return "all parents reused and unchanged since the last run";
   }
   return "unknown reason";
+}
+
+Reason volatile_reason(const Volatility& v) {
+  std::string detail;
+  if (v.config) detail = "config volatile: true";
+  else if (v.read.expression.empty())
+    detail = fmt::format("a read in {}", place_text(v.read.place));
+  else
+    detail = fmt::format("{} in {}", v.read.expression, place_text(v.read.place));
+  if (!v.macro.empty()) detail += fmt::format(" (macro {})", v.macro);
+  if (!v.view.empty()) detail += fmt::format(" (read live through view {})", v.view);
+  return Reason{ReasonCode::Volatile, v.file, std::move(detail)};
 }
 
 }  // namespace orc

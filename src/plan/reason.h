@@ -62,4 +62,9 @@ const char* reason_code_name(ReasonCode code);
 /// The one-line human text of a reason (e.g. "macro macro.shop.money changed").
 std::string reason_text(const Reason& reason);
 
+struct Volatility;
+/// The `volatile` reason of a finding: subject its file, detail what was read where (e.g.
+/// "current_timestamp in WHERE") or "config volatile: true".
+Reason volatile_reason(const Volatility& finding);
+
 }  // namespace orc

@@ -89,6 +89,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   settings.full_refresh = dargs.full_refresh;
   settings.placeholder_data = dargs.placeholder_data;
   settings.seed_state_orchestration = config.seed_state_orchestration;
+  settings.volatility = config.volatility;
 
   // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
   const fs::path results_path = paths.target_dir / "run_results.json";

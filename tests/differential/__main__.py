@@ -3,6 +3,7 @@
     python -m tests.differential [-n 20] [--seed 1] [--steps-per-seq 8] [-j 2]
     python -m tests.differential --replay SEED --steps "STEP STEP ..."   # one sequence, verbose
     python -m tests.differential --ci                                   # the fixed CI subset
+    python -m tests.differential --world real ...                       # the grown world
 
 Campaign: sequences with seeds SEED, SEED+1, ... Each runs the initial build plus the drawn
 steps; after every step the oracle compares orc's warehouse with a shadow dbt run (see
@@ -14,6 +15,10 @@ as a --replay command line. Exit status 1 when anything is stale or a sequence c
 ORC_BIN (default build/orc) is the orc under test; copy it somewhere private when the binary
 is being rebuilt while you run. --real-dbt runs the real `dbt` executable instead of the fork
 server (slower; to check that the fork server changes nothing).
+
+--world real (default: $DIFF_WORLD, else base) generates the real world: packages with their
+own dbt_project.yml and vars, upgrades of them, relation sources, late rows, --empty runs,
+audit timestamps (generator.py). `--ci` runs the real-world CI subset when DIFF_WORLD=real.
 """
 
 from __future__ import annotations
@@ -61,6 +66,30 @@ CI_SEQUENCES = [
 ]
 
 
+# The real-world CI subset (`--ci` with DIFF_WORLD=real): the same size as the base one, over
+# real worlds (seeds 101-104 grown): a package upgrade (a var default, a model removed), a
+# package var default, a root override of a package var, a root dbt_project.yml change that
+# changes nothing, late rows (loaded_at_field and loaded_at_query sources), edits of the seed
+# a source reads (one with --empty), --empty runs and the runs after them, the dispatched
+# package macro's root override, --vars with a package var, audit timestamps, and of the
+# base subset a selection, a failing model and test and their repair, two concurrent runs.
+REAL_CI_SEQUENCES = [
+    (104, ["pkg_var_change:diffpkg:0/build", "late_insert:src_a:1/build",
+           "config_change:m13_filter:0/build", "seed_source_edit:-:0/build",
+           "root_yml_comment:-:0/build", "update:src_b:3/build[s=+m07_scale]"]),
+    (101, ["seed_edit:-:2/build", "var_change:-:4/build", "seed_source_edit:-:5/build[e]",
+           "advance_time:-:0/build", "break_model:m08_filter:0/build",
+           "repair_model:m08_filter:0/build"]),
+    (103, ["pkg_upgrade:diffpkg.var+remove:4/build", "break_test:assert_sane_stg_a:0/build",
+           "repair_test:assert_sane_stg_a:0/test", "late_insert:src_c:2/build",
+           "macro_edit:-:1/build",
+           "insert_two:src_a+src_c:5/build[s=source:raw.src_a+]&build[s=source:raw.src_c+]"]),
+    (102, ["macro_edit:-:0/build", "none:-:0/run[e]",
+           "insert:src_d:1/build", "advance_time:-:5/build", "none:-:0/build[v=1;w=9]",
+           "update:src_a:7/build"]),
+]
+
+
 def _start_server(tmp: Path) -> tuple[subprocess.Popen, Path]:
     """Starts the dbt fork server; returns it and the client to use as dbt."""
     from .dbt_server import write_client
@@ -98,8 +127,10 @@ def _shrink_task(task) -> tuple:
     return finding, [s.text() for s in minimal], trials
 
 
-def _replay_line(seed: int, steps: list[str]) -> str:
-    return f"python -m tests.differential --replay {seed} --steps \"{' '.join(steps)}\""
+def _replay_line(seed: int, steps: list[str], world: str = "base") -> str:
+    flag = " --world real" if world == "real" else ""
+    return (f"python -m tests.differential --replay {seed}{flag} "
+            f"--steps \"{' '.join(steps)}\"")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel sequences")
     ap.add_argument("--replay", type=int, metavar="SEED", help="run one sequence verbosely")
     ap.add_argument("--steps", help="with --replay: the step list (default: drawn from SEED)")
-    ap.add_argument("--ci", action="store_true", help="run the fixed CI subset")
+    ap.add_argument("--ci", action="store_true", help="run the fixed CI subset (the real "
+                    "world's when DIFF_WORLD=real)")
+    ap.add_argument("--world", choices=["base", "real"],
+                    default=os.environ.get("DIFF_WORLD") or "base",
+                    help="base: the original generated projects; real: grown towards real "
+                    "projects (packages with vars and upgrades, relation sources, late rows, "
+                    "--empty, audit timestamps). Default: $DIFF_WORLD, else base")
     ap.add_argument("--no-shrink", action="store_true", help="do not shrink stale findings")
     ap.add_argument("--shrink-limit", type=int, default=8,
                     help="findings to shrink (one per category of finding; default 8)")
@@ -139,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         server, dbt = _start_server(tmp)
     opts = Options(orc_bin=orc_bin, dbt=dbt, work_root=tmp, keep=args.keep,
                    orc_dbt=VENV_BIN / "dbt" if args.orc_dbt == "driver" else dbt,
-                   verbose=args.verbose or args.replay is not None)
-    print(f"orc: {orc_bin} (dbt: {args.orc_dbt})  shadow dbt: "
+                   verbose=args.verbose or args.replay is not None, world=args.world)
+    print(f"orc: {orc_bin} (dbt: {args.orc_dbt})  world: {args.world}  shadow dbt: "
           f"{'real' if args.real_dbt else 'fork server'}  work: {tmp}",
           flush=True)
     t0 = time.monotonic()
@@ -149,18 +186,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.steps is not None:
                 steps = args.steps.split()
             else:
-                world = generate(args.replay)
+                world = generate(args.replay, real=args.world == "real")
                 steps = [s.text() for s in draw_sequence(
                     world, random.Random(args.replay * 7919 + 1), args.steps_per_seq)]
             tasks = [(args.replay, steps)]
             jobs = 1
         elif args.ci:
-            tasks = CI_SEQUENCES
+            tasks = REAL_CI_SEQUENCES if args.world == "real" else CI_SEQUENCES
             jobs = args.jobs
         else:
             tasks = []
             for seed in range(args.seed, args.seed + args.n):
-                world = generate(seed)
+                world = generate(seed, real=args.world == "real")
                 steps = draw_sequence(world, random.Random(seed * 7919 + 1), args.steps_per_seq)
                 tasks.append((seed, [s.text() for s in steps]))
             jobs = args.jobs
@@ -222,7 +259,8 @@ def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int,
             for f in rep.findings:
                 print("  STALE " + f.line(), flush=True)
             if rep.findings:
-                print("  replay: " + _replay_line(rep.seed, rep.steps), flush=True)
+                print("  replay: " + _replay_line(rep.seed, rep.steps, opts.world),
+                      flush=True)
             for h in (h for s in rep.step_reports for h in s.harness):
                 print("  HARNESS " + h, flush=True)
             if rep.error:
@@ -239,10 +277,10 @@ def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int,
             if todo:
                 print(f"shrinking {len(todo)} findings (one per category) ...", flush=True)
                 shrunk = list(pool.imap_unordered(_shrink_task, todo))
-    return _summary(reports, shrunk)
+    return _summary(reports, shrunk, opts.world)
 
 
-def _summary(reports: list[SequenceReport], shrunk) -> int:
+def _summary(reports: list[SequenceReport], shrunk, world: str = "base") -> int:
     steps = [s for r in reports for s in r.step_reports]
     findings = [f for r in reports for f in r.findings]
     needless = collections.Counter(code for s in steps for _, code, _ in s.needless)
@@ -274,7 +312,7 @@ def _summary(reports: list[SequenceReport], shrunk) -> int:
               + ", ".join(f"{k} {v}" for k, v in steps_of.most_common()) + ")")
     for finding, minimal, trials in shrunk:
         print(f"  minimal ({trials} runs) for {finding.node} [{finding.category}], "
-              f"seed {finding.seed}:\n    " + _replay_line(finding.seed, minimal))
+              f"seed {finding.seed}:\n    " + _replay_line(finding.seed, minimal, world))
     print(f"needless builds: {sum(needless.values())}"
           + "".join(f"\n  {n:4d}  {code}\n          {examples[code][:160]}"
                     for code, n in needless.most_common()))

@@ -18,6 +18,14 @@ Sources, one of each freshness kind (schema `raw`, tables owned by the harness):
   field_null  loaded_at_field with `freshness: null`; soft deletes
   query       loaded_at_query over raw.load_log (every change appends to the log); hard deletes
   none        no loaded_at at all (freshness unknown); hard deletes
+
+The real world (`generate(seed, real=True)`, `--world real`) grows the project towards what
+real projects hold, drawn after everything above so the base project stays as it was:
+packages with their own dbt_project.yml (`Package`: vars global and scoped to the package,
+`models: <pkg>: +materialized`, models reading vars in SQL and through a dispatched macro
+that the root project may override), a second package sometimes, root vars overriding
+package vars (global and scoped), sources whose table is a seed's or the snapshot's
+relation (`Source.relation_of`), and audit-timestamp columns in staging models.
 """
 
 from __future__ import annotations
@@ -31,7 +39,11 @@ from dataclasses import dataclass, field
 GROUPS = ("a", "b", "c")
 PROJECT = "diffproj"
 PACKAGE = "diffpkg"
+AUX_PACKAGE = "auxpkg"
 RAW_SCHEMA = "raw"
+REL_SOURCE = "rel"             # the source (schema main) whose tables are node relations
+AUDIT_COLUMNS = ("_loaded_at", "_orc_audit_ts")   # never compared (oracle.read_relations)
+SNAPSHOT_ID = f"snapshot.{PROJECT}.snap_items"
 
 # Which templates return which shape, and what they take as parents.
 R_TEMPLATES = ("filter", "scale", "join", "union", "seed_join", "inc")
@@ -44,10 +56,13 @@ class Source:
     name: str
     kind: str                      # field | field_null | query | none
     ts_type: str = "timestamp"     # timestamp | timestamptz (loaded_at column type)
+    relation_of: str | None = None  # a relation source: the seed or snapshot whose relation
+    identifier: str | None = None   # it reads (source `rel`, schema main, this identifier)
+    loaded_at: str = "loaded_at"    # the loaded_at_field of a relation source
 
     @property
     def soft_deletes(self) -> bool:
-        return self.kind in ("field", "field_null")
+        return self.kind in ("field", "field_null") and not self.relation_of
 
     @property
     def has_loaded_at_column(self) -> bool:
@@ -64,7 +79,7 @@ class Model:
     materialized: str              # view | table | incremental | ephemeral
     config_in: str = "sql"         # where materialized/alias live: sql | yml | project
     folder: str = "marts"
-    package: bool = False
+    package: str = ""              # the package the model belongs to ("" = the root project)
     c: int = 0                     # semantic knob (sql_edit changes it)
     k: int = 3                     # filter modulus
     m: int = 1                     # scale multiplier
@@ -76,6 +91,7 @@ class Model:
     broken: bool = False
     tags: list[str] = field(default_factory=list)
     build_after: tuple[int, str] | None = None   # (hours, updates_on)
+    audit: str | None = None       # an audit-timestamp column (current_timestamp) it adds
 
     @property
     def refs(self) -> list[str]:
@@ -93,7 +109,7 @@ class Model:
 
     @property
     def unique_id(self) -> str:
-        return f"model.{PACKAGE if self.package else PROJECT}.{self.name}"
+        return f"model.{self.package or PROJECT}.{self.name}"
 
 
 @dataclass
@@ -105,6 +121,29 @@ class SingularTest:
     @property
     def unique_id(self) -> str:
         return f"test.{PROJECT}.{self.name}"
+
+
+@dataclass
+class Package:
+    """A local package of the real world, with a dbt_project.yml of its own. Its models
+    read `vars` (the global section of its own `vars:`) and `scoped_vars` (`vars: {<name>:
+    {...}}`, which win over the global ones), directly and through the dispatched macro
+    `<prefix>_scale` (`default__<prefix>_scale` here, unless the root project overrides it).
+    `version` counts upgrades (steps.py `pkg_upgrade`)."""
+
+    name: str
+    prefix: str                    # of its dispatched macro: <prefix>_scale
+    materialized: str = "table"    # models: <name>: +materialized
+    vars: dict[str, int] = field(default_factory=dict)
+    scoped_vars: dict[str, int] = field(default_factory=dict)
+    scale_c: int = 1               # the constant of default__<prefix>_scale
+    version: int = 1
+    added: int = 0                 # models added by upgrades so far (for their names)
+    removed: list = field(default_factory=list)   # models an upgrade removed (may come back)
+
+    def own_value(self, var: str) -> int:
+        """The var's value from the package's own dbt_project.yml (scoped wins)."""
+        return self.scoped_vars[var] if var in self.scoped_vars else self.vars[var]
 
 
 @dataclass
@@ -132,6 +171,18 @@ class World:
     load_log: list[tuple[str, str]] = field(default_factory=list)  # (table, loaded_at iso)
     clock_offset_s: int = 0                            # simulated clock = real clock + offset
     data_version: dict[str, int] = field(default_factory=dict)      # source -> changes so far
+    # ---- the real world (generate(seed, real=True)); empty/false in the base world ----
+    real: bool = False
+    packages: list[Package] = field(default_factory=list)
+    root_vars: dict[str, int] = field(default_factory=dict)        # global package-var values
+    root_scoped: dict[str, dict[str, int]] = field(default_factory=dict)   # vars: {<pkg>: ..}
+    overrides: dict[str, tuple[str, int]] = field(default_factory=dict)  # pkg -> (prefix, c)
+    root_first: dict[str, bool] = field(default_factory=dict)     # dispatch search order
+    root_comments: int = 0                                         # comment lines appended
+    root_unused_vars: dict[str, int] = field(default_factory=dict)  # vars nothing reads
+    root_clean_targets: bool = False                               # an unrelated key
+    rel_sources: list[Source] = field(default_factory=list)
+    seed_loads: list[tuple[int, str, int, str]] = field(default_factory=list)  # id,grp,val,ts
 
     # ---- lookups -------------------------------------------------------------------------
 
@@ -142,17 +193,30 @@ class World:
         raise KeyError(name)
 
     def source(self, name: str) -> Source:
-        for s in self.sources:
+        for s in self.sources + self.rel_sources:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def has_model(self, name: str) -> bool:
+        return any(m.name == name for m in self.models)
+
+    def package(self, name: str) -> Package:
+        for p in self.packages:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def is_rel_source(self, ref: str) -> bool:
+        """Whether `source:<name>` names a relation source (a seed's or snapshot's table)."""
+        return ref.startswith("source:") and any(s.name == ref[7:] for s in self.rel_sources)
 
     def copy(self) -> "World":
         return copy.deepcopy(self)
 
     @property
     def seeds(self) -> list[str]:
-        return ["seed_groups", "seed_items"]
+        return ["seed_groups", "seed_items"] + (["seed_loads"] if self.seed_loads else [])
 
     def node_id(self, name: str) -> str:
         """unique_id of a model or seed name."""
@@ -198,7 +262,8 @@ class World:
             return True
         if any(m.template == "inc" and m.parents[0] == name for m in self.models):
             return True
-        return any(m.package and name in m.parents for m in self.models)
+        return any(m.package and name in m.parents for m in self.models) or any(
+            name in p.parents for pkg in self.packages for p in pkg.removed)
 
     def effective_build_after(self, name: str) -> tuple[int, str] | None:
         """build_after as orc derives it: the node's own, else the smallest of its
@@ -215,22 +280,59 @@ class World:
         # Of equal windows, updates_on `any` (as orc picks: the less stale choice).
         return min(windows, key=lambda w: (w[0], w[1] == "all"))
 
+    def var_value(self, package: str, var: str, cli: dict[str, int]) -> int:
+        """A package var as dbt resolves it for a model of `package`: --vars, then the root
+        project's `vars: {<package>: ...}`, its global vars, then the package's own
+        dbt_project.yml (scoped, then global)."""
+        if var in cli:
+            return cli[var]
+        if var in self.root_scoped.get(package, {}):
+            return self.root_scoped[package][var]
+        if var in self.root_vars:
+            return self.root_vars[var]
+        return self.package(package).own_value(var)
+
+    def vars_read(self, m: Model) -> list[str]:
+        """The vars a model's compiled SQL depends on (directly or through its macros)."""
+        if m.template == "filter" and m.uses_var:
+            return ["min_val"]
+        if not self.real:
+            return []
+        return {"calendar": ["pkg_days"], "pkg_enrich": ["pkg_off"], "pkg_scale": ["pkg_mult"],
+                "pkg_filter": ["pkg_min"]}.get(m.template, [])
+
+    def scale_impl(self, package: str) -> tuple[str, int]:
+        """Which implementation `<prefix>_scale` dispatches to: ("root", c) when the root
+        project overrides it and is searched first, else ("package", c)."""
+        if package in self.overrides and self.root_first.get(package, True):
+            return ("root", self.overrides[package][1])
+        return ("package", self.package(package).scale_c)
+
     # ---- rendering -----------------------------------------------------------------------
 
     def render(self) -> dict[str, str]:
-        """{relative path: text} of the whole project (root + local package)."""
+        """{relative path: text} of the whole project (root + local packages)."""
         files: dict[str, str] = {}
         files["dbt_project.yml"] = self._dbt_project()
-        files["packages.yml"] = f"packages:\n  - local: packages/{PACKAGE}\n"
+        files["packages.yml"] = "packages:\n" + "".join(
+            f"  - local: packages/{p}\n" for p in self.package_names)
         files["macros/diff_macros.sql"] = (
             f"{{#- shared arithmetic used by some models (edits: {self.macro_comment}) -#}}\n"
             f"{{% macro diff_bump(x) %}}({{{{ x }}}} + {self.macro_c}){{% endmacro %}}\n")
+        if self.overrides:
+            files["macros/pkg_overrides.sql"] = "".join(
+                f"{{% macro {prefix}__{self.package(p).prefix}_scale(x) %}}"
+                f"({{{{ x }}}} * {{{{ var('pkg_mult') }}}} + {c}){{% endmacro %}}\n"
+                for p, (prefix, c) in sorted(self.overrides.items()))
         files["models/staging/sources.yml"] = self._sources_yml()
         files["models/schema.yml"] = self._schema_yml()
         files["seeds/seed_groups.csv"] = "grp,label,weight\n" + "".join(
             f"{g},{label},{w}\n" for g, label, w in self.seed_groups)
         files["seeds/seed_items.csv"] = "id,grp,val\n" + "".join(
             f"{i},{g},{v}\n" for i, g, v in self.seed_items)
+        if self.seed_loads:
+            files["seeds/seed_loads.csv"] = "id,grp,val,loaded_at\n" + "".join(
+                f"{i},{g},{v},{ts}\n" for i, g, v, ts in self.seed_loads)
         for t in self.singular_tests:
             files[f"tests/{t.name}.sql"] = self._singular_sql(t)
         if self.snapshot:
@@ -238,29 +340,75 @@ class World:
                 "snapshots:\n  - name: snap_items\n    relation: ref('seed_items')\n"
                 "    config:\n      unique_key: id\n      strategy: check\n"
                 "      check_cols: all\n")
-        pkg = f"packages/{PACKAGE}"
-        files[f"{pkg}/dbt_project.yml"] = (
-            f"name: {PACKAGE}\nversion: '1.0'\nconfig-version: 2\n"
-            f"models:\n  {PACKAGE}:\n    +materialized: table\n")
-        files[f"{pkg}/macros/pkg_macros.sql"] = (
-            f"{{% macro pkg_offset(x) %}}({{{{ x }}}} + {self.pkg_macro_c}){{% endmacro %}}\n")
+        if not self.packages:
+            pkg = f"packages/{PACKAGE}"
+            files[f"{pkg}/dbt_project.yml"] = (
+                f"name: {PACKAGE}\nversion: '1.0'\nconfig-version: 2\n"
+                f"models:\n  {PACKAGE}:\n    +materialized: table\n")
+            files[f"{pkg}/macros/pkg_macros.sql"] = (
+                f"{{% macro pkg_offset(x) %}}({{{{ x }}}} + {self.pkg_macro_c}){{% endmacro %}}\n")
+        for p in self.packages:
+            files.update(self._package_files(p))
         for m in self.models:
             if m.package:
-                files[f"{pkg}/models/{m.name}.sql"] = self._model_sql(m)
+                files[f"packages/{m.package}/models/{m.name}.sql"] = self._model_sql(m)
             else:
                 files[f"models/{m.folder}/{m.name}.sql"] = self._model_sql(m)
         return files
+
+    @property
+    def package_names(self) -> list[str]:
+        return [p.name for p in self.packages] or [PACKAGE]
+
+    def _package_files(self, p: Package) -> dict[str, str]:
+        """A real-world package's own dbt_project.yml and macros."""
+        lines = [f"name: {p.name}", f"version: '1.{p.version}'", "config-version: 2"]
+        if p.vars or p.scoped_vars:
+            lines.append("vars:")
+            lines += [f"  {k}: {v}" for k, v in sorted(p.vars.items())]
+            if p.scoped_vars:
+                lines.append(f"  {p.name}:")
+                lines += [f"    {k}: {v}" for k, v in sorted(p.scoped_vars.items())]
+        lines += ["models:", f"  {p.name}:", f"    +materialized: {p.materialized}"]
+        macros = (f"{{% macro {p.prefix}_scale(x) %}}{{{{ return(adapter.dispatch("
+                  f"'{p.prefix}_scale', '{p.name}')(x)) }}}}{{% endmacro %}}\n"
+                  f"{{% macro default__{p.prefix}_scale(x) %}}"
+                  f"({{{{ x }}}} * {{{{ var('pkg_mult') }}}} + {p.scale_c}){{% endmacro %}}\n")
+        if p.name == PACKAGE:
+            macros += (f"{{% macro pkg_offset(x) %}}({{{{ x }}}} + {self.pkg_macro_c} + "
+                       f"{{{{ var('pkg_off') }}}}){{% endmacro %}}\n")
+        return {f"packages/{p.name}/dbt_project.yml": "\n".join(lines) + "\n",
+                f"packages/{p.name}/macros/{p.prefix}_macros.sql": macros}
 
     def _dbt_project(self) -> str:
         lines = [f"name: {PROJECT}", "version: '1.0'", "config-version: 2", "profile: diff",
                  "model-paths: [models]", "seed-paths: [seeds]", "test-paths: [tests]",
                  "snapshot-paths: [snapshots]",
                  "macro-paths: [macros]", "flags:", "  send_anonymous_usage_stats: false",
-                 "vars:", f"  min_val: {self.min_val}", "seeds:", f"  {PROJECT}:",
-                 "    +quote_columns: false",
-                 "    seed_groups:", "      +column_types: {weight: integer}",
-                 "    seed_items:", "      +column_types: {id: integer, val: integer}",
-                 "models:", f"  {PROJECT}:"]
+                 "vars:", f"  min_val: {self.min_val}"]
+        lines += [f"  {k}: {v}" for k, v in sorted({**self.root_vars,
+                                                    **self.root_unused_vars}.items())]
+        for pkg, values in sorted(self.root_scoped.items()):
+            if values:
+                lines.append(f"  {pkg}:")
+                lines += [f"    {k}: {v}" for k, v in sorted(values.items())]
+        if self.packages:
+            lines.append("dispatch:")
+            for p in self.packages:
+                order = ([PROJECT, p.name] if self.root_first.get(p.name, True)
+                         else [p.name, PROJECT])
+                lines += [f"  - macro_namespace: {p.name}",
+                          f"    search_order: [{', '.join(order)}]"]
+        if self.root_clean_targets:
+            lines.append("clean-targets: [target, dbt_packages]")
+        lines += ["seeds:", f"  {PROJECT}:",
+                  "    +quote_columns: false",
+                  "    seed_groups:", "      +column_types: {weight: integer}",
+                  "    seed_items:", "      +column_types: {id: integer, val: integer}"]
+        if self.seed_loads:
+            lines += ["    seed_loads:", "      +column_types: {id: integer, val: integer, "
+                      "loaded_at: timestamp}"]
+        lines += ["models:", f"  {PROJECT}:"]
         for folder, default in (("staging", "view"), ("marts", "table")):
             lines += [f"    {folder}:", f"      +materialized: {default}"]
             for m in self.models:
@@ -269,6 +417,7 @@ class World:
                     lines.append(f"        +materialized: {m.materialized}")
                     if m.alias:
                         lines.append(f"        +alias: {m.alias}")
+        lines += [f"# reviewed ({i + 1})" for i in range(self.root_comments)]
         return "\n".join(lines) + "\n"
 
     def _sources_yml(self) -> str:
@@ -290,6 +439,14 @@ class World:
             if s.name == self.source_test:
                 out += ["        columns:", "          - name: id",
                         "            data_tests: [not_null]"]
+        if self.rel_sources:
+            out += [f"  - name: {REL_SOURCE}", "    schema: main", "    tables:"]
+            for s in self.rel_sources:
+                out += [f"      - name: {s.name}", f"        identifier: {s.identifier}"]
+                if s.kind == "field":
+                    out += ["        config:", f"          loaded_at_field: {s.loaded_at}",
+                            "          freshness:",
+                            "            warn_after: {count: 24, period: hour}"]
         return "\n".join(out) + "\n"
 
     def _schema_yml(self) -> str:
@@ -349,7 +506,7 @@ class World:
 
     def _config_call(self, m: Model) -> str:
         args: list[str] = []
-        if m.config_in == "sql" or m.package:
+        if m.config_in == "sql" or (m.package and m.config_in != "project"):
             args.append(f"materialized='{m.materialized}'")
             if m.alias:
                 args.append(f"alias='{m.alias}'")
@@ -368,7 +525,8 @@ class World:
 
     def _ref(self, name: str) -> str:
         if name.startswith("source:"):
-            return f"{{{{ source('raw', '{name[7:]}') }}}}"
+            src = REL_SOURCE if self.is_rel_source(name) else "raw"
+            return f"{{{{ source('{src}', '{name[7:]}') }}}}"
         return f"{{{{ ref('{name}') }}}}"
 
     def _model_sql(self, m: Model, comments: bool = True) -> str:
@@ -395,10 +553,21 @@ class World:
         if t == "stage":
             src = self.source(m.parents[0][7:])
             where = "\nwhere not is_deleted" if src.soft_deletes else ""
-            return f"select id, grp, {self._val_expr(m, 'val')} + {c} as val\nfrom {p[0]}{where}"
+            if src.relation_of == "snap_items":
+                where = "\nwhere dbt_valid_to is null"
+            audit = f", current_timestamp as {m.audit}" if m.audit else ""
+            return (f"select id, grp, {self._val_expr(m, 'val')} + {c} as val{audit}\n"
+                    f"from {p[0]}{where}")
         if t == "calendar":
+            days = "{{ var('pkg_days') }} + 1" if self.real else "6"
             return (f"select range::integer as id, '{GROUPS[0]}' as grp, "
-                    f"range::integer * {c + 1} as val\nfrom range(1, 6)")
+                    f"range::integer * {c + 1} as val\nfrom range(1, {days})")
+        if t == "pkg_scale":
+            macro = self.package(m.package).prefix + "_scale"
+            return f"select id, grp, {{{{ {macro}('val') }}}} + {c} as val\nfrom {p[0]}"
+        if t == "pkg_filter":
+            return (f"select id, grp, val\nfrom {p[0]}\n"
+                    f"where val + {c} >= {{{{ var('pkg_min') }}}}")
         if t == "pkg_enrich":
             return f"select id, grp, {{{{ pkg_offset('val') }}}} + {c} as val\nfrom {p[0]}"
         if t == "filter":
@@ -472,8 +641,9 @@ def iso(ts: dt.datetime) -> str:
 
 # ---- generation --------------------------------------------------------------------------
 
-def generate(seed: int) -> World:
-    """A random project + data from `seed` (deterministic)."""
+def generate(seed: int, real: bool = False) -> World:
+    """A random project + data from `seed` (deterministic). `real` grows it into the real
+    world (see the module docstring), drawn after the base project."""
     rng = random.Random(seed)
     now = iso(dt.datetime(2020, 1, 1))  # initial loads are old; every change is "now"
     kinds = ["field", "field_null", "query", "none"]
@@ -511,7 +681,7 @@ def generate(seed: int) -> World:
         world.models.append(m)
         r_nodes.append(m.name)
     # the local package: a model without parents and one reading a root staging model
-    world.models.append(Model("pkg_calendar", "calendar", [], "table", package=True,
+    world.models.append(Model("pkg_calendar", "calendar", [], "table", package=PACKAGE,
                               c=rng.randint(0, 3)))
     r_nodes.append("pkg_calendar")
     # marts
@@ -551,7 +721,7 @@ def generate(seed: int) -> World:
     # package model reading a root model (after marts exist so it can be anywhere)
     stg = [m.name for m in world.models if m.template == "stage"]
     world.models.append(Model("pkg_enriched", "pkg_enrich", [rng.choice(stg)], "table",
-                              package=True, c=rng.randint(0, 3)))
+                              package=PACKAGE, c=rng.randint(0, 3)))
     # incremental parents must have a relation (post-hook refs them)
     for m in world.models:
         if m.template == "inc":
@@ -604,4 +774,86 @@ def generate(seed: int) -> World:
     if ut:
         world.unit_test_model = rng.choice(ut).name
     world.snapshot = rng.random() < 0.5   # drawn last: earlier draws stay as they were
+    if real:
+        _grow(world, rng)
     return world
+
+
+PKG_VARS = {PACKAGE: ("pkg_min", "pkg_mult", "pkg_off", "pkg_days"),
+            AUX_PACKAGE: ("pkg_min", "pkg_mult")}
+
+
+def draw_var_value(var: str, rng: random.Random) -> int:
+    """A value of a package var in its range (pkg_days sizes a calendar: keep it small)."""
+    lo, hi = {"pkg_min": (0, 15), "pkg_mult": (1, 4), "pkg_off": (0, 5),
+              "pkg_days": (3, 7)}[var]
+    return rng.randint(lo, hi)
+
+
+def _grow(world: World, rng: random.Random) -> None:
+    """Turns a base world into a real one (module docstring): packages with their own
+    dbt_project.yml, vars and a dispatched macro, root overrides of both, relation sources,
+    audit timestamps."""
+    world.real = True
+    with_relation = [m.name for m in world.models if not m.package and m.shape == "R"
+                     and m.materialized != "ephemeral"] + ["seed_items"]
+    names = [PACKAGE] + ([AUX_PACKAGE] if rng.random() < 0.5 else [])
+    for name in names:
+        p = Package(name, "pkg" if name == PACKAGE else "aux",
+                    materialized=rng.choice(["table", "table", "view"]),
+                    scale_c=rng.randint(1, 5))
+        for var in PKG_VARS[name]:
+            where = rng.random()
+            if where < 0.45:
+                p.vars[var] = draw_var_value(var, rng)
+            elif where < 0.85:
+                p.scoped_vars[var] = draw_var_value(var, rng)
+            else:                          # both: the scoped one wins
+                p.vars[var] = draw_var_value(var, rng)
+                p.scoped_vars[var] = draw_var_value(var, rng)
+        world.packages.append(p)
+        if rng.random() < 0.6:
+            world.overrides[name] = (rng.choice(["duckdb", "default"]), rng.randint(10, 15))
+        world.root_first[name] = rng.random() < 0.8
+        for var in PKG_VARS[name]:
+            if rng.random() < 0.25:
+                world.root_scoped.setdefault(name, {})[var] = draw_var_value(var, rng)
+        for template, suffix in (("pkg_scale", "scaled"), ("pkg_filter", "filtered")):
+            m = Model(f"{p.prefix}_{suffix}", template, [rng.choice(with_relation)],
+                      p.materialized, package=name, c=rng.randint(0, 3),
+                      config_in=rng.choice(["sql", "project", "project"]))
+            world.models.append(m)
+    for var in ("pkg_min", "pkg_mult"):
+        if rng.random() < 0.3:
+            world.root_vars[var] = draw_var_value(var, rng)
+    pkg = world.package(PACKAGE)
+    for m in world.models:
+        if m.package == PACKAGE and m.template in ("calendar", "pkg_enrich"):
+            if rng.random() < 0.6:
+                m.config_in, m.materialized = "project", pkg.materialized
+    # package models read these parents: they must keep a relation
+    for m in world.models:
+        for parent in m.parents if m.package else []:
+            if parent not in world.seeds and world.model(parent).materialized == "ephemeral":
+                world.model(parent).materialized = "view"
+    # audit timestamps in staging models
+    for m in world.models:
+        if m.template == "stage" and rng.random() < 0.3:
+            m.audit = rng.choice(["_loaded_at", "_loaded_at", "_orc_audit_ts"])
+    # a source whose table is a seed's relation (and one over the snapshot's)
+    world.seed_loads = [(i, rng.choice(GROUPS), rng.randint(1, 30), "2020-01-01 00:00:00")
+                        for i in range(1, rng.randint(3, 5) + 1)]
+    rel = [Source("loads", rng.choice(["field", "field", "none"]), relation_of="seed_loads",
+                  identifier="seed_loads")]
+    if world.snapshot:
+        rel.append(Source("snap_current", rng.choice(["field", "none"]),
+                          relation_of="snap_items", identifier="snap_items",
+                          loaded_at="dbt_updated_at"))
+    world.rel_sources = rel
+    for i, s in enumerate(rel):
+        stg = Model(f"stg_{s.name}", "stage", [f"source:{s.name}"],
+                    rng.choice(["table", "view"]), folder="staging",
+                    config_in=rng.choice(["sql", "yml"]), c=rng.randint(0, 3))
+        world.models.append(stg)
+        world.models.append(Model(f"m9{i}_agg_{s.name}", "agg", [stg.name], "table",
+                                  c=rng.randint(0, 3)))

@@ -3,6 +3,8 @@ and the classification of one node after one step.
 
 What "the same" means: the same relation kind (information_schema.tables.table_type: BASE
 TABLE or VIEW) and the same rows as a multiset (every value cast to text, rows sorted).
+Audit-timestamp columns (`_loaded_at`, `_orc_audit_ts`: `current_timestamp` at build or
+read time) are left out: they differ between any two builds.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from .generator import AUDIT_COLUMNS
 
 Content = tuple  # ("BASE TABLE" | "VIEW", rows) ; ("ERROR", message) ; or None when missing
 
@@ -26,13 +30,20 @@ def read_relations(db_path: Path, relations: dict[str, str]) -> dict[str, Conten
         kinds = dict(con.execute(
             "select table_name, table_type from information_schema.tables "
             "where table_schema = 'main'").fetchall())
+        columns: dict[str, list[str]] = {}
+        for table, column in con.execute(
+                "select table_name, column_name from information_schema.columns "
+                "where table_schema = 'main' order by table_name, ordinal_position").fetchall():
+            if column not in AUDIT_COLUMNS:
+                columns.setdefault(table, []).append(f'"{column}"')
         for key, rel in relations.items():
             kind = kinds.get(rel)
             if kind is None:
                 out[key] = None
                 continue
             try:
-                rows = con.execute(f'select * from main."{rel}"').fetchall()
+                cols = ", ".join(columns.get(rel, [])) or "*"
+                rows = con.execute(f'select {cols} from main."{rel}"').fetchall()
                 out[key] = (kind, tuple(sorted(tuple(_text(v) for v in r) for r in rows)))
             except duckdb.Error as exc:
                 out[key] = ("ERROR", str(exc).splitlines()[0][:200])
@@ -119,6 +130,34 @@ def read_run_results(target_dir: Path) -> dict[str, str]:
     except json.JSONDecodeError:
         return {}
     return {r["unique_id"]: r["status"] for r in data.get("results", [])}
+
+
+def _results(target_dir: Path) -> list[dict]:
+    path = target_dir / "run_results.json"
+    if not path.exists():
+        return []
+    try:
+        return json.loads(path.read_text()).get("results", [])
+    except json.JSONDecodeError:
+        return []
+
+
+def read_timing(target_dir: Path) -> dict[str, tuple[str, str]]:
+    """{unique_id: (started_at, completed_at)} of each result's execute phase (ISO-8601 UTC
+    strings, comparable as text) from target/run_results.json."""
+    out = {}
+    for r in _results(target_dir):
+        for t in r.get("timing") or []:
+            if t.get("name") == "execute" and t.get("started_at") and t.get("completed_at"):
+                out[r["unique_id"]] = (t["started_at"], t["completed_at"])
+    return out
+
+
+def read_compiled(target_dir: Path) -> dict[str, str]:
+    """{unique_id: compiled SQL} of the models dbt ran successfully."""
+    return {r["unique_id"]: r["compiled_code"] for r in _results(target_dir)
+            if r.get("status") == "success" and r["unique_id"].startswith("model.")
+            and r.get("compiled_code")}
 
 
 # ---- findings ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Layout of one sequence (under the work root):
     orc/pyproject.toml      [tool.orchestra_dbt] use_stateful, state_file = "state.json"
     orc/state.json          orc's state (shared by concurrent runs)
     orc/warehouse.duckdb    orc's warehouse (raw tables in schema raw, models in main)
-    orc/project/            the generated project (root + packages/diffpkg)
+    orc/project/            the generated project (root + packages/diffpkg, packages/auxpkg)
     shadow/warehouse.duckdb the shadow warehouse, recreated at every step
     shadow/project/         the same project files, for the shadow's own dbt
     pre.duckdb              orc's warehouse as it was just before orc's run
@@ -20,6 +20,14 @@ same content in both). Every selected relation must then be identical in both wa
 except where the build failed in both. Starting from orc's pre-step warehouse rather than an
 empty one is what makes selections sound: a node outside the selection is in both warehouses
 exactly as dbt would leave it.
+
+Two refinements. An `--empty` step runs the shadow with `--empty` too (every selected model
+must then be empty in the shadow, or the harness's own model is wrong); the next normal step
+compares full data again. A source whose table is a seed's or snapshot's relation is a
+dependency dbt does not know: a reader of it may run before or while that node is rebuilt.
+The shadow fixes the order (when the node was built in the step and a reader ran before it
+finished, the readers run again after it); in orc's run a reader that raced the node is not
+compared in that step (the next step compares it).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -37,13 +46,15 @@ from pathlib import Path
 
 import duckdb
 
-from .generator import PACKAGE, RAW_SCHEMA, World, generate, sim_now
-from .oracle import (BUILD_AFTER_CODES, FAILED, Finding, describe, read_decisions,
-                     read_relations, read_run_results, reason_code)
+from .generator import RAW_SCHEMA, SNAPSHOT_ID, World, generate, sim_now
+from .oracle import (BUILD_AFTER_CODES, FAILED, Finding, describe, read_compiled,
+                     read_decisions, read_relations, read_run_results, read_timing,
+                     reason_code)
 from .steps import INITIAL_STEP, Command, Step, apply_mutation
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
+# the venv with dbt (ORC_TEST_VENV, as the e2e tests take it, e.g. from a git worktree)
+VENV_BIN = Path(os.environ.get("ORC_TEST_VENV") or REPO / ".venv") / "bin"
 _SCRUBBED = ("ORCHESTRA_", "DBT_", "ORC_", "AWS_", "GOOGLE_", "AZURE_", "DIFF_")
 PROFILES = """diff:
   target: dev
@@ -69,6 +80,7 @@ class Options:
     keep: bool = False           # keep every workspace (default: only failing ones)
     stop_at_first_stale: bool = False
     verbose: bool = False
+    world: str = "base"          # base | real (generate(seed, real=True))
 
 
 @dataclass
@@ -120,7 +132,7 @@ class SequenceRun:
     def __init__(self, seed: int, opts: Options):
         self.seed = seed
         self.opts = opts
-        self.world: World = generate(seed)
+        self.world: World = generate(seed, real=opts.world == "real")
         self.root = opts.work_root / f"seq{seed}-{uuid.uuid4().hex[:8]}"
         self.orc_ws = self.root / "orc"
         self.shadow_ws = self.root / "shadow"
@@ -132,6 +144,10 @@ class SequenceRun:
         self.built_def: dict[str, str] = {}            # definition key at the last build
         self.last_build_sim: dict[str, dt.datetime] = {}
         self.last_verdict: dict[str, str] = {}
+        self.snap_content: str | None = None           # seed_items' key at the last snapshot
+        self.emptied: set[str] = set()                 # models last built by an --empty run
+        self.compiled: dict[str, tuple[str, str]] = {}  # uid -> (definition key, SQL) by dbt
+        self._rendered: set[str] = set()
         self._setup()
 
     # ---- workspace -----------------------------------------------------------------------
@@ -160,7 +176,8 @@ class SequenceRun:
             pkgs = ws / "project" / "dbt_packages"
             pkgs.mkdir()
             # what `dbt deps` does for a local package
-            (pkgs / PACKAGE).symlink_to(ws / "project" / "packages" / PACKAGE)
+            for name in self.world.package_names:
+                (pkgs / name).symlink_to(ws / "project" / "packages" / name)
         self.logs.mkdir()
         self._write_pyproject()
         (self.orc_ws / "state.json").write_text('{"state":{}}')
@@ -183,14 +200,19 @@ class SequenceRun:
             f"seed_state_orchestration = {sso}\n")
 
     def _sync_files(self) -> None:
+        """Writes the rendered project into both workspaces; removes files that are no
+        longer rendered (a model a package upgrade removed, an override macro dropped)."""
         files = self.world.render()
         for project in (self.orc_project, self.shadow_project):
+            for rel in self._rendered - set(files):
+                (project / rel).unlink(missing_ok=True)
             for rel, text in files.items():
                 path = project / rel
                 if path.exists() and path.read_text() == text:
                     continue
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
+        self._rendered = set(files)
 
     def _env(self, ws: Path, now: dt.datetime) -> dict[str, str]:
         env = base_env()
@@ -250,9 +272,10 @@ class SequenceRun:
 
     # ---- the harness's knowledge of each node's inputs -----------------------------------
 
-    def definition_key(self, name: str, cmd_vars: int | None) -> str:
+    def definition_key(self, name: str, cli: dict[str, int]) -> str:
         """Hash of what defines a node apart from upstream data: its SQL file, config,
-        macros, vars and env vars it reads (and those of ephemeral parents)."""
+        macros, vars (as dbt resolves them for the node's package; `cli` = --vars) and env
+        vars it reads (and those of ephemeral parents)."""
         w = self.world
         if name in w.seeds:
             return _sha(name, w.render()[f"seeds/{name}.csv"])
@@ -263,37 +286,51 @@ class SequenceRun:
             parts += ["macro", w.macro_c]
         if m.template == "pkg_enrich":
             parts += ["pkg_macro", w.pkg_macro_c]
-        if m.uses_var:
-            parts += ["var", cmd_vars if cmd_vars is not None else w.min_val]
+        if m.template == "pkg_scale":
+            parts += ["scale", w.scale_impl(m.package)]
+        for var in w.vars_read(m):
+            value = (cli.get(var, w.min_val) if var == "min_val"
+                     else w.var_value(m.package, var, cli))
+            parts += ["var", var, value]
         if m.uses_env:
             parts += ["env", w.env_factor]
         for p in m.refs:
             if not p.startswith("source:") and p not in w.seeds \
                     and w.model(p).materialized == "ephemeral":
-                parts.append(self.definition_key(p, cmd_vars))
+                parts.append(self.definition_key(p, cli))
         return _sha(*parts)
 
-    def input_key(self, name: str, cmd_vars: int | None) -> str:
+    def underlying_key(self, source: str) -> str | None:
+        """What the relation behind a relation source holds, as far as its readers see it:
+        the seed file at the seed's last build, or seed_items at the snapshot's last run."""
+        node = self.world.source(source).relation_of
+        if node == "snap_items":
+            return self.snap_content
+        return self.built_def.get(self.world.node_id(node))
+
+    def input_key(self, name: str, cli: dict[str, int]) -> str:
         """definition_key plus the versions of everything upstream: source data versions and
         how often each parent relation was built (through ephemeral parents, and through
         views, whose content follows their own inputs without a rebuild)."""
         w = self.world
         if name in w.seeds:
-            return self.definition_key(name, cmd_vars)
+            return self.definition_key(name, cli)
         upstream = []
         for p in w.model(name).refs:
-            if p.startswith("source:"):
+            if w.is_rel_source(p):
+                upstream.append((p, self.underlying_key(p[7:])))
+            elif p.startswith("source:"):
                 upstream.append((p, w.data_version[p[7:]]))
             elif p in w.seeds:
                 upstream.append((p, self.gen.get(w.node_id(p), 0)))
             elif w.model(p).materialized == "ephemeral":
-                upstream.append((p, self.input_key(p, cmd_vars)))
+                upstream.append((p, self.input_key(p, cli)))
             elif w.model(p).materialized == "view":  # live: its inputs are the child's too
                 upstream.append((p, self.gen.get(w.model(p).unique_id, 0),
-                                 self.input_key(p, cmd_vars)))
+                                 self.input_key(p, cli)))
             else:
                 upstream.append((p, self.gen.get(w.model(p).unique_id, 0)))
-        return _sha(self.definition_key(name, cmd_vars), upstream)
+        return _sha(self.definition_key(name, cli), upstream)
 
     def upstream_text(self, name: str, decisions: dict[str, dict]) -> str:
         """The node's parents, recursively, with materialization and orc's decision:
@@ -339,10 +376,11 @@ class SequenceRun:
 
     # ---- running -------------------------------------------------------------------------
 
-    def _run_orc(self, commands: list[Command], now: dt.datetime,
-                 index: int) -> tuple[list[int], dict[str, dict] | None, dict[str, str]]:
+    def _run_orc(self, commands: list[Command], now: dt.datetime, index: int
+                 ) -> tuple[list[int], dict[str, dict] | None, dict[str, str], dict]:
         """Runs orc (two processes at once for a concurrent step, the second with its own
-        --target-path). Returns exit codes, decisions and run results (merged)."""
+        --target-path). Returns exit codes, decisions, run results and execute timings
+        (merged)."""
         env = self._env(self.orc_ws, now)
         targets = ["target", "target_b"][:len(commands)]
         for t in targets:
@@ -368,30 +406,68 @@ class SequenceRun:
             log.close()
         decisions: dict[str, dict] | None = None
         results: dict[str, str] = {}
+        timing: dict[str, tuple[str, str]] = {}
         for t in targets:
             d = read_decisions(self.orc_project / t)
             if d is not None:
                 decisions = {**(decisions or {}), **d}
             results.update(read_run_results(self.orc_project / t))
-        return codes, decisions, results
+            timing.update(read_timing(self.orc_project / t))
+        return codes, decisions, results, timing
 
     def _run_shadow(self, commands: list[Command], frozen: list[str], now: dt.datetime,
-                    index: int) -> tuple[int, dict[str, str]]:
+                    index: int, only: list[str] | None = None
+                    ) -> tuple[int, dict[str, str], dict, dict[str, str]]:
         """Plain dbt on the shadow warehouse: the step's verb and selection (both selections
-        of a concurrent step), --full-refresh for build/run, and --exclude of `frozen`."""
+        of a concurrent step), --full-refresh for build/run, --empty when the step has it,
+        and --exclude of `frozen`; with `only`, exactly those nodes instead. Returns the exit
+        code, run results, execute timings and compiled SQL."""
         first = commands[0]
         cmd = Command(first.verb, full_refresh=first.verb != "test", vars=first.vars,
+                      pvars=first.pvars, empty=first.empty,
                       select=[s for c in commands for s in c.select],
                       exclude=list(first.exclude) if len(commands) == 1 else [])
+        if only is not None:
+            cmd.select, cmd.exclude, frozen = only, [], []
         argv = [str(self.opts.dbt), cmd.verb, *cmd.args(extra_exclude=frozen)]
-        (self.shadow_project / "target" / "run_results.json").unlink(missing_ok=True)
-        with open(self.logs / f"step{index:02d}-shadow.log", "w") as log:
+        target = self.shadow_project / "target"
+        (target / "run_results.json").unlink(missing_ok=True)
+        name = f"step{index:02d}-shadow" + ("-again" if only is not None else "")
+        with open(self.logs / f"{name}.log", "w") as log:
             log.write("$ " + " ".join(argv) + "\n")
             log.flush()
             proc = subprocess.run(argv, cwd=self.shadow_project,
                                   env=self._env(self.shadow_ws, now), stdout=log,
                                   stderr=subprocess.STDOUT, timeout=ORC_TIMEOUT)
-        return proc.returncode, read_run_results(self.shadow_project / "target")
+        return (proc.returncode, read_run_results(target), read_timing(target),
+                read_compiled(target))
+
+    # ---- relation sources: the order dbt does not know ------------------------------------
+
+    def raced(self, sources: list[str], status: dict[str, str], timing: dict,
+              decisions: dict[str, dict] | None = None) -> set[str]:
+        """Readers of `sources` (models downstream of them) that ran in a run whose node
+        behind the source was built, and started before that node was done (or have no
+        timing): they may have read the old rows, or none while the node was recreated
+        (a seed's --full-refresh drops its table first). With `decisions`, only readers
+        orc built."""
+        w = self.world
+        out: set[str] = set()
+        for name in sources:
+            node = w.source(name).relation_of
+            uid = SNAPSHOT_ID if node == "snap_items" else w.node_id(node)
+            if status.get(uid) != "success" or uid not in timing:
+                continue
+            done = timing[uid][1]
+            for reader in w.descendants(f"source:{name}"):
+                rid = w.model(reader).unique_id
+                if rid not in status or w.model(reader).materialized == "ephemeral":
+                    continue
+                if decisions is not None and decisions.get(rid, {}).get("decision") != "build":
+                    continue
+                if rid not in timing or timing[rid][0] < done:
+                    out.add(reader)
+        return out
 
     def run_step(self, index: int, step: Step) -> StepReport:
         rep = StepReport(index, step.text())
@@ -406,10 +482,13 @@ class SequenceRun:
         pre = read_relations(self.orc_db, relations)
         self._copy_db(self.orc_db, self.pre_db)
         now = sim_now(w)
-        cmd_vars = step.commands[0].vars
+        cli = step.commands[0].cli_vars()
+        empty = any(c.empty for c in step.commands)
+        rel_sources = [s.name for s in w.rel_sources]
 
         t1 = time.monotonic()
-        rep.orc_exit, decisions, orc_status = self._run_orc(step.commands, now, index)
+        rep.orc_exit, decisions, orc_status, orc_timing = self._run_orc(step.commands, now,
+                                                                        index)
         rep.seconds_orc = time.monotonic() - t1
         post = read_relations(self.orc_db, relations)
         decisions = decisions or {}
@@ -418,29 +497,89 @@ class SequenceRun:
         rep.built = sum(d["decision"] == "build" for d in decisions.values())
         rep.reused = len(decisions) - rep.built
 
-        frozen_ids = [uid for uid, d in decisions.items()
-                      if d["decision"] == "reuse" and reason_code(d) in BUILD_AFTER_CODES
-                      and uid in relations]
+        # an --empty run builds every selected relation, build_after or not
+        frozen_ids = [] if empty else [
+            uid for uid, d in decisions.items()
+            if d["decision"] == "reuse" and reason_code(d) in BUILD_AFTER_CODES
+            and uid in relations]
         frozen = [uid.split(".")[-1] for uid in frozen_ids]
         self._copy_db(self.pre_db, self.shadow_db)
         t2 = time.monotonic()
-        _, shadow_status = self._run_shadow(step.commands, frozen, now, index)
+        _, shadow_status, timing, compiled = self._run_shadow(step.commands, frozen, now, index)
+        again = self.raced(rel_sources, shadow_status, timing)
+        if again:
+            # readers ran before the node behind their source was rebuilt: run them (and
+            # what the run selected downstream of them) again, after it
+            closure = again | {d for r in again for d in w.descendants(r)
+                               if w.model(d).unique_id in shadow_status}
+            rep.notes.append("shadow: readers of a relation source run again: "
+                             + ", ".join(sorted(closure)))
+            _, status2, _, compiled2 = self._run_shadow(step.commands, frozen, now, index,
+                                                        only=sorted(closure))
+            shadow_status.update(status2)
+            compiled.update(compiled2)
         rep.seconds_shadow = time.monotonic() - t2
         shadow = read_relations(self.shadow_db, relations)
+        raced = self.raced(rel_sources, orc_status, orc_timing, decisions)
+        raced_ids = {w.model(n).unique_id for r in raced for n in {r} | w.descendants(r)}
+        if raced:
+            rep.notes.append("orc: readers of a relation source raced the node behind it "
+                             "(not compared in this step): " + ", ".join(sorted(raced)))
 
         full_refresh = any(c.full_refresh for c in step.commands)
+        self._check_model(rep, cli, shadow_status, compiled, empty, shadow, relations)
         self._classify(rep, step, relations, decisions, orc_status, shadow_status,
-                       pre, post, shadow, set(frozen_ids), now, cmd_vars, full_refresh)
+                       pre, post, shadow, set(frozen_ids), now, cli, full_refresh, empty,
+                       raced_ids)
         rep.seconds = time.monotonic() - t0
         return rep
+
+    def _check_model(self, rep: StepReport, cli: dict[str, int], shadow_status: dict,
+                     compiled: dict[str, str], empty: bool, shadow: dict,
+                     relations: dict[str, str]) -> None:
+        """Checks the generator's own model of the project against what dbt did in the
+        shadow: the models dbt parsed are the World's, a model's compiled SQL changes only
+        when its definition key or a parent's relation name does, and an --empty run
+        leaves every model that reads something empty."""
+        w = self.world
+        manifest = self.shadow_project / "target" / "manifest.json"
+        if manifest.exists():
+            nodes = json.loads(manifest.read_text()).get("nodes", {})
+            parsed = {uid for uid in nodes if uid.startswith("model.")}
+            known = {m.unique_id for m in w.models}
+            for uid in sorted(parsed ^ known):
+                rep.harness.append(f"{uid}: " + ("parsed by dbt, unknown to the generator"
+                                                 if uid in parsed else
+                                                 "in the generator, not parsed by dbt"))
+        for uid, sql in compiled.items():
+            name = uid.split(".")[-1]
+            if empty or not w.has_model(name):
+                continue
+            # the relations it reads are in its SQL too (a parent's alias)
+            key = _sha(self.definition_key(name, cli), [
+                w.model(p).relation for p in w.model(name).refs
+                if not p.startswith("source:") and p not in w.seeds])
+            sql = re.sub(r"(?m)^-- reviewed \(\d+\)\n", "", sql)
+            seen = self.compiled.get(uid)
+            if seen and seen[0] == key and seen[1] != sql:
+                rep.harness.append(f"{uid}: compiled SQL changed, its definition key did not:"
+                                   f" {seen[1]!r} -> {sql!r}")
+            self.compiled[uid] = (key, sql)
+        if empty:
+            for m in w.models:
+                uid = m.unique_id
+                if (shadow_status.get(uid) == "success" and uid in relations and m.refs
+                        and shadow.get(uid) and shadow[uid][0] != "ERROR" and shadow[uid][1]):
+                    rep.harness.append(f"{uid}: not empty after dbt --empty")
 
     # ---- the oracle ----------------------------------------------------------------------
 
     def _classify(self, rep: StepReport, step: Step, relations: dict[str, str],
                   decisions: dict[str, dict], orc_status: dict[str, str],
                   shadow_status: dict[str, str], pre: dict, post: dict, shadow: dict,
-                  frozen: set[str], now: dt.datetime, cmd_vars: int | None,
-                  full_refresh: bool) -> None:
+                  frozen: set[str], now: dt.datetime, cli: dict[str, int],
+                  full_refresh: bool, empty: bool = False, raced: set[str] = frozenset()
+                  ) -> None:
         w = self.world
 
         def finding(uid: str, kind: str, detail: str) -> None:
@@ -464,8 +603,10 @@ class SequenceRun:
                 rep.harness.append(f"{uid}: dbt built a {shadow[uid][0]}, the generator "
                                    f"expected a {self.expected_kind(uid)}")
             if uid in frozen:
-                self._check_build_after_claim(uid, name, d, post, now, cmd_vars, finding)
+                self._check_build_after_claim(uid, name, d, post, now, cli, finding)
                 continue
+            if uid in raced:
+                continue                  # raced the node behind a relation source (notes)
             o = ("reuse" if d and d["decision"] == "reuse"
                  else orc_status.get(uid, "not run") if d else "not decided")
             s = shadow_status.get(uid, "not selected")
@@ -527,21 +668,34 @@ class SequenceRun:
             elif s in ("fail", "error") and self.last_verdict.get(uid, "pass") == "pass":
                 rep.verdicts.append(f"{uid}: orc reused it ({reason_code(d)}), dbt: {s}")
 
-        # bookkeeping + needless builds, parents before children
-        order = [w.node_id(s) for s in w.seeds] + [m.unique_id for m in w.models]
+        # bookkeeping + needless builds, parents before children (the snapshot after the
+        # seeds: what it holds is what relation-source readers read)
+        order = [w.node_id(s) for s in w.seeds] + [SNAPSHOT_ID] + [m.unique_id
+                                                                    for m in w.models]
         for uid in order:
             d = decisions.get(uid)
             if not d or d["decision"] != "build" or orc_status.get(uid) != "success":
                 continue
+            if uid == SNAPSHOT_ID:
+                if not empty:         # an --empty snapshot run changes nothing in it
+                    self.snap_content = self.built_def.get(w.node_id("seed_items"))
+                continue
             name = uid.split(".")[-1]
-            key = self.input_key(name, cmd_vars)
-            if (not full_refresh and uid in relations and self.built_key.get(uid) == key
+            key = self.input_key(name, cli)
+            if (not full_refresh and not empty and uid in relations
+                    and self.built_key.get(uid) == key
                     and pre.get(uid) is not None and pre.get(uid) == post.get(uid)):
                 rep.needless.append((uid, reason_code(d), d.get("reason", "")))
             self.gen[uid] = self.gen.get(uid, 0) + 1
-            self.built_key[uid] = self.input_key(name, cmd_vars)
-            self.built_def[uid] = self.definition_key(name, cmd_vars)
+            self.built_key[uid] = key
+            self.built_def[uid] = self.definition_key(name, cli)
             self.last_build_sim[uid] = now
+            # a model built by --empty holds no rows: its next build is never needless
+            if empty and name not in w.seeds:
+                self.built_key[uid] = "empty"
+                self.emptied.add(uid)
+            else:
+                self.emptied.discard(uid)
 
     def _failed_test_on_frozen(self, name: str, frozen: set[str],
                                orc_status: dict[str, str]) -> str | None:
@@ -559,7 +713,7 @@ class SequenceRun:
                     return tid
         return None
 
-    def _check_build_after_claim(self, uid, name, d, post, now, cmd_vars, finding) -> None:
+    def _check_build_after_claim(self, uid, name, d, post, now, cli, finding) -> None:
         """A node orc left alone for its build_after window: the window must exist and not
         have passed, its definition must be unchanged, and its relation must be there."""
         code = reason_code(d)
@@ -574,8 +728,10 @@ class SequenceRun:
                 and now - last > dt.timedelta(hours=ba[0]) + WINDOW_SLACK):
             finding(uid, "build_after_claim",
                     f"window of {ba[0]}h has passed (last build {now - last} ago, simulated)")
-        if uid in self.built_def and self.built_def[uid] != self.definition_key(name, cmd_vars):
+        if uid in self.built_def and self.built_def[uid] != self.definition_key(name, cli):
             finding(uid, "build_after_claim", "its definition changed since its last build")
+        if uid in self.emptied:
+            finding(uid, "build_after_claim", "its last build was an --empty run (no rows)")
         if post.get(uid) is None:
             finding(uid, "build_after_claim", "its relation is missing")
         elif post[uid][0] != self.expected_kind(uid):
@@ -602,6 +758,10 @@ def run_sequence(seed: int, steps: list[Step], opts: Options,
                       flush=True)
                 for f in sr.findings:
                     print("    STALE " + f.line(), flush=True)
+                for note in sr.notes:
+                    print("    note: " + note, flush=True)
+                for h in sr.harness:
+                    print("    HARNESS " + h, flush=True)
             if stop_node and any(f.node == stop_node for f in sr.findings):
                 break
             if opts.stop_at_first_stale and sr.findings:

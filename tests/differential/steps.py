@@ -10,6 +10,9 @@ be printed and replayed exactly:
     none:-:0/build[s=pkg_calendar+]&build[s=m03_union+]     two orc runs at once
     insert_two:src_a+src_c:5/build[s=source:raw.src_a+]&build[s=source:raw.src_c+]
     var_change:-:5/build[v=7]              v = --vars '{min_val: 7}'
+    none:-:0/build[v=7;w=3]                w = pkg_min in --vars: '{min_val: 7, pkg_min: 3}'
+    seed_source_edit:-:4/build[e]          e = --empty
+    pkg_upgrade:diffpkg.var+remove:9/build the package's next version: what changes in it
 
 A mutation draws everything it needs (which rows, which new value) from its own seed and
 the World it is applied to, so any subsequence of a sequence is still a valid sequence
@@ -22,7 +25,10 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from .generator import GROUPS, World, iso, sim_now
+import datetime as dt
+
+from .generator import (GROUPS, PKG_VARS, Model, Package, World, draw_var_value, iso,
+                        sim_now)
 
 MUTATION_WEIGHTS = {
     "insert": 3, "update": 2, "delete": 2, "sql_edit": 2, "comment_edit": 1,
@@ -30,6 +36,14 @@ MUTATION_WEIGHTS = {
     "break_model": 1, "break_test": 1, "drop_relation": 1, "advance_time": 2, "none": 1,
     "insert_two": 1,   # new rows in two independent sources, then two orc runs at once
 }
+# Real-world steps (generate(seed, real=True)): package upgrades and var defaults, a root
+# dbt_project.yml change that changes nothing, rows arriving late, an edit of the seed a
+# source reads.
+REAL_MUTATION_WEIGHTS = {
+    **MUTATION_WEIGHTS, "pkg_upgrade": 2, "pkg_var_change": 2, "root_yml_comment": 1.5,
+    "late_insert": 3, "seed_source_edit": 2,
+}
+UPGRADE_PARTS = ("var", "sql", "add", "remove", "macro", "config")
 TIME_JUMPS_MIN = (17, 41, 73, 131, 200)
 
 
@@ -42,19 +56,33 @@ class Command:
     select: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     vars: int | None = None             # --vars '{min_val: N}'
+    pvars: int | None = None            # pkg_min in --vars (read by package models)
+    empty: bool = False                 # --empty
+
+    def cli_vars(self) -> dict[str, int]:
+        """The --vars this command passes."""
+        out = {}
+        if self.vars is not None:
+            out["min_val"] = self.vars
+        if self.pvars is not None:
+            out["pkg_min"] = self.pvars
+        return out
 
     def args(self, extra_exclude: list[str] = ()) -> list[str]:
         """dbt arguments after the verb."""
         out: list[str] = []
         if self.full_refresh:
             out.append("--full-refresh")
+        if self.empty:
+            out.append("--empty")
         if self.select:
             out += ["--select", *self.select]
         exclude = [*self.exclude, *[e for e in extra_exclude if e not in self.exclude]]
         if exclude:
             out += ["--exclude", *exclude]
-        if self.vars is not None:
-            out += ["--vars", f"{{min_val: {self.vars}}}"]
+        if self.cli_vars():
+            out += ["--vars", "{" + ", ".join(f"{k}: {v}" for k, v in
+                                              self.cli_vars().items()) + "}"]
         return out
 
     def text(self) -> str:
@@ -65,6 +93,10 @@ class Command:
             opts.append("x=" + ",".join(self.exclude))
         if self.vars is not None:
             opts.append(f"v={self.vars}")
+        if self.pvars is not None:
+            opts.append(f"w={self.pvars}")
+        if self.empty:
+            opts.append("e")
         return self.verb + ("!" if self.full_refresh else "") + (
             "[" + ";".join(opts) + "]" if opts else "")
 
@@ -82,6 +114,10 @@ class Command:
                 cmd.exclude = value.split(",")
             elif key == "v":
                 cmd.vars = int(value)
+            elif key == "w":
+                cmd.pvars = int(value)
+            elif key == "e" and not value:
+                cmd.empty = True
             else:
                 raise ValueError(f"bad command option {opt!r}")
         return cmd
@@ -120,8 +156,17 @@ def _relation_nodes(world: World) -> list[str]:
 
 def draw_command(world: World, rng: random.Random) -> list[Command]:
     """A random orc command (or two concurrent ones) for `world`."""
-    kind = rng.choices(["build", "select", "exclude", "run", "test", "full_refresh",
-                        "concurrent", "vars"], [6, 2, 1, 1, 1, 0.5, 1, 0.5])[0]
+    kinds = ["build", "select", "exclude", "run", "test", "full_refresh", "concurrent", "vars"]
+    weights = [6, 2, 1, 1, 1, 0.5, 1, 0.5]
+    if world.real:
+        kinds, weights = kinds + ["empty"], weights + [0.7]
+    kind = rng.choices(kinds, weights)[0]
+    if kind == "empty":
+        return [Command(rng.choice(["build", "build", "run"]), empty=True)]
+    if kind == "vars" and world.real:
+        form = rng.randrange(3)
+        return [Command("build", vars=rng.randint(0, 10) if form != 1 else None,
+                        pvars=rng.randint(0, 15) if form != 0 else None)]
     names = [m.name for m in world.models] + world.seeds
     if kind == "select":
         form = rng.randrange(6)
@@ -175,8 +220,9 @@ def draw_sequence(world: World, rng: random.Random, n_steps: int) -> list[Step]:
     or test gets its repair 1-3 steps later (or not at all when the sequence ends first)."""
     steps: list[Step] = []
     pending: dict[int, Step] = {}
-    kinds = list(MUTATION_WEIGHTS)
-    weights = [MUTATION_WEIGHTS[k] for k in kinds]
+    table = REAL_MUTATION_WEIGHTS if world.real else MUTATION_WEIGHTS
+    kinds = list(table)
+    weights = [table[k] for k in kinds]
     while len(steps) < n_steps:
         if len(steps) in pending:
             repair = pending.pop(len(steps))
@@ -200,9 +246,19 @@ def draw_sequence(world: World, rng: random.Random, n_steps: int) -> list[Step]:
             if not pair:
                 continue
             target = "+".join(pair)
+        elif kind == "late_insert":
+            target = rng.choice(world.sources).name
+        elif kind == "pkg_var_change":
+            target = rng.choice(world.packages).name
+        elif kind == "pkg_upgrade":
+            parts = rng.sample(UPGRADE_PARTS, rng.choice([1, 1, 2]))
+            target = rng.choice(world.packages).name + "." + "+".join(parts)
+        elif kind == "seed_source_edit" and not world.seed_loads:
+            continue
         step = Step(kind, target, rng.randrange(1000), [])
         if kind == "drop_relation":
-            step.commands = [Command()]
+            # an --empty run then rebuilds the missing relation without rows
+            step.commands = [Command(empty=world.real and rng.random() < 0.3)]
         elif kind == "insert_two":
             step.commands = [Command("build", select=[f"source:raw.{src}+"]) for src in pair]
         else:
@@ -233,6 +289,12 @@ def apply_mutation(world: World, step: Step) -> Effect:
     kind, target = step.mutation, step.target
     eff = Effect()
     now = iso(sim_now(world))
+    model_kinds = ("sql_edit", "comment_edit", "config_change", "break_model", "repair_model")
+    if (kind in model_kinds and not world.has_model(target)) or (
+            kind == "drop_relation" and target not in world.seeds
+            and not world.has_model(target)):
+        eff.note = f"{target} is gone (a package upgrade removed it): nothing changed"
+        return eff
 
     def touched(table: str) -> None:
         eff.raw_tables.add(table)
@@ -280,6 +342,8 @@ def apply_mutation(world: World, step: Step) -> Effect:
         world.model(target).c += rng.choice([-1, 1, 2])
     elif kind == "comment_edit":
         world.model(target).comment += 1
+    elif kind == "macro_edit" and world.real and rng.random() < 0.4:
+        _package_macro_edit(world, rng, eff)
     elif kind == "macro_edit":
         r = rng.random()
         if r < 0.25:
@@ -291,6 +355,8 @@ def apply_mutation(world: World, step: Step) -> Effect:
         else:
             world.pkg_macro_c += rng.choice([1, 2])
             eff.note = "package macro pkg_offset"
+    elif kind == "var_change" and world.real and rng.random() < 0.5:
+        _root_var_change(world, rng, eff)
     elif kind == "var_change":
         world.min_val = rng.choice([v for v in range(0, 11) if v != world.min_val])
     elif kind == "env_change":
@@ -301,6 +367,7 @@ def apply_mutation(world: World, step: Step) -> Effect:
             mats = ["incremental", "table", "view"]
         elif m.package:
             mats = ["table", "view"]
+            m.config_in = "sql"        # the model's own config() now says it
         else:
             mats = ["view", "table"] + ([] if world.pinned(m.name) else ["ephemeral"])
         mats = [x for x in mats if x != m.materialized]
@@ -341,6 +408,186 @@ def apply_mutation(world: World, step: Step) -> Effect:
         minutes = rng.choice(TIME_JUMPS_MIN)
         world.clock_offset_s += minutes * 60
         eff.note = f"+{minutes} min"
+    elif kind == "late_insert":
+        _late_insert(world, target, rng, eff)
+    elif kind == "seed_source_edit":
+        _seed_source_edit(world, rng, now, eff)
+    elif kind == "root_yml_comment":
+        _root_yml_change(world, rng, eff)
+    elif kind == "pkg_var_change":
+        eff.note = _pkg_var_change(world, world.package(target), rng)
+    elif kind == "pkg_upgrade":
+        name, _, parts = target.partition(".")
+        eff.note = _pkg_upgrade(world, world.package(name), parts.split("+"), rng)
     elif kind != "none":
         raise ValueError(f"unknown mutation {kind!r}")
     return eff
+
+
+# ---- the real world's mutations -----------------------------------------------------------
+
+def _late_insert(world: World, table: str, rng: random.Random, eff: Effect) -> None:
+    """Rows that arrive late: their loaded_at (or, for a loaded_at_query source, the load
+    log entry) is older than the newest one already there."""
+    rows = world.rows[table]
+    stamps = [r[3] for r in rows.values() if r[3]]
+    if world.source(table).kind == "query":
+        stamps += [ts for t, ts in world.load_log if t == table]
+    newest = dt.datetime.strptime(max(stamps), "%Y-%m-%d %H:%M:%S.%f")
+    late = iso(newest - dt.timedelta(minutes=rng.randint(1, 120)))
+    for _ in range(rng.randint(1, 2)):
+        rows[max(rows, default=0) + 1] = [rng.choice(GROUPS), rng.randint(1, 30), False, late]
+    if world.source(table).kind == "query":
+        world.load_log.append((table, late))
+    world.data_version[table] += 1
+    eff.raw_tables.add(table)
+    eff.note = f"late rows in {table}, loaded_at {late} (newest {iso(newest)})"
+
+
+def _seed_source_edit(world: World, rng: random.Random, now: str, eff: Effect) -> None:
+    """An edit of seed_loads, the seed whose relation a source reads: a changed value (its
+    loaded_at set to now, or left as it was: a silent correction) or a new row."""
+    stamp = now[:19]
+    r = rng.random()
+    if r < 0.45:
+        i = rng.randrange(len(world.seed_loads))
+        rid, g, v, ts = world.seed_loads[i]
+        world.seed_loads[i] = (rid, g, v + rng.choice([-2, 1, 3]), stamp)
+        eff.note = f"seed_loads row {rid} changed"
+    elif r < 0.7:
+        i = rng.randrange(len(world.seed_loads))
+        rid, g, v, ts = world.seed_loads[i]
+        world.seed_loads[i] = (rid, g, v + rng.choice([-1, 2]), ts)
+        eff.note = f"seed_loads row {rid} corrected, loaded_at kept"
+    else:
+        rid = max(x[0] for x in world.seed_loads) + 1
+        world.seed_loads.append((rid, rng.choice(GROUPS), rng.randint(1, 30), stamp))
+        eff.note = f"seed_loads row {rid} added"
+
+
+def _root_yml_change(world: World, rng: random.Random, eff: Effect) -> None:
+    """A change of the root dbt_project.yml that changes no node: a comment, an unrelated
+    key, a var nothing reads (global or scoped to a package)."""
+    r = rng.random()
+    if r < 0.4:
+        world.root_comments += 1
+        eff.note = "comment in the root dbt_project.yml"
+    elif r < 0.55:
+        world.root_clean_targets = not world.root_clean_targets
+        eff.note = "clean-targets in the root dbt_project.yml"
+    elif r < 0.8 or not world.packages:
+        name = f"unused_{rng.randint(1, 3)}"
+        world.root_unused_vars[name] = world.root_unused_vars.get(name, 0) + rng.randint(1, 9)
+        eff.note = f"root var {name} (read by no model)"
+    else:
+        pkg = rng.choice(world.packages).name
+        scoped = world.root_scoped.setdefault(pkg, {})
+        scoped["pkg_note"] = scoped.get("pkg_note", 0) + rng.randint(1, 9)
+        eff.note = f"root var pkg_note scoped to {pkg} (read by no model)"
+
+
+def _root_var_change(world: World, rng: random.Random, eff: Effect) -> None:
+    """The root project sets, changes or drops its value of a package var (global or scoped
+    to one package)."""
+    pkg = rng.choice(world.packages)
+    var = rng.choice(PKG_VARS[pkg.name])
+    values = (world.root_vars if var in ("pkg_min", "pkg_mult") and rng.random() < 0.5
+              else world.root_scoped.setdefault(pkg.name, {}))
+    where = "global" if values is world.root_vars else f"scoped to {pkg.name}"
+    if var in values and rng.random() < 0.4:
+        del values[var]
+        eff.note = f"root var {var} ({where}) removed"
+    else:
+        old = values.get(var)
+        for _ in range(10):
+            values[var] = draw_var_value(var, rng)
+            if values[var] != old:
+                break
+        eff.note = f"root var {var} ({where}) = {values[var]}"
+
+
+def _pkg_var_change(world: World, pkg: Package, rng: random.Random) -> str:
+    """A new default of one var in the package's own dbt_project.yml."""
+    entries = [("vars", v) for v in pkg.vars] + [("scoped", v) for v in pkg.scoped_vars]
+    section, var = rng.choice(entries)
+    values = pkg.vars if section == "vars" else pkg.scoped_vars
+    old = values[var]
+    for _ in range(10):
+        values[var] = draw_var_value(var, rng)
+        if values[var] != old:
+            break
+    return f"{pkg.name} var {var} ({section}) {old} -> {values[var]}"
+
+
+def _package_macro_edit(world: World, rng: random.Random, eff: Effect) -> None:
+    """An edit of the dispatched macro: the root override's body, the override added or
+    removed, or the package's default implementation."""
+    pkg = rng.choice(world.packages)
+    r = rng.random()
+    if r < 0.4 and pkg.name in world.overrides:
+        prefix, c = world.overrides[pkg.name]
+        world.overrides[pkg.name] = (prefix, c + rng.choice([1, 2]))
+        eff.note = f"root override {prefix}__{pkg.prefix}_scale"
+    elif r < 0.6:
+        if pkg.name in world.overrides:
+            del world.overrides[pkg.name]
+            eff.note = f"root override of {pkg.prefix}_scale removed"
+        else:
+            world.overrides[pkg.name] = (rng.choice(["duckdb", "default"]), rng.randint(10, 15))
+            eff.note = f"root override of {pkg.prefix}_scale added"
+    else:
+        pkg.scale_c += rng.choice([1, 2])
+        eff.note = f"package macro default__{pkg.prefix}_scale"
+
+
+def _pkg_upgrade(world: World, pkg: Package, parts: list[str], rng: random.Random) -> str:
+    """The package's next version: its dbt_project.yml version, plus each of `parts`."""
+    pkg.version += 1
+    notes = [f"{pkg.name} 1.{pkg.version}"]
+    mine = [m for m in world.models if m.package == pkg.name]
+    for part in parts:
+        if part == "var":
+            notes.append(_pkg_var_change(world, pkg, rng))
+        elif part == "sql" and mine:
+            m = rng.choice(mine)
+            m.c += rng.choice([-1, 1, 2])
+            notes.append(f"{m.name} SQL")
+        elif part == "add":
+            if pkg.removed and rng.random() < 0.6:
+                m = pkg.removed.pop(rng.randrange(len(pkg.removed)))
+                if rng.random() < 0.5:
+                    m.c += 1
+                notes.append(f"{m.name} back")
+            else:
+                pkg.added += 1
+                parents = [x.name for x in world.models if not x.package and x.shape == "R"
+                           and x.materialized != "ephemeral"] + ["seed_items"]
+                template = rng.choice(["pkg_scale", "pkg_filter"])
+                m = Model(f"{pkg.prefix}_new{pkg.added}", template, [rng.choice(parents)],
+                          pkg.materialized, config_in="project", package=pkg.name,
+                          c=rng.randint(0, 3))
+                notes.append(f"{m.name} added")
+            if m.config_in == "project":
+                m.materialized = pkg.materialized
+            world.models.append(m)
+        elif part == "remove":
+            leaves = [m for m in mine if m in world.models and not world.children(m.name)]
+            if leaves:
+                m = rng.choice(leaves)
+                world.models.remove(m)
+                pkg.removed.append(m)
+                notes.append(f"{m.name} removed")
+        elif part == "macro":
+            if pkg.name == "diffpkg" and rng.random() < 0.4:
+                world.pkg_macro_c += rng.choice([1, 2])
+                notes.append("pkg_offset")
+            else:
+                pkg.scale_c += rng.choice([1, 2])
+                notes.append(f"default__{pkg.prefix}_scale")
+        elif part == "config":
+            pkg.materialized = "view" if pkg.materialized == "table" else "table"
+            for m in world.models:
+                if m.package == pkg.name and m.config_in == "project":
+                    m.materialized = pkg.materialized
+            notes.append(f"+materialized: {pkg.materialized}")
+    return ", ".join(notes)

@@ -79,18 +79,25 @@ def test_ephemeral_children_reused_and_rebuilt_on_ephemeral_edit(make_project):
     assert_tree_unchanged(p, before)
 
 
-def test_empty_run_records_no_state(make_project):
+def test_empty_run_builds_everything_and_drops_the_emptied_entries(make_project):
     p = make_project("duckdb")
     run_ok(p, "build")
-    state_before = p.state_file.read_bytes()
-    p.add_source_rows("orders")
+    run_ok(p, "build")  # everything that can be reused now is
+    before = p.read_state()["state"]
+    assert STG_ORDERS in before
     r = run_ok(p, "build", "--empty")
-    assert "no state is recorded" in r.stdout
+    assert "placeholder data" in r.stdout
+    d = decisions_by_id(p)
+    assert {n["decision"] for n in d.values()} == {"build"}, "no reuse under --empty"
+    assert {n["reason_code"] for n in d.values()} == {"empty_run"}
     assert p.run_results()[STG_ORDERS] == "success"
-    assert p.state_file.read_bytes() == state_before
-    # The next real run still sees the new orders as new.
+    after = p.read_state()["state"]
+    assert STG_ORDERS not in after and FCT_ORDERS not in after, "emptied entries dropped"
+    # The next real run builds the emptied relations again (nothing claims they hold data).
     run_ok(p, "build")
-    assert decisions_by_id(p)[STG_ORDERS]["decision"] == "build"
+    d = decisions_by_id(p)
+    assert d[FCT_ORDERS]["decision"] == "build", d[FCT_ORDERS]
+    assert d[FCT_ORDERS]["reason_code"] == "no_state_entry", d[FCT_ORDERS]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

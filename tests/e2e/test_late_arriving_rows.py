@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Project, assert_tree_unchanged
+from helpers import Project
 from test_fingerprint import schema_of, warehouse
-from test_stateful_core import (FCT_ORDERS, ORDERS_BY_STATUS, P, STG_CUSTOMERS, STG_ORDERS,
-                                assert_ran_exactly, decisions_by_id, run_ok)
+from test_implicit_freshness import build
+from test_stateful_core import FCT_ORDERS, ORDERS_BY_STATUS, P, STG_CUSTOMERS, STG_ORDERS
 
 ORDERS = f"source.{P}.shop.orders"
 AT_STAKE = (FCT_ORDERS, ORDERS_BY_STATUS)
@@ -32,15 +32,6 @@ def contents(p: Project) -> dict[str, list[tuple]]:
     return {uid: sorted(warehouse(p, f'select * from "{schema_of(p)}".'
                                      f'"{uid.rsplit(".", 1)[1]}"'), key=repr)
             for uid in AT_STAKE}
-
-
-def build(p: Project) -> dict[str, dict]:
-    before = p.tree_snapshot()
-    run_ok(p, "build")
-    assert_tree_unchanged(p, before)
-    d = decisions_by_id(p)
-    assert_ran_exactly(p, d)
-    return d
 
 
 def orders_input(d: dict, uid: str = STG_ORDERS) -> dict:

@@ -109,7 +109,10 @@ def ids_named(d_or_results, prefix: str) -> list[str]:
 
 def test_clock_model_is_built_every_run_unless_windowed_or_declared_stable(logic_project: Project):
     p = logic_project
-    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
+    # `volatility = "any"`: every clock read counts, this audit-only spine included (under the
+    # default `filters` it would be reused; see test_volatility.py).
+    p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True,
+                   volatility="any")
     marts = p.dir / "models" / "marts"
     (marts / "time_spine.sql").write_text(TIME_SPINE_SQL)
     (marts / "time_spine_days.sql").write_text(TIME_SPINE_CHILD_SQL)

@@ -91,6 +91,7 @@ TEST(Config, DefaultsWhenSectionIsEmpty) {
   EXPECT_TRUE(c.verify_relations_exist) << "on by default in orc (off in dbt-orchestra)";
   EXPECT_FALSE(c.require_explicit_source_freshness);
   EXPECT_FALSE(c.scope_source_freshness_to_selection);
+  EXPECT_EQ(c.volatility, orc::VolatilityMode::Filters);
 }
 
 TEST(Config, DefaultsWithoutAnyPyproject) {
@@ -404,6 +405,51 @@ TEST(Config, ObjectStoreUrisAreKeptAsWritten) {
     EXPECT_EQ(load_config(p.dir.path(), env()).state_location, uri);
     EXPECT_EQ(load_config(p.dir.path(), env({{"ORCHESTRA_STATE_FILE", uri}})).state_location, uri);
   }
+}
+
+// ---- volatility ----------------------------------------------------------------------------
+
+TEST(Config, VolatilityFromPyprojectInAnyCase) {
+  using orc::VolatilityMode;
+  for (const auto& [text, mode] : std::vector<std::pair<std::string, VolatilityMode>>{
+           {"filters", VolatilityMode::Filters}, {"any", VolatilityMode::Any},
+           {"never", VolatilityMode::Never}, {"Any", VolatilityMode::Any},
+           {"NEVER", VolatilityMode::Never}}) {
+    Project p("volatility = \"" + text + "\"\n");
+    EXPECT_EQ(load_config(p.dir.path(), env()).volatility, mode) << text;
+  }
+}
+
+TEST(Config, VolatilityEnvOverridesPyproject) {
+  Project p("volatility = \"never\"\n");
+  EXPECT_EQ(load_config(p.dir.path(), env({{"ORCHESTRA_VOLATILITY", "any"}})).volatility,
+            orc::VolatilityMode::Any);
+  EXPECT_EQ(load_config(p.dir.path(), env({{"ORCHESTRA_VOLATILITY", "Filters"}})).volatility,
+            orc::VolatilityMode::Filters);
+  EXPECT_EQ(load_config(p.dir.path(), env({{"ORCHESTRA_VOLATILITY", ""}})).volatility,
+            orc::VolatilityMode::Never)
+      << "an empty variable counts as unset";
+}
+
+TEST(ConfigErrors, InvalidVolatilityNamesFileKeyValueAndChoices) {
+  Project p("volatility = \"sometimes\"\n");
+  std::string msg = config_error(p.dir.path(), env());
+  EXPECT_TRUE(contains(msg, p.pyproject.string())) << msg;
+  EXPECT_TRUE(contains(msg, "[tool.orchestra_dbt] volatility = \"sometimes\"")) << msg;
+  EXPECT_TRUE(contains(msg, "filters, any or never")) << msg;
+
+  Project q("volatility = true\n");
+  msg = config_error(q.dir.path(), env());
+  EXPECT_TRUE(contains(msg, "volatility = true")) << msg;
+  EXPECT_TRUE(contains(msg, "filters, any or never")) << msg;
+}
+
+TEST(ConfigErrors, InvalidVolatilityVariableNamesTheVariable) {
+  Project p("");
+  std::string msg = config_error(p.dir.path(), env({{"ORCHESTRA_VOLATILITY", "always"}}));
+  EXPECT_TRUE(contains(msg, "ORCHESTRA_VOLATILITY")) << msg;
+  EXPECT_TRUE(contains(msg, "\"always\"")) << msg;
+  EXPECT_TRUE(contains(msg, "filters, any or never")) << msg;
 }
 
 // ---- validation messages -----------------------------------------------------------------

@@ -69,7 +69,7 @@ struct World {
   uint32_t add_macro(const std::string& uid, const std::string& name, const std::string& package,
                      const std::string& sql, std::vector<std::string> deps = {}) {
     uint32_t i = static_cast<uint32_t>(g.macros.size());
-    g.macros.push_back(Macro{uid, name, package, sql, std::move(deps)});
+    g.macros.push_back(Macro{uid, name, package, sql, std::move(deps), {}});
     g.macro_index[uid] = i;
     return i;
   }
@@ -248,15 +248,9 @@ TEST(Decide, SourceWithoutLoadedAtOrTokenIsNewDataWithTheReason) {
 
 /// simple_chain, with the source's change marker (a row count) read and recorded as "n:3".
 World marked_chain() {
-  World w;
-  w.g.root_project = "proj";
-  w.add("source.proj.raw.orders", NodeKind::Source);
-  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
-  w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
-  w.g.link();
-  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  World w = simple_chain();
   w.markers["source.proj.raw.orders"] = "n:3";
-  w.record("model.proj.stg");
+  w.record("model.proj.stg");  // again, at the same time, now with the marker
   w.record("model.proj.mart");
   return w;
 }
@@ -1218,4 +1212,171 @@ TEST(Decide, RecordsEveryChangedComponentAndEachParentForExplain) {
   ASSERT_EQ(m2.parents.size(), 1u);
   ASSERT_TRUE(m2.parents[0].changed.has_value());
   EXPECT_EQ(m2.parents[0].changed->code, ReasonCode::ParentBuilt);
+}
+
+/// A seed `raw_orders` loaded as the table the source reads, and a model reading the source;
+/// everything recorded at kT0.
+World seed_as_source() {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.add("seed.proj.raw_orders", NodeKind::Seed, {}, "seed");
+  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"});
+  for (const char* uid : {"source.proj.raw.orders", "seed.proj.raw_orders"}) {
+    w.node(uid).database = "DB";
+    w.node(uid).schema = "Main";
+  }
+  w.node("source.proj.raw.orders").alias = "raw_orders";
+  w.node("seed.proj.raw_orders").alias = "RAW_ORDERS";  // identity is case-insensitive
+  w.g.link();
+  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  w.record_all({"seed.proj.raw_orders", "model.proj.stg"});
+  return w;
+}
+
+TEST(Graph, ASourceOverASeedsRelationComesAfterTheSeed) {
+  World w = seed_as_source();
+  const NodeId seed = *w.g.find("seed.proj.raw_orders");
+  const NodeId source = *w.g.find("source.proj.raw.orders");
+  EXPECT_EQ(w.g.nodes[source].producer, seed);
+  std::vector<NodeId> order = w.g.topological_order();
+  auto at = [&](NodeId id) { return std::find(order.begin(), order.end(), id) - order.begin(); };
+  EXPECT_LT(at(seed), at(source));
+  w.node("seed.proj.raw_orders").schema = "other";
+  w.g.link();
+  EXPECT_EQ(w.g.nodes[source].producer, kNoNode);
+}
+
+TEST(Decide, ASeedReloadedWithOtherRowsIsNewDataForItsSourcesReaders) {
+  World w = seed_as_source();
+  w.node("seed.proj.raw_orders").checksum = "edited";  // the seed file changed
+  Plan p = w.decide_all();
+  const NodeDecision& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Build) << show(stg.reason);
+  EXPECT_EQ(stg.reason.code, ReasonCode::SourceRelationBuilt);
+  EXPECT_EQ(stg.reason.detail, "seed.proj.raw_orders");
+  ASSERT_EQ(p.sources_rebuilt.size(), 1u);
+  EXPECT_EQ(p.sources_rebuilt[0], *w.g.find("source.proj.raw.orders"));
+}
+
+TEST(Decide, ASeedReloadedFromTheSameFileIsNoNewData) {
+  World w = seed_as_source();
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "seed.proj.raw_orders").action, Action::Build) << "seeds always build";
+  const NodeDecision& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Reuse) << show(stg.reason);
+  EXPECT_TRUE(p.sources_rebuilt.empty());
+}
+
+TEST(Decide, ASnapshotsRelationIsAlwaysNewDataForItsSourcesReaders) {
+  World w = seed_as_source();
+  w.node("seed.proj.raw_orders").kind = NodeKind::Snapshot;
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "model.proj.stg").reason.code, ReasonCode::SourceRelationBuilt);
+}
+
+TEST(Decide, AnEmptyRunBuildsEverythingSelected) {
+  World w = simple_chain();
+  w.settings.placeholder_data = true;
+  Plan p = w.decide_all();
+  for (const char* uid : {"model.proj.stg", "model.proj.mart"}) {
+    EXPECT_EQ(w.of(p, uid).action, Action::Build) << uid;
+    EXPECT_EQ(w.of(p, uid).reason.code, ReasonCode::EmptyRun) << uid;
+  }
+}
+
+TEST(StateUpdate, AnEmptyRunDropsTheEntriesOfWhatDbtRan) {
+  World w = simple_chain();
+  w.state.entries["model.proj.other@x.y.z"] = w.state.entries.at("model.proj.mart");
+  std::vector<NodeResult> ran = {{"model.proj.stg", "success", kT1, std::nullopt},
+                                 {"model.proj.gone", "success", kT1, std::nullopt}};
+  EXPECT_EQ(entries_of_results(w.g, ran, w.state, w.keys()),
+            std::vector<std::string>{"model.proj.stg"});
+}
+
+namespace {
+
+/// source -> stg (view, `stg_code`) -> mart (table, `mart_code`) -> report (table), all
+/// recorded at kT0 with unchanged source data, so only volatility can build anything.
+World clock_chain(const std::string& stg_code, const std::string& mart_code) {
+  World w;
+  w.g.root_project = "proj";
+  w.add("source.proj.raw.orders", NodeKind::Source);
+  w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+  w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+  w.add("model.proj.report", NodeKind::Model, {"model.proj.mart"});
+  w.node("model.proj.stg").raw_code = stg_code;
+  w.node("model.proj.stg").original_file_path = "models/stg.sql";
+  w.node("model.proj.mart").raw_code = mart_code;
+  w.node("model.proj.mart").original_file_path = "models/mart.sql";
+  w.node("model.proj.report").raw_code = "select count(*) as n from {{ ref('mart') }}";
+  w.g.link();
+  w.freshness["source.proj.raw.orders"] = kSrcOld;
+  w.record_all({"model.proj.stg", "model.proj.mart", "model.proj.report"});
+  return w;
+}
+
+}  // namespace
+
+TEST(DecideVolatile, AViewReadingTheClockIsReusedWhenNothingChanged) {
+  World w = clock_chain("select *, current_timestamp as _loaded_at from raw where ts < now()",
+                        "select id from {{ ref('stg') }}");
+  // The view filters on the clock: it stays (it is live), but the table built from it holds
+  // the rows of its build: volatile on the view's account, naming the view's file.
+  Plan p = w.decide_all();
+  const auto& stg = w.of(p, "model.proj.stg");
+  EXPECT_EQ(stg.action, Action::Reuse) << show(stg.reason);
+  EXPECT_EQ(stg.reason.code, ReasonCode::NoNewData);
+  const auto& mart = w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  EXPECT_EQ(mart.reason.code, ReasonCode::Volatile) << show(mart.reason);
+  EXPECT_EQ(mart.reason.subject, "models/stg.sql");
+  EXPECT_EQ(mart.reason.detail, "now() in WHERE (read live through view model.proj.stg)");
+}
+
+TEST(DecideVolatile, AuditColumnsAreReusedWithTheirChildren) {
+  World w = clock_chain("select *, current_timestamp as _loaded_at from raw",
+                        "select *, now() as _built_at from {{ ref('stg') }}");
+  Plan p = w.decide_all();
+  EXPECT_EQ(p.build_count, 0u);
+  for (const char* uid : {"model.proj.stg", "model.proj.mart", "model.proj.report"})
+    EXPECT_EQ(w.of(p, uid).reason.code, ReasonCode::NoNewData) << uid;
+
+  // `any` is the old behaviour: every clock read builds, and the children follow.
+  w.settings.volatility = VolatilityMode::Any;
+  Plan any = w.decide_all();
+  EXPECT_EQ(w.of(any, "model.proj.stg").reason.code, ReasonCode::Volatile);
+  EXPECT_EQ(w.of(any, "model.proj.stg").reason.detail, "current_timestamp in the select list");
+  EXPECT_EQ(w.of(any, "model.proj.mart").reason.code, ReasonCode::Volatile);
+  EXPECT_EQ(w.of(any, "model.proj.report").reason.code, ReasonCode::ParentBuilt);
+}
+
+TEST(DecideVolatile, ATableFilteringOnTheClockIsBuiltAsVolatile) {
+  World w = clock_chain("select * from raw",
+                        "select * from {{ ref('stg') }}\nwhere ts > current_timestamp - "
+                        "interval '1 day'");
+  Plan p = w.decide_all();
+  EXPECT_EQ(w.of(p, "model.proj.stg").action, Action::Reuse);
+  const auto& mart = w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  EXPECT_EQ(mart.reason.code, ReasonCode::Volatile);
+  EXPECT_EQ(mart.reason.subject, "models/mart.sql");
+  EXPECT_EQ(mart.reason.detail, "current_timestamp in WHERE");
+  EXPECT_EQ(reason_text(mart.reason),
+            "reads the clock or randomness (current_timestamp in WHERE, models/mart.sql), so "
+            "every run has new input");
+  EXPECT_EQ(w.of(p, "model.proj.report").reason.code, ReasonCode::ParentBuilt);
+
+  // `never`: only the config counts; the node's `volatile: true` under `never` still builds.
+  w.settings.volatility = VolatilityMode::Never;
+  EXPECT_EQ(w.decide_all().build_count, 0u);
+  w.node("model.proj.report").volatile_config = true;
+  Plan q = w.decide_all();
+  EXPECT_EQ(w.of(q, "model.proj.report").reason.code, ReasonCode::Volatile);
+  EXPECT_EQ(w.of(q, "model.proj.report").reason.detail, "config volatile: true");
+  // ...and `volatile: false` overrides the scan under `filters`.
+  w.settings.volatility = VolatilityMode::Filters;
+  w.node("model.proj.mart").volatile_config = false;
+  w.node("model.proj.report").volatile_config.reset();
+  EXPECT_EQ(w.decide_all().build_count, 0u);
 }

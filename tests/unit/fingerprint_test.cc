@@ -40,7 +40,7 @@ struct Project {
     size_t a = uid.find('.'), b = uid.find('.', a + 1);
     Macro m{uid, uid.substr(b + 1), uid.substr(a + 1, b - a - 1),
             sql.empty() ? "{% macro " + uid.substr(b + 1) + "() %}x{% endmacro %}" : sql,
-            std::move(deps)};
+            std::move(deps), {}};
     g.macro_index[uid] = static_cast<uint32_t>(g.macros.size());
     g.macros.push_back(std::move(m));
   }
