@@ -23,8 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// built | reused | failed | skipped, from the decision and this run's result (if any).
-std::string node_status(const std::string& decision, const std::string* result) {
+/// built | reused | failed | skipped, from the decision and this run's result (if any); a
+/// plan's nodes (nothing ran): would build | would reuse.
+std::string node_status(const std::string& decision, const std::string* result, bool plan) {
+  if (plan) return decision == "reuse" ? "would reuse" : "would build";
   if (decision == "reuse") return "reused";
   if (!result || *result == "skipped") return "skipped";
   if (*result == "error" || *result == "fail" || *result == "runtime error") return "failed";
@@ -89,9 +91,14 @@ int run_dag_command(const std::vector<std::string>& args, const Config& config) 
                             manifest.string()));
   Graph graph = read_manifest(manifest);
 
+  // `orc plan` ran nothing: its record is drawn as a plan, and run_results.json (an earlier
+  // run's) says nothing about it.
+  bool plan = false;
+  if (record.root["plan_only"].get_bool().get(plan)) plan = false;
   std::unordered_map<std::string, std::string> results;
-  if (auto rr = read_run_results(decisions.parent_path() / "run_results.json"))
-    for (const auto& r : rr->results) results[r.unique_id] = r.status;
+  if (!plan)
+    if (auto rr = read_run_results(decisions.parent_path() / "run_results.json"))
+      for (const auto& r : rr->results) results[r.unique_id] = r.status;
 
   std::vector<DagNode> nodes;
   std::unordered_map<std::string, int> index;
@@ -100,7 +107,8 @@ int run_dag_command(const std::vector<std::string>& args, const Config& config) 
     d.unique_id = json_string(n, "unique_id");
     d.resource_type = json_string(n, "resource_type");
     auto r = results.find(d.unique_id);
-    d.status = node_status(json_string(n, "decision"), r == results.end() ? nullptr : &r->second);
+    d.status = node_status(json_string(n, "decision"), r == results.end() ? nullptr : &r->second,
+                           plan);
     d.reason_code = json_string(n, "reason_code");
     d.reason = json_string(n, "reason");
     if (index.emplace(d.unique_id, static_cast<int>(nodes.size())).second)
@@ -108,9 +116,10 @@ int run_dag_command(const std::vector<std::string>& args, const Config& config) 
   }
   std::vector<std::pair<int, int>> edges = drawn_edges(graph, index, nodes);
   assign_layers(nodes, edges);
-  std::string title = fmt::format("{} at {}", json_string(record.root, "command"),
+  std::string title = fmt::format("{} at {}",
+                                  plan ? std::string("plan") : json_string(record.root, "command"),
                                   json_string(record.root, "generated_at"));
-  write_file_atomic(*out, dag_html(nodes, edges, title));
+  write_file_atomic(*out, dag_html(nodes, edges, title, plan));
   fmt::print("wrote {} ({} nodes, {} edges)\n", *out, nodes.size(), edges.size());
   if (a.has("--open")) open_in_browser(*out, config);
   return 0;

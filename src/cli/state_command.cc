@@ -14,8 +14,8 @@
 #include "dbt/dbt_args.h"
 #include "dbt/manifest_reader.h"
 #include "dbt/project_paths.h"
-#include "plan/savings.h"
 #include "plan/state_keys.h"
+#include "report/savings_report.h"
 #include "state/state_edit.h"
 #include "state/state_store.h"
 
@@ -47,13 +47,12 @@ int show(const ToolArgs& a, StateStore& store) {
     const SavingsTotals& t = state.savings;
     if (format == "json") {
       fmt::print("{{\"store\": {}, \"runs\": {}, \"reused_nodes\": {}, \"decided_nodes\": {}, "
-                 "\"saved_seconds\": {:.3f}}}\n",
+                 "\"node_seconds\": {:.3f}}}\n",
                  json_quote(store.describe()), t.runs, t.reused_nodes, t.decided_nodes,
                  t.saved_seconds);
     } else {
-      fmt::print("{} runs recorded in {}: {}/{} nodes reused, ~{} of build time saved\n", t.runs,
-                 store.describe(), t.reused_nodes, t.decided_nodes,
-                 format_duration(t.saved_seconds));
+      fmt::print("{} runs recorded in {}: {}\n", t.runs, store.describe(),
+                 savings_totals_line(t));
     }
     return 0;
   }

@@ -89,6 +89,17 @@ void append(std::vector<std::string>& out, const std::vector<std::string>& more)
 
 }  // namespace
 
+std::optional<int> parse_thread_count(std::string_view text) {
+  if (text.empty() || text.size() > 6) return std::nullopt;
+  int n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n <= 0) return std::nullopt;
+  return n;
+}
+
 DbtArgs parse_dbt_args(const std::vector<std::string>& args) {
   DbtArgs out;
   for (size_t i = 0; i < args.size();) {
@@ -135,6 +146,7 @@ DbtArgs parse_dbt_args(const std::vector<std::string>& args) {
     else if (value && g.name == "--target") out.target = *value;
     else if (value && g.name == "--state") out.state = *value;
     else if (value && g.name == "--defer-state") out.defer_state = *value;
+    else if (value && g.name == "--threads") out.threads = parse_thread_count(*value);
     out.groups.push_back(std::move(g));
   }
   return out;

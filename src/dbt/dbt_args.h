@@ -4,6 +4,7 @@
 // (handed to every dbt process orc starts), and which ones only matter for the run itself.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/environment.h"
@@ -35,7 +36,13 @@ struct DbtArgs {
   /// --empty / --sample: dbt builds placeholder data, which must never be recorded as state.
   bool placeholder_data = false;
   std::optional<std::string> project_dir, target_path, profiles_dir, target, state, defer_state;
+  /// --threads N (a positive number; else unset): overrides the profile's threads.
+  std::optional<int> threads;
 };
+
+/// A dbt thread count as written (`--threads 4`, `target.threads` rendered): a positive
+/// decimal number below one million; nullopt for anything else.
+std::optional<int> parse_thread_count(std::string_view text);
 
 /// Splits the arguments after the subcommand. Unknown options are kept for the run; an
 /// unknown option followed by a non-option token takes it as its value (build/run/test take

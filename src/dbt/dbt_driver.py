@@ -15,8 +15,10 @@
 # terminal. Exit codes are the ones the `dbt` command gives: 0 success, 1 failure with
 # results, 2 an error without results.
 import json
+import multiprocessing.pool
 import os
 import sys
+import weakref
 
 if sys.path and sys.path[0] in ("", "."):
     del sys.path[0]  # like the `dbt` script: the working directory is not an import path
@@ -81,6 +83,31 @@ def _exit_code(result):
     return 130 if isinstance(result.exception, KeyboardInterrupt) else 2
 
 
+# The thread pools made during the current invocation. dbt leaves its pool running when an
+# error ends an invocation by an exception (a failing `show --inline`, a lost connection);
+# in a process that outlives the invocation, those pools and their threads would pile up
+# and be collected at interpreter exit, where a pool's __del__ wrote to a closed pipe and
+# printed "Exception ignored in: <function Pool.__del__ ...> OSError: [Errno 9]".
+_invocation_pools = weakref.WeakSet()
+_pool_init = multiprocessing.pool.Pool.__init__
+
+
+def _tracked_pool_init(self, *args, **kwargs):
+    _pool_init(self, *args, **kwargs)
+    _invocation_pools.add(self)
+
+
+multiprocessing.pool.Pool.__init__ = _tracked_pool_init
+
+
+def _end_invocation_pools():
+    """Terminates the pools the invocation made: as dbt does when it cancels a run, and what a
+    separate dbt process would do by exiting. A pool dbt closed and joined is already done."""
+    for pool in list(_invocation_pools):
+        _invocation_pools.discard(pool)
+        pool.terminate()
+
+
 _manifest = None
 _manifest_key = None
 
@@ -109,6 +136,7 @@ def _invoke(manifest, args):
     try:
         return dbtRunner(manifest=manifest).invoke(args)
     finally:
+        _end_invocation_pools()
         if before is not None:
             for unique_id in [u for u in nodes if u not in before]:
                 nodes.pop(unique_id, None)
@@ -135,3 +163,9 @@ except KeyboardInterrupt:
     sys.exit(130)
 except BrokenPipeError:
     sys.exit(0)  # orc went away
+finally:
+    for _pipe in (_requests, _replies):
+        try:
+            _pipe.close()
+        except OSError:
+            pass

@@ -30,7 +30,17 @@ RunResults parse_run_results(std::string_view json, const std::string& origin) {
   simdjson::dom::array results;
   if (root["results"].get_array().get(results))
     throw Error(fmt::format("{} is not a dbt run_results.json (no \"results\" array)", origin));
+  simdjson::dom::element args;
+  if (!root["args"].get(args)) {
+    out.command = str(args, "which");
+    int64_t threads = 0;
+    if (!args["threads"].get_int64().get(threads) && threads > 0 && threads < 1000000)
+      out.threads = static_cast<int>(threads);
+  }
+  std::unordered_set<std::string_view> thread_ids;
   for (simdjson::dom::element r : results) {
+    std::string_view thread;
+    if (!r["thread_id"].get_string().get(thread) && !thread.empty()) thread_ids.insert(thread);
     NodeResult nr;
     nr.unique_id = str(r, "unique_id");
     nr.status = str(r, "status");
@@ -43,7 +53,16 @@ RunResults parse_run_results(std::string_view json, const std::string& origin) {
     }
     if (!nr.unique_id.empty()) out.results.push_back(std::move(nr));
   }
+  if (!out.threads && !thread_ids.empty()) out.threads = static_cast<int>(thread_ids.size());
   return out;
+}
+
+std::optional<int> build_threads(const std::optional<RunResults>& results) {
+  if (!results) return std::nullopt;
+  const std::string& c = results->command;
+  if (c != "build" && c != "run" && c != "test" && c != "seed" && c != "snapshot")
+    return std::nullopt;
+  return results->threads;
 }
 
 std::optional<RunResults> read_run_results(const std::filesystem::path& path) {

@@ -14,6 +14,11 @@ struct RunResults {
   std::string invocation_id;
   std::string generated_at;
   std::vector<NodeResult> results;
+  std::string command;  ///< `args.which`: build, run, test, show, ... ("" when absent)
+  /// The threads the invocation ran nodes on: `args.threads` when given (dbt records it only
+  /// when --threads was), else the number of distinct `thread_id`s of its results (the
+  /// threads that ran a node, at most the configured count); nullopt when neither.
+  std::optional<int> threads;
 };
 
 /// Reads run_results.json; nullopt when the file is missing or unreadable (callers decide
@@ -22,6 +27,11 @@ std::optional<RunResults> read_run_results(const std::filesystem::path& path);
 
 /// Parses run_results.json text. Throws orc::Error when it is not a run results document.
 RunResults parse_run_results(std::string_view json, const std::string& origin);
+
+/// The threads of the dbt build, run, test, seed or snapshot recorded in `results` (see
+/// RunResults::threads); nullopt for any other command (a `show` runs one node on one
+/// thread), or when unknown.
+std::optional<int> build_threads(const std::optional<RunResults>& results);
 
 /// A run_results.json that dbt accepts as previous state, listing `unique_ids` as successful.
 /// With no ids it is the truthful record of a run in which nothing ran.

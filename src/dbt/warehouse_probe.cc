@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timestamp.h"
+#include "dbt/dbt_args.h"
+#include "dbt/dbt_output.h"
 
 namespace orc {
 namespace {
@@ -136,9 +138,17 @@ std::string var_select(const std::string& name) {
       sql_literal("var:" + name), kText, quoted, kText);
 }
 
+/// dbt's thread count for the run (`target.threads`: the profile's, or --threads), for the
+/// wall-clock estimate of what reuse saved. A constant row: it cannot fail.
+std::string threads_select() {
+  return fmt::format("select cast('threads' as {t}) as orc_source_id, "
+                     "cast('{{{{ target.threads }}}}' as {t}) as orc_max_loaded_at",
+                     fmt::arg("t", kText));
+}
+
 /// One piece of the query; the unit a failing query is split into.
 struct Part {
-  enum class Kind { Source, Token, Marker, Schema, Var } kind;
+  enum class Kind { Source, Token, Marker, Schema, Var, Threads } kind;
   size_t index;  ///< into the request's sources / schemas / vars
 };
 
@@ -162,6 +172,8 @@ std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
     if (v.find('\'') != std::string::npos && v.find('"') != std::string::npos) continue;
     parts.push_back({Part::Kind::Var, i});
   }
+  // Asked beside the rest only: never a reason to start dbt.
+  if (!parts.empty()) parts.push_back({Part::Kind::Threads, 0});
   return parts;
 }
 
@@ -184,6 +196,7 @@ std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vecto
         sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
         break;
       case Part::Kind::Var: sql += var_select(r.vars[p.index]); break;
+      case Part::Kind::Threads: sql += threads_select(); break;
     }
   }
   return sql;
@@ -201,6 +214,7 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
       return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
                          r.schemas[p.index].second);
     case Part::Kind::Var: return fmt::format("the value of var {}", r.vars[p.index]);
+    case Part::Kind::Threads: return "dbt's thread count";
   }
   return {};
 }
@@ -224,8 +238,8 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
     }
   }
   if (parts.size() == 1) {
-    std::string why = out.stdout_text.empty() ? out.stderr_text : out.stdout_text;
-    if (why.size() > 600) why = "..." + why.substr(why.size() - 600);  // dbt's error is last
+    std::string why = dbt_failure_text(out.stdout_text.empty() ? out.stderr_text
+                                                               : out.stdout_text);
     if (parts[0].kind == Part::Kind::Marker) {  // unknown: judged by max(loaded_at) alone
       log_warn("{} could not be read (judged by max(loaded_at) alone; `meta: {{orc: "
                "{{change_marker: false}}}}` turns it off): {}",
@@ -439,6 +453,8 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
         t.why_unknown = value && value->rfind("unknown:", 0) == 0 ? value->substr(8)
                                                                   : "the change query gave no value";
       }
+    } else if (id == "threads") {
+      if (value) result.threads = parse_thread_count(*value);
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
     } else if (id.rfind(kMarker, 0) == 0) {

@@ -4,8 +4,9 @@
 // not they have warn/error thresholds, which plain `dbt source freshness` needs), a
 // change marker beside them (a row count, DML counters or last-modified metadata), a
 // data-change token for sources without them (where orc knows how to read one), the relations
-// of the schemas orc may reuse nodes in, and the values of the vars nodes read (hashed by
-// dbt's own Jinja). Parts that fail are isolated by splitting the query.
+// of the schemas orc may reuse nodes in, the values of the vars nodes read (hashed by
+// dbt's own Jinja) and, beside those, dbt's thread count. Parts that fail are isolated by
+// splitting the query.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,9 @@ struct ProbeResult {
   std::unordered_map<std::string, ChangeMarker> markers;
   RelationCatalog relations;  ///< `enabled` is left to the caller
   std::unordered_map<std::string, std::string> var_values;  ///< name -> md5 of its JSON value
+  /// dbt's thread count (`target.threads`), asked beside any other part; nullopt when no query
+  /// ran or it gave no positive number.
+  std::optional<int> threads;
 };
 
 /// The inline query for `request`.

@@ -1,19 +1,42 @@
 #include "plan/savings.h"
 
-#include <cmath>
-#include <fmt/format.h>
+#include <algorithm>
+#include <vector>
+
+#include "plan/state_keys.h"
 
 namespace orc {
 
-RunSavings reuse_savings(const Plan& plan, const State& state, const StateKeys& keys) {
+std::optional<double> RunSavings::wall_seconds_estimate() const {
+  if (!threads || *threads <= 0) return std::nullopt;
+  return std::max(critical_path_seconds, node_seconds / *threads);
+}
+
+RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& state,
+                         const StateKeys& keys) {
   RunSavings out;
   out.decided = plan.decisions.size();
+  std::vector<double> seconds(graph.nodes.size(), 0);
   for (const NodeDecision& d : plan.decisions) {
     if (d.action != Action::Reuse) continue;
     ++out.reused;
     const StateEntry* e = keys.entry(state, d.node);
-    if (e && e->build_seconds) out.saved_seconds += *e->build_seconds;
-    else ++out.reused_without_duration;
+    if (e && e->build_seconds) {
+      out.node_seconds += *e->build_seconds;
+      if (d.node < seconds.size()) seconds[d.node] = std::max(0.0, *e->build_seconds);
+    } else {
+      ++out.reused_without_duration;
+    }
+  }
+  if (out.reused == 0) return out;
+  // Longest path over dbt's edges, parents first: a chain of nodes runs one after another
+  // whatever the threads.
+  std::vector<double> chain(graph.nodes.size(), 0);
+  for (NodeId id : graph.topological_order()) {
+    double longest_parent = 0;
+    for (NodeId p : graph.nodes[id].parents) longest_parent = std::max(longest_parent, chain[p]);
+    chain[id] = longest_parent + seconds[id];
+    out.critical_path_seconds = std::max(out.critical_path_seconds, chain[id]);
   }
   return out;
 }
@@ -22,20 +45,7 @@ void add_run_savings(SavingsTotals& totals, const RunSavings& run) {
   totals.runs += 1;
   totals.reused_nodes += static_cast<int64_t>(run.reused);
   totals.decided_nodes += static_cast<int64_t>(run.decided);
-  totals.saved_seconds += run.saved_seconds;
-}
-
-std::string format_duration(double seconds) {
-  if (!(seconds > 0)) return "0s";
-  if (seconds < 60) return fmt::format("{:.1f}s", seconds);
-  auto whole = static_cast<int64_t>(std::llround(seconds));
-  if (whole < 3600) return fmt::format("{}m {:02}s", whole / 60, whole % 60);
-  return fmt::format("{}h {:02}m", whole / 3600, (whole % 3600) / 60);
-}
-
-std::string savings_line(const RunSavings& run) {
-  return fmt::format("{}/{} nodes reused, ~{} of build time saved", run.reused, run.decided,
-                     format_duration(run.saved_seconds));
+  totals.saved_seconds += run.node_seconds;
 }
 
 }  // namespace orc

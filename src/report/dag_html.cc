@@ -25,7 +25,15 @@ const char* status_colour(const std::string& status) {
   if (status == "built") return "#e67e22";
   if (status == "reused") return "#2e8b57";
   if (status == "failed") return "#d62728";
+  if (status == "would build") return "#8e44ad";
+  if (status == "would reuse") return "#2471a3";
   return "#9e9e9e";  // skipped
+}
+
+const std::vector<std::string>& dag_statuses(bool plan) {
+  static const std::vector<std::string> run = {"built", "reused", "failed", "skipped"};
+  static const std::vector<std::string> planned = {"would build", "would reuse"};
+  return plan ? planned : run;
 }
 
 namespace {
@@ -41,10 +49,11 @@ svg text{{font:11px system-ui,sans-serif;fill:#fff;pointer-events:none}}
 .edge{{fill:none;stroke:#999;stroke-width:1}}
 .node rect{{stroke:#333;stroke-width:.5;cursor:pointer}}
 .node.dim{{opacity:.12}}
-</style></head><body>
+.plan .node rect{{stroke-dasharray:4 2;stroke-width:1}}
+</style></head><body class="{page}">
 <header><b>orc DAG</b><span>{title}</span>
 <input id="filter" placeholder="filter by name" size="30">
-<span class="legend"><span style="background:{built}"></span>built<span style="background:{reused}"></span>reused<span style="background:{failed}"></span>failed<span style="background:{skipped}"></span>skipped</span>
+<span class="legend">{legend}</span>
 </header>
 <div id="detail">Click a node for its decision.</div>
 <svg id="dag" xmlns="http://www.w3.org/2000/svg"></svg>
@@ -77,7 +86,7 @@ data.nodes.forEach(n => {{
   g.setAttribute('transform', `translate(${{x(n)}},${{y(n)}})`);
   const r = document.createElementNS(NS, 'rect');
   r.setAttribute('width', W); r.setAttribute('height', H); r.setAttribute('rx', 4);
-  r.setAttribute('fill', colours[n.status] || colours.skipped);
+  r.setAttribute('fill', colours[n.status] || '{other}');
   const t = document.createElementNS(NS, 'text');
   t.setAttribute('x', 6); t.setAttribute('y', 16);
   const label = n.unique_id.split('.').slice(2).join('.') || n.unique_id;
@@ -123,7 +132,8 @@ std::string html_escape(const std::string& s) {
 }  // namespace
 
 std::string dag_html(const std::vector<DagNode>& nodes,
-                     const std::vector<std::pair<int, int>>& edges, const std::string& title) {
+                     const std::vector<std::pair<int, int>>& edges, const std::string& title,
+                     bool plan) {
   std::string data = "{\"nodes\": [";
   for (size_t i = 0; i < nodes.size(); ++i) {
     const DagNode& n = nodes[i];
@@ -137,16 +147,19 @@ std::string dag_html(const std::vector<DagNode>& nodes,
   for (size_t i = 0; i < edges.size(); ++i)
     data += fmt::format("{}[{}, {}]", i ? ", " : "", edges[i].first, edges[i].second);
   data += "]}";
-  std::string colours = fmt::format(
-      "{{\"built\": \"{}\", \"reused\": \"{}\", \"failed\": \"{}\", \"skipped\": \"{}\"}}",
-      status_colour("built"), status_colour("reused"), status_colour("failed"),
-      status_colour("skipped"));
+  std::string colours = "{";
+  std::string legend;
+  for (const std::string& status : dag_statuses(plan)) {
+    colours += fmt::format("{}{}: \"{}\"", colours.size() > 1 ? ", " : "", json_quote(status),
+                           status_colour(status));
+    legend += fmt::format("<span style=\"background:{}\"></span>{}", status_colour(status),
+                          html_escape(status));
+  }
+  colours += "}";
   return fmt::format(fmt::runtime(kPage), fmt::arg("title", html_escape(title)),
                      fmt::arg("data", script_safe(data)), fmt::arg("colours", colours),
-                     fmt::arg("built", status_colour("built")),
-                     fmt::arg("reused", status_colour("reused")),
-                     fmt::arg("failed", status_colour("failed")),
-                     fmt::arg("skipped", status_colour("skipped")));
+                     fmt::arg("legend", legend), fmt::arg("page", plan ? "plan" : "run"),
+                     fmt::arg("other", status_colour("skipped")));
 }
 
 }  // namespace orc

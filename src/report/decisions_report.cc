@@ -65,9 +65,16 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
   if (info.savings) {
     const RunSavings& sv = *info.savings;
-    out += fmt::format(", \"savings\": {{\"reused\": {}, \"decided\": {}, \"saved_seconds\": "
-                       "{:.3f}, \"reused_without_duration\": {}}}",
-                       sv.reused, sv.decided, sv.saved_seconds, sv.reused_without_duration);
+    auto number_or_null = [](std::optional<double> v, const char* format) {
+      return v ? fmt::format(fmt::runtime(format), *v) : std::string("null");
+    };
+    out += fmt::format(
+        ", \"savings\": {{\"reused\": {}, \"decided\": {}, \"node_seconds\": {:.3f}, "
+        "\"reused_without_duration\": {}, \"critical_path_seconds\": {:.3f}, \"threads\": {}, "
+        "\"wall_seconds_estimate\": {}}}",
+        sv.reused, sv.decided, sv.node_seconds, sv.reused_without_duration,
+        sv.critical_path_seconds, number_or_null(sv.threads, "{:.0f}"),
+        number_or_null(sv.wall_seconds_estimate(), "{:.3f}"));
   }
   out += ", \"nodes\": [";
   bool first = true;
@@ -165,8 +172,8 @@ std::string plan_table(const Graph& graph, const Plan& plan) {
     out += fmt::format("{:<{}}  {:<8}  {}: {}\n", graph.nodes[d.node].unique_id, width,
                        d.action == Action::Build ? "build" : "reuse", reason_code_name(d.reason.code),
                        reason_text(d.reason));
-  out += fmt::format("{} nodes: {} to build, {} to reuse\n", plan.decisions.size(),
-                     plan.build_count, plan.reuse_count);
+  out += fmt::format("{} nodes: {} to build, {} to reuse (nothing was run)\n",
+                     plan.decisions.size(), plan.build_count, plan.reuse_count);
   return out;
 }
 

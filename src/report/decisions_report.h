@@ -23,7 +23,7 @@ struct RunInfo {
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;
-  /// What reuse saved in this run (the reused nodes' last build durations).
+  /// What reuse saved in this run (the reused nodes' node-seconds and the wall-clock estimate).
   std::optional<RunSavings> savings;
 };
 
@@ -31,7 +31,7 @@ struct RunInfo {
 std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& info);
 
 /// The table `orc plan` prints: one line per decided node (node, decision, reason code,
-/// reason), then a summary line.
+/// reason), then a summary line. Printed once: `orc plan` logs no per-node lines beside it.
 std::string plan_table(const Graph& graph, const Plan& plan);
 
 /// One log line per reused node with its reason (a count instead when there are more than

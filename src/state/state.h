@@ -60,7 +60,9 @@ struct SavingsTotals {
   int64_t runs = 0;            ///< runs that recorded their savings
   int64_t reused_nodes = 0;    ///< reused nodes, summed over those runs
   int64_t decided_nodes = 0;   ///< decided nodes, summed over those runs
-  double saved_seconds = 0;    ///< the reused nodes' last build durations, summed
+  /// The reused nodes' last build durations, summed: node-seconds of warehouse work skipped
+  /// (they overlap across dbt's threads, so this is not wall-clock time saved).
+  double saved_seconds = 0;
 
   bool operator==(const SavingsTotals&) const = default;
 };

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/process.h"
+#include "dbt/dbt_output.h"
 #include "dbt/manifest_reader.h"
 #include "dbt/selection.h"
 #include "plan/fingerprint.h"
@@ -153,8 +154,8 @@ ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs
     return out;
   ProcessResult ls = dbt.capture(ls_arguments(subcommand, args));
   if (ls.exit_code != 0) {
-    std::fputs(ls.stdout_text.c_str(), stdout);
-    std::fputs(ls.stderr_text.c_str(), stderr);
+    std::fputs(without_python_tracebacks(ls.stdout_text).c_str(), stdout);
+    std::fputs(without_python_tracebacks(ls.stderr_text).c_str(), stderr);
     log_error("dbt ls failed while resolving the selection (exit code {})", ls.exit_code);
     out.dbt_exit_code = ls.exit_code;
     return out;

@@ -56,6 +56,16 @@ Micros clock_now(const Environment& env) {
   return now_micros();
 }
 
+/// Adds `run` to the store's savings totals by itself (when the run wrote no entries to carry
+/// them); a failure is a warning: the run's outcome does not depend on it.
+void add_savings_to_store(StateStore& store, const RunSavings& run) {
+  try {
+    store.update([&run](State& stored) { add_run_savings(stored.savings, run); });
+  } catch (const Error& e) {
+    log_warn("savings not recorded in {}: {}", store.describe(), e.what());
+  }
+}
+
 void stop_if_interrupted() {
   if (interrupt_received())
     throw Error("interrupted before dbt started; nothing was run or recorded",
@@ -130,14 +140,17 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   const std::string started_at = format_timestamp(now);
   Plan plan =
       decide(graph, lineage, fingerprints, selected, observed, state, keys, now, settings);
-  log_decisions(graph, plan);
+  // `orc plan` prints its table (or record) instead; debug output still lists every node.
+  if (!request.plan_only || debug_logging()) log_decisions(graph, plan);
 
   RunInfo info;
   info.command = subcommand;
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.plan_only = request.plan_only;
-  info.savings = reuse_savings(plan, state, keys);
+  info.savings = reuse_savings(graph, plan, state, keys);
+  // dbt's threads: --threads, else the profile's (target.threads, asked in the query).
+  info.savings->threads = dargs.threads ? dargs.threads : resolved.probed.threads;
   const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
 
   std::vector<std::string> to_build;
@@ -160,8 +173,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
       std::fputs(shown.c_str(), stdout);
       std::fflush(stdout);
     }
-    log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
-             to_build.size(), decided, plan.reuse_count);
+    if (request.plan_json || request.plan_quiet)  // the table ends with the same summary
+      log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
+               to_build.size(), decided, plan.reuse_count);
     return 0;
   }
   // --full-refresh and --empty/--sample: dbt runs exactly as the user asked.
@@ -172,7 +186,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
                                                           "orc-nothing-built"));
     log_info("Nothing to build: dbt {} not started", subcommand);
-    report_savings(store, *info.savings, record_savings);
+    if (record_savings) add_savings_to_store(store, *info.savings);
+    log_info("{}", savings_line(*info.savings));
     return 0;
   }
 
@@ -198,6 +213,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
 
   // 5. Record exactly what succeeded in this invocation.
   auto results = read_run_results(results_path);
+  if (auto t = build_threads(results); t && !info.savings->threads &&
+                                        results->invocation_id != previous_invocation)
+    info.savings->threads = t;  // no query answered: the threads this build ran nodes on
   if (!results || results->invocation_id == previous_invocation) {
     log_warn("dbt wrote no run results for this invocation; state not updated");
   } else if (dargs.placeholder_data) {
@@ -255,7 +273,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     }
   }
   write_decisions();  // with the build's invocation and not_run
-  report_savings(store, *info.savings, record_savings && !savings_recorded);
+  if (record_savings && !savings_recorded) add_savings_to_store(store, *info.savings);
+  log_info("{}", savings_line(*info.savings));
   return code;
 }
 

@@ -7,13 +7,14 @@ invocations made inside it), dbt's run_results.json and the warehouse."""
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 from helpers import Project, assert_tree_unchanged, dbt_invocations
 from test_fingerprint import warehouse
-from test_stateful_core import (FCT_PAYMENTS, STG_ORDERS, assert_ran_exactly, decisions_by_id,
-                                reused, run_ok)
+from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, STG_ORDERS, assert_ran_exactly,
+                                decisions_by_id, reused, run_ok)
 
 
 def modes(p: Project) -> list[str]:
@@ -128,3 +129,57 @@ def test_a_failed_show_leaves_the_driver_usable_for_the_next_one(make_project):
     assert d["model.orc_tutorial.stg_customers"]["reason_code"] == "source_freshness_unknown"
     assert d[STG_ORDERS]["decision"] == "reuse", ("the other parts were read", d[STG_ORDERS])
     assert d[FCT_PAYMENTS]["decision"] == "reuse", d[FCT_PAYMENTS]
+
+
+# Python's own report of a thread pool left running (dbt leaves its pool open when an error
+# ends an invocation by an exception); collected at the driver's exit, such pools printed
+# "Exception ignored in: <function Pool.__del__ ...> OSError: [Errno 9] Bad file descriptor".
+SHOW_LEAKS = {"PYTHONWARNINGS": "always::ResourceWarning"}
+
+
+def assert_no_python_noise(r) -> None:
+    for noise in ("Traceback", "Exception ignored", "unclosed running multiprocessing pool"):
+        assert noise not in r.output, (noise, r.describe(200))
+    frame = re.search(r'^\s*File ".*", line \d+', r.output, re.M)  # a traceback's tail
+    assert frame is None, (frame.group(0), r.describe(200))
+
+
+def test_no_python_traceback_reaches_the_user_on_failing_queries_and_nodes(make_project):
+    """Issue 32 (4.2): what orc prints of its own (captured) dbt invocations, and what the
+    driver prints when it ends, holds no Python traceback, whatever failed."""
+    p = make_project("duckdb")
+    run_ok(p, "build")
+
+    # A warehouse that cannot be opened (its directory does not exist): every part of orc's
+    # query fails, and dbt answers each with tracebacks; orc shows dbt's message only.
+    gone = SHOW_LEAKS | {"ORC_DUCKDB_PATH": str(p.workspace / "no_such_dir" / "wh.duckdb")}
+    r = p.orc_raw("plan", env=gone)
+    assert r.returncode == 0, r.describe()
+    assert "could not be read" in r.stderr and "Cannot open file" in r.stderr, r.describe()
+    assert_no_python_noise(r)
+    d = decisions_by_id(p)
+    assert d[STG_ORDERS]["reason_code"] == "relation_changed", d[STG_ORDERS]
+    assert all(n["decision"] == "build" for n in d.values())
+
+    # One failing part (a loaded_at_field that names no column) in a working warehouse.
+    sources_yml = p.dir / "models" / "staging" / "sources.yml"
+    marker = "      - name: orders\n        config:\n          loaded_at_field: loaded_at"
+    assert marker in sources_yml.read_text()
+    sources_yml.write_text(sources_yml.read_text().replace(
+        marker, "      - name: orders\n        config:\n          loaded_at_field: no_such_column"))
+    r = p.orc("build", env=SHOW_LEAKS)
+    assert r.returncode == 0, r.describe()
+    assert "Binder Error" in r.stderr, r.describe()
+    assert_no_python_noise(r)
+    assert decisions_by_id(p)[STG_ORDERS]["reason_code"] == "source_freshness_unknown"
+    assert p.run_results()[STG_ORDERS] == "success"
+
+    # A model that fails in the build, after the failing query part.
+    recorded = p.read_state()["state"][FCT_ORDERS]
+    r = p.orc("build", "--vars", "{orc_fail: [fct_orders]}", env=SHOW_LEAKS)
+    assert r.returncode == 1, r.describe()
+    assert_no_python_noise(r)
+    results = p.run_results()
+    assert results[FCT_ORDERS] == "error" and results[STG_ORDERS] == "success", results
+    assert p.read_state()["state"][FCT_ORDERS] == recorded, "a failed node keeps its entry"
+    assert warehouse(p, "select count(*) from main.fct_orders")[0][0] > 0

@@ -10,7 +10,7 @@ import json
 from helpers import Project, assert_tree_unchanged
 from test_fingerprint import warehouse
 from test_stateful_core import (FCT_ORDERS, STG_ORDERS, built, decisions_by_id,  # noqa: F401
-                                exact_project, run_ok)
+                                exact_project, reused, run_ok)
 
 
 def warehouse_digest(p: Project) -> str:
@@ -61,6 +61,31 @@ def test_plan_predicts_the_next_build_and_changes_nothing(exact_project: Project
     assert {u: d["reason_code"] for u, d in after.items()} == \
         {u: d["reason_code"] for u, d in planned.items()}
     assert set(p.run_results()) == built(planned)
+
+
+def test_plan_prints_each_node_once(exact_project: Project):
+    """Issue 32 (4.1): the table is the output; no dbt-style "Reusing ..." line per node before
+    it (debug output may still list them)."""
+    p = exact_project
+    run_ok(p, "build")
+    p.add_source_rows("orders", 1)
+    r = p.orc_raw("plan")
+    assert r.returncode == 0, r.describe()
+    planned = decisions_by_id(p)
+    assert reused(planned) and built(planned), "both kinds of line are in the table"
+    lines = r.stdout.splitlines()
+    for uid, d in planned.items():
+        naming = [l for l in lines if l.split()[:1] == [uid]]
+        assert len(naming) == 1 and d["reason_code"] in naming[0], (uid, naming)
+    assert "Reusing" not in r.output and "Building" not in r.output, r.describe()
+    summary = [l for l in lines if l.startswith(f"{len(planned)} nodes: ")]
+    assert summary == [f"{len(planned)} nodes: {len(built(planned))} to build, "
+                       f"{len(reused(planned))} to reuse (nothing was run)"], lines[-3:]
+    assert "would be built" not in r.output, "the summary is said once"
+    # Debug output still lists every decision.
+    r = p.orc_raw("plan", env={"ORCHESTRA_DBT_DEBUG": "true"})
+    assert r.returncode == 0, r.describe()
+    assert any(l.split("  ", 1)[-1].startswith("Reusing ") for l in r.stdout.splitlines())
 
 
 def test_plan_json_prints_the_record_and_takes_a_selection(exact_project: Project):

@@ -145,3 +145,12 @@ TEST(DbtArgs, ShortFlagAndDbtFullRefreshEnvMeanAFullRefresh) {
                   .full_refresh)
       << "the flag wins over the variable";
 }
+
+TEST(DbtArgs, ThreadsAreReadAsDbtTakesThem) {
+  EXPECT_EQ(parse_dbt_args({"--threads", "8"}).threads, 8);
+  EXPECT_FALSE(parse_dbt_args({"--select", "x"}).threads);
+  EXPECT_FALSE(parse_dbt_args({"--threads", "many"}).threads);
+  EXPECT_EQ(parse_thread_count("4"), 4);
+  for (const char* odd : {"", "0", "-1", "4.5", "1234567", " 4"})
+    EXPECT_FALSE(parse_thread_count(odd)) << odd;
+}

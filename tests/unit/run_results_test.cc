@@ -100,3 +100,26 @@ TEST(ParseRunResults, NotARunResultsDocumentThrows) {
   EXPECT_THROW(parse_run_results("{\"metadata\": {}}", "x"), Error);
   EXPECT_THROW(parse_run_results("{not json", "x"), Error);
 }
+
+TEST(RunResultsThreads, ArgsThreadsElseTheDistinctThreadsThatRanANode) {
+  const char* counted = R"j({"metadata": {"invocation_id": "i"}, "args": {"which": "build"},
+    "results": [{"unique_id": "a", "status": "success", "thread_id": "Thread-1 (worker)"},
+                {"unique_id": "b", "status": "success", "thread_id": "Thread-2 (worker)"},
+                {"unique_id": "c", "status": "success", "thread_id": "Thread-1 (worker)"}]})j";
+  RunResults r = parse_run_results(counted, "counted");
+  EXPECT_EQ(r.command, "build");
+  EXPECT_EQ(r.threads, 2) << "dbt records args.threads only when --threads was given";
+  EXPECT_EQ(build_threads(r), 2);
+  const char* given = R"j({"args": {"which": "run", "threads": 8},
+    "results": [{"unique_id": "a", "status": "success", "thread_id": "Thread-1 (worker)"}]})j";
+  EXPECT_EQ(build_threads(parse_run_results(given, "given")), 8);
+  const char* show = R"j({"args": {"which": "show"},
+    "results": [{"unique_id": "sql_operation.p.inline_query", "status": "success",
+                 "thread_id": "Thread-1"}]})j";
+  EXPECT_EQ(parse_run_results(show, "show").threads, 1);
+  EXPECT_FALSE(build_threads(parse_run_results(show, "show"))) << "one query, one thread";
+  EXPECT_FALSE(build_threads(std::nullopt));
+  auto nothing = parse_run_results(synthetic_run_results({}, "orc", "t", "orc-nothing-built"),
+                                   "synthetic");
+  EXPECT_FALSE(build_threads(nothing));
+}

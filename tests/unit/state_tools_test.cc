@@ -10,6 +10,7 @@
 #include "plan/fingerprint_diff.h"
 #include "plan/savings.h"
 #include "report/dag_html.h"
+#include "report/savings_report.h"
 #include "scratch_dir.h"
 #include "state/backends/local_file_store.h"
 #include "state/state.h"
@@ -107,7 +108,7 @@ TEST_F(GuardedUpdate, RemovalAndSavingsGoThroughTheLockedReadModifyWrite) {
   other.entries["model.p.other"] = entry("2024-02-01T00:00:00Z");
   store.save_merged(other);
   store.update([](State& s) { remove_entries(s, {"model.p.stg_orders"}); });
-  store.update([](State& s) { add_run_savings(s.savings, RunSavings{2, 3, 4.5, 0}); });
+  store.update([](State& s) { add_run_savings(s.savings, RunSavings{2, 3, 4.5, 0, 0, {}}); });
   State now = store.load();
   EXPECT_FALSE(now.entries.count("model.p.stg_orders"));
   EXPECT_TRUE(now.entries.count("model.p.other"));
@@ -117,10 +118,9 @@ TEST_F(GuardedUpdate, RemovalAndSavingsGoThroughTheLockedReadModifyWrite) {
 
 TEST(StateTools, SavingsSumTheReusedNodesRecordedDurations) {
   SavingsTotals t;
-  add_run_savings(t, RunSavings{2, 5, 3.75, 1});
-  add_run_savings(t, RunSavings{1, 5, 1.25, 0});
+  add_run_savings(t, RunSavings{2, 5, 3.75, 1, 0, {}});
+  add_run_savings(t, RunSavings{1, 5, 1.25, 0, 0, {}});
   EXPECT_EQ(t, (SavingsTotals{2, 3, 10, 5.0}));
-  EXPECT_EQ(savings_line(RunSavings{2, 5, 3.75, 0}), "2/5 nodes reused, ~3.8s of build time saved");
   EXPECT_EQ(format_duration(125), "2m 05s");
   EXPECT_EQ(format_duration(7260), "2h 01m");
   EXPECT_EQ(format_duration(0), "0s");
@@ -184,4 +184,23 @@ TEST(StateTools, DagLayersAndPageAreSelfContained) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "nothing is fetched at view time";
   EXPECT_EQ(html.find("model.p.a</script>"), std::string::npos) << "data cannot end the script";
   EXPECT_NE(html.find(status_colour("reused")), std::string::npos);
+  EXPECT_EQ(html.find("would build"), std::string::npos) << "a run's page";
+}
+
+TEST(StateTools, APlanIsDrawnAsAPlan) {
+  std::vector<DagNode> nodes(2);
+  nodes[0].unique_id = "model.p.a";
+  nodes[0].status = "would reuse";
+  nodes[1].unique_id = "model.p.b";
+  nodes[1].status = "would build";
+  std::string html = dag_html(nodes, {{0, 1}}, "plan at 2026-01-01T00:00:00Z", true);
+  EXPECT_NE(html.find("<span>plan at 2026-01-01T00:00:00Z</span>"), std::string::npos);
+  EXPECT_NE(html.find("\"would build\": \"" + std::string(status_colour("would build"))),
+            std::string::npos);
+  EXPECT_NE(html.find("></span>would reuse"), std::string::npos) << "in the legend";
+  for (const char* ran : {"built", "reused", "failed", "skipped"})
+    EXPECT_EQ(html.find(std::string("></span>") + ran), std::string::npos) << ran;
+  EXPECT_NE(html.find("<body class=\"plan\">"), std::string::npos) << "dashed outlines";
+  EXPECT_NE(std::string(status_colour("would build")), status_colour("built"));
+  EXPECT_NE(std::string(status_colour("would reuse")), status_colour("reused"));
 }

@@ -330,7 +330,8 @@ TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
   EXPECT_NE(q.find("local_md5(tojson(var('weight'"), std::string::npos) << q;
   EXPECT_NE(q.find("local_md5(tojson(var('region'"), std::string::npos) << q;
   EXPECT_NE(q.find("'var:weight'"), std::string::npos);
-  EXPECT_EQ(count(q, "\nunion all\n"), 4u) << "one part per source, schema and var";
+  EXPECT_EQ(count(q, "\nunion all\n"), 5u)
+      << "one part per source, schema and var, and dbt's thread count";
   // Spark's `show table extended`: the name in tableName, the kind inside information.
   EXPECT_NE(q.find("'tableName' if 'tableName' in orc_c"), std::string::npos) << q;
   EXPECT_NE(q.find("'view' if 'Type: VIEW' in (r['information'] or '')"), std::string::npos)
@@ -440,4 +441,25 @@ TEST(RelationCatalog, AddNormalisesKinds) {
     n.alias = alias;
     EXPECT_EQ(c.lookup(n), kind) << alias;
   }
+}
+
+TEST(WarehouseProbe, DbtsThreadCountIsAskedBesideTheOtherParts) {
+  NodeId ia, ib;
+  Graph g = two_sources(ia, ib);
+  ProbeRequest r{{ia}, {}, {}};
+  std::string q = probe_query(g, r);
+  EXPECT_NE(q.find("'threads' as"), std::string::npos) << q;
+  EXPECT_NE(q.find("{{ target.threads }}"), std::string::npos) << q;
+  EXPECT_EQ(probe_query(g, ProbeRequest{}), "") << "never a reason to start dbt by itself";
+  ProbeResult result;
+  read_probe_rows(g, r, {{"threads", "4"}}, result);
+  EXPECT_EQ(result.threads, 4);
+  for (const char* odd : {"", "0", "four", "-2", "99999999"}) {
+    ProbeResult none;
+    read_probe_rows(g, r, {{"threads", std::string(odd)}}, none);
+    EXPECT_FALSE(none.threads) << odd;
+  }
+  ProbeResult null_value;
+  read_probe_rows(g, r, {{"threads", std::nullopt}}, null_value);
+  EXPECT_FALSE(null_value.threads);
 }

@@ -70,6 +70,8 @@ class FakeDbt : public DbtInvoker {
   int build_exit_override = -1;   ///< e.g. 130: dbt was interrupted after `stop_after` nodes
   size_t stop_after = SIZE_MAX;
   bool write_results = true;
+  double execution_time = 0;  ///< each built node's, when > 0
+  std::string threads = "";   ///< what `target.threads` renders to in orc's query ("": no row)
   std::vector<std::string> invoked;  ///< subcommands, in order
 
   ProcessResult capture(const std::vector<std::string>& args) override {
@@ -103,8 +105,11 @@ class FakeDbt : public DbtInvoker {
                            : failing.count(ids[i]) ? "error"
                                                    : "success";
       if (status == "error") code = 1;
-      results += fmt::format("{}{{\"unique_id\": \"{}\", \"status\": \"{}\"}}",
-                             results.empty() ? "" : ", ", ids[i], status);
+      std::string timing = execution_time > 0
+                               ? fmt::format(", \"execution_time\": {}", execution_time)
+                               : "";
+      results += fmt::format("{}{{\"unique_id\": \"{}\", \"status\": \"{}\"{}}}",
+                             results.empty() ? "" : ", ", ids[i], status, timing);
     }
     write_file_atomic(target_ / "run_results.json",
                       fmt::format(R"({{"metadata": {{"invocation_id": "fake-{}"}},
@@ -132,6 +137,8 @@ class FakeDbt : public DbtInvoker {
     for (std::sregex_iterator it(query.begin(), query.end(), source_part), end; it != end; ++it)
       add((*it)[1], (*it)[2].matched ? fmt::format("n:{}|{}", source_rows, loaded_at)
                                      : loaded_at);
+    if (!threads.empty() && query.find("cast('threads' as") != std::string::npos)
+      add("threads", threads);
     static const std::regex schema_part(R"('schema:(\d+)')");
     for (std::sregex_iterator it(query.begin(), query.end(), schema_part), end; it != end;
          ++it) {
@@ -324,6 +331,38 @@ TEST_F(Workflow, OneStateWritePerRunHoldsTheEntriesAndTheSavings) {
   EXPECT_EQ(store_.state.savings.reused_nodes, 1);
 }
 
+TEST_F(Workflow, SavingsAreNodeSecondsWithAWallClockEstimateForDbtsThreads) {
+  dbt_.execution_time = 2;
+  dbt_.threads = "2";
+  ASSERT_EQ(run(), 0);
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(run(), 0);  // nothing changed: both reused, 2 s each, one after the other
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("2/2 nodes reused: 4.0 node-seconds of warehouse work skipped "
+                     "(~4.0s wall-clock at 2 threads)"),
+            std::string::npos)
+      << "the chain stg -> mart takes 4 s however many threads: " << out;
+  std::string record = read_file(dir_ / "target" / "orc_decisions.json");
+  EXPECT_NE(record.find("\"node_seconds\": 4.000, \"reused_without_duration\": 0, "
+                        "\"critical_path_seconds\": 4.000, \"threads\": 2, "
+                        "\"wall_seconds_estimate\": 4.000"),
+            std::string::npos)
+      << record;
+  EXPECT_DOUBLE_EQ(store_.state.savings.saved_seconds, 4) << "the totals keep node-seconds";
+  EXPECT_EQ(store_.saves, 2) << "the workflow recorded the totals (nothing was built)";
+
+  dbt_.threads = "";  // the query gave no thread count: node-seconds only
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(run(), 0);
+  out = testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("2/2 nodes reused: 4.0 node-seconds of warehouse work skipped\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(read_file(dir_ / "target" / "orc_decisions.json")
+                .find("\"threads\": null, \"wall_seconds_estimate\": null"),
+            std::string::npos);
+}
+
 TEST_F(Workflow, AStateSaveFailureMakesTheRunFail) {
   store_.fail_saves = true;
   EXPECT_EQ(run(), 3) << "the store's error code once dbt succeeded";
@@ -341,6 +380,23 @@ TEST_F(Workflow, PlanDecidesWithoutBuildingOrSaving) {
   EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"build", "source_new_data"}));
   EXPECT_NE(read_file(dir_ / "target" / "orc_decisions.json").find("\"plan_only\": true"),
             std::string::npos);
+}
+
+TEST_F(Workflow, PlanPrintsItsTableOnceWithoutPerNodeLogLines) {
+  ASSERT_EQ(run(), 0);
+  testing::internal::CaptureStdout();
+  const int code = run({}, /*plan_only=*/true);
+  const std::string out = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(code, 0);
+  auto count = [&out](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("Reusing"), 0u) << out;
+  EXPECT_EQ(count(kStg), 1u) << out;
+  EXPECT_EQ(count(kMart), 1u) << out;
+  EXPECT_EQ(count("2 nodes: 0 to build, 2 to reuse"), 1u) << out;
 }
 
 TEST_F(Workflow, FullRefreshRunsTheUsersCommandAndRecordsFreshnessForTheNextRun) {
