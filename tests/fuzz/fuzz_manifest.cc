@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     orc::Graph graph = orc::parse_manifest(text, "fuzz/manifest.json");
     orc::Lineage lineage(graph);
     orc::FingerprintContext context;
-    context.vars_source = "vars";
+    context.scopes.problem.clear();  // vars resolved from (empty) project var blocks
     context.env = [](const std::string& name) -> std::optional<std::string> {
       if (name.empty() || name.size() % 2) return std::nullopt;
       return name;
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     orc::Fingerprinter fingerprinter(graph, lineage, context);
     for (orc::NodeId id = 0; id < graph.nodes.size() && id < 256; ++id) {
       fingerprinter.reads(id);
-      fingerprinter.is_volatile(id);
+      fingerprinter.is_volatile(id, orc::VolatilityMode::Filters);
       orc::Fingerprint now = fingerprinter.of(id, nullptr);
       orc::compare_fingerprints(orc::Fingerprint{}, now, graph.nodes[id].unique_id);
     }
