@@ -63,11 +63,24 @@ std::string string_key(const YAML::Node& root, const char* key) {
 
 }  // namespace
 
-VarBlock read_var_block(std::string_view yml, const std::string& file, std::string& name) {
+namespace {
+
+/// A dbt_project.yml text as a YAML mapping. Throws orc::Error naming `file` otherwise.
+YAML::Node parse_project_yml(std::string_view yml, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yml));
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: not valid YAML ({})", file, e.what()));
+  }
+  if (!root.IsMap()) throw Error(fmt::format("{}: not a YAML mapping", file));
+  return root;
+}
+
+/// The VarBlock of a parsed dbt_project.yml (see read_var_block).
+VarBlock var_block_of(const YAML::Node& root, const std::string& file, std::string& name) {
   VarBlock block;
   try {
-    const YAML::Node root = YAML::Load(std::string(yml));
-    if (!root.IsMap()) throw Error(fmt::format("{}: not a YAML mapping", file));
     name = string_key(root, "name");
     const YAML::Node vars = root["vars"];
     if (!vars || vars.IsNull()) return block;
@@ -82,6 +95,12 @@ VarBlock read_var_block(std::string_view yml, const std::string& file, std::stri
     throw Error(fmt::format("{}: not valid YAML ({})", file, e.what()));
   }
   return block;
+}
+
+}  // namespace
+
+VarBlock read_var_block(std::string_view yml, const std::string& file, std::string& name) {
+  return var_block_of(parse_project_yml(yml, file), file, name);
 }
 
 std::map<std::string, std::string> read_cli_vars(std::string_view text) {
@@ -102,9 +121,8 @@ VarScopes read_var_scopes(const fs::path& project_dir, const DbtArgs& args) {
   out.problem.clear();
   try {
     const fs::path root_file = project_dir / "dbt_project.yml";
-    const std::string root_text = read_file(root_file);
-    out.root = read_var_block(root_text, root_file.string(), out.root_project);
-    const YAML::Node root = YAML::Load(root_text);
+    const YAML::Node root = parse_project_yml(read_file(root_file), root_file.string());
+    out.root = var_block_of(root, root_file.string(), out.root_project);
     std::string install = string_key(root, "packages-install-path");
     if (install.empty()) install = string_key(root, "modules-path");  // before dbt 1.0
     if (install.empty()) install = "dbt_packages";
