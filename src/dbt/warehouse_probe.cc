@@ -46,6 +46,24 @@ bool counts_rows(const Node& s, const ChangeMarkerMethod& marker) {
          s.wants_change_marker();
 }
 
+/// Whether source `s` has its own row-count part for its change marker: a source judged by a
+/// loaded_at_query has no aggregate of its own to carry the count, so it is counted apart
+/// (a late row under an old timestamp moves nothing else on count-only adapters).
+bool counts_rows_apart(const Node& s, const ChangeMarkerMethod& marker) {
+  return marker.row_count && !s.loaded_at_query.empty() && s.wants_change_marker();
+}
+
+/// The id prefix of a separate row count ("n:<count>") of a loaded_at_query source.
+constexpr std::string_view kRows = "rows:";
+
+std::string row_count_select(const Node& s) {
+  return fmt::format(
+      "select {} as orc_source_id, cast('n:' || cast(count(*) as {t}) as {t}) as "
+      "orc_max_loaded_at from {{{{ source({}, {}) }}}}",
+      sql_literal(std::string(kRows) + s.unique_id), sql_literal(s.source_name),
+      sql_literal(s.name), fmt::arg("t", kText));
+}
+
 /// Whether source `s` has a metadata part for its change marker.
 bool has_marker_metadata(const Node& s, const ChangeMarkerMethod& marker) {
   return !marker.metadata_sql.empty() && s.has_loaded_at() && s.wants_change_marker();
@@ -148,7 +166,7 @@ std::string threads_select() {
 
 /// One piece of the query; the unit a failing query is split into.
 struct Part {
-  enum class Kind { Source, Token, Marker, Schema, Var, Threads } kind;
+  enum class Kind { Source, Token, Marker, Count, Schema, Var, Threads } kind;
   size_t index;  ///< into the request's sources / schemas / vars
 };
 
@@ -162,6 +180,7 @@ std::vector<Part> parts_of(const Graph& graph, const ProbeRequest& r) {
     if (s.has_loaded_at()) {
       parts.push_back({Part::Kind::Source, i});
       if (has_marker_metadata(s, marker)) parts.push_back({Part::Kind::Marker, i});
+      if (counts_rows_apart(s, marker)) parts.push_back({Part::Kind::Count, i});
     } else if (tokens) {
       parts.push_back({Part::Kind::Token, i});
     }
@@ -192,6 +211,7 @@ std::string query_of(const Graph& graph, const ProbeRequest& r, const std::vecto
         sql += relation_select(graph.nodes[r.sources[p.index]], kMarker,
                                {ChangeTokenMethod::Kind::Metadata, {}, marker.metadata_sql});
         break;
+      case Part::Kind::Count: sql += row_count_select(graph.nodes[r.sources[p.index]]); break;
       case Part::Kind::Schema:
         sql += schema_select(p.index, r.schemas[p.index].first, r.schemas[p.index].second);
         break;
@@ -209,6 +229,7 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
     case Part::Kind::Token:
       return fmt::format("the change token of {}", graph.nodes[r.sources[p.index]].unique_id);
     case Part::Kind::Marker:
+    case Part::Kind::Count:
       return fmt::format("the change marker of {}", graph.nodes[r.sources[p.index]].unique_id);
     case Part::Kind::Schema:
       return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
@@ -240,7 +261,8 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
   if (parts.size() == 1) {
     std::string why = dbt_failure_text(out.stdout_text.empty() ? out.stderr_text
                                                                : out.stdout_text);
-    if (parts[0].kind == Part::Kind::Marker) {  // unknown: judged by max(loaded_at) alone
+    if (parts[0].kind == Part::Kind::Marker ||
+        parts[0].kind == Part::Kind::Count) {  // unknown: judged by max(loaded_at) alone
       log_warn("{} could not be read (judged by max(loaded_at) alone; `meta: {{orc: "
                "{{change_marker: false}}}}` turns it off): {}",
                describe(graph, r, parts[0]), why);
@@ -457,6 +479,9 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       if (value) result.threads = parse_thread_count(*value);
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
+    } else if (id.rfind(kRows, 0) == 0) {
+      if (value && value->rfind("n:", 0) == 0 && value->size() > 2)
+        result.markers[id.substr(kRows.size())].rows = *value;
     } else if (id.rfind(kMarker, 0) == 0) {
       // "meta:<time>[...]" or "dml:<n>"; "unknown:<why>" or null leaves the part unknown.
       std::string& metadata = result.markers[id.substr(kMarker.size())].metadata;

@@ -80,8 +80,8 @@ ChangeTokenMethod change_token_method(const std::string& adapter_type);
 /// max(loaded_at) that also moves when rows arrive without a newer loaded_at (docs/design.md,
 /// "Late-arriving rows"), compared for equality only.
 struct ChangeMarkerMethod {
-  /// count(*) in the same aggregate as max(loaded_at_field) ("n:<count>"); not for sources
-  /// with a loaded_at_query (no table scan to share).
+  /// count(*) in the same aggregate as max(loaded_at_field) ("n:<count>"); for a source with
+  /// a loaded_at_query (no aggregate to share) a count(*) of its own.
   bool row_count = false;
   /// A metadata select in the form of ChangeTokenMethod::Metadata's `sql` (the very SQL of
   /// the adapter's change token where it has one), giving "meta:..." or "dml:<n>"; "" if none.

@@ -185,6 +185,14 @@ TEST(WarehouseProbe, ChangeMarkersBesideMaxLoadedAtPerAdapter) {
         << c.adapter << ": one freshness row per source";
     EXPECT_EQ(q.find("counted:source.p.shop.pay"), std::string::npos)
         << c.adapter << ": a loaded_at_query has no scan to count in";
+    // ...so it is counted apart where the adapter's marker is a count: a late row under an
+    // old timestamp moves nothing else there.
+    EXPECT_EQ(q.find("select 'rows:source.p.shop.pay''ments' as orc_source_id, cast('n:' || "
+                     "cast(count(*) as {{ dbt.type_string() }}) as {{ dbt.type_string() }}) "
+                     "as orc_max_loaded_at from {{ source('shop', 'payments') }}") !=
+                  std::string::npos,
+              c.counted)
+        << c.adapter << ": " << q;
     for (const char* id : {"'marker:source.p.shop.orders'", "'marker:source.p.shop.pay''ments'"})
       EXPECT_EQ(q.find(id) != std::string::npos, c.metadata) << c.adapter << " " << id << q;
     if (c.metadata) {
@@ -215,6 +223,7 @@ TEST(WarehouseProbe, ASourceThatOptsOutOfTheChangeMarkerIsAskedForItsMaximumOnly
     std::string q = probe_query(g, ProbeRequest{{ia, ib}, {}, {}});
     EXPECT_EQ(q.find("counted:"), std::string::npos) << adapter << ": " << q;
     EXPECT_EQ(q.find("marker:"), std::string::npos) << adapter << ": " << q;
+    EXPECT_EQ(q.find("rows:"), std::string::npos) << adapter << ": " << q;
     EXPECT_NE(q.find("'source.p.shop.orders' as orc_source_id, cast(max(loaded_at)"),
               std::string::npos)
         << adapter << ": " << q;
@@ -236,7 +245,10 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
                    {"marker:source.p.a.view", "unknown:the source is a view"},
                    {"counted:source.p.a.view", "n:2|2026-01-01T00:00:00Z"},
                    {"marker:source.p.a.meta", "meta:2026-01-02T04:04:05.000000000+01:00"},
-                   {"marker:source.p.a.nothing", std::nullopt}},
+                   {"marker:source.p.a.nothing", std::nullopt},
+                   {"rows:source.p.a.query", "n:7"},
+                   {"source.p.a.query", "2026-01-01T00:00:00Z"},
+                   {"rows:source.p.a.failed", std::nullopt}},
                   result);
   EXPECT_EQ(result.freshness["source.p.a.both"], "2026-01-02T02:04:05Z")
       << "the maximum is read as from a plain freshness row";
@@ -250,6 +262,11 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
   EXPECT_EQ(result.markers["source.p.a.meta"].value(), "meta:2026-01-02T03:04:05Z")
       << "metadata times normalised to UTC";
   EXPECT_FALSE(result.markers["source.p.a.nothing"].value());
+  EXPECT_EQ(result.markers["source.p.a.query"].value(), "n:7")
+      << "a loaded_at_query source's separate count is its marker";
+  EXPECT_EQ(result.freshness["source.p.a.query"], "2026-01-01T00:00:00Z");
+  EXPECT_FALSE(result.markers["source.p.a.failed"].value());
+  EXPECT_FALSE(result.freshness.count("rows:source.p.a.query")) << "counts are not sources";
   EXPECT_FALSE(result.freshness.count("marker:source.p.a.both")) << "markers are not sources";
   EXPECT_FALSE(result.freshness.count("counted:source.p.a.both"));
 
@@ -257,7 +274,8 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
   EXPECT_EQ(known, (MarkerMap{{"source.p.a.both", "n:5|dml:17"},
                               {"source.p.a.empty", "n:0"},
                               {"source.p.a.view", "n:2"},
-                              {"source.p.a.meta", "meta:2026-01-02T03:04:05Z"}}));
+                              {"source.p.a.meta", "meta:2026-01-02T03:04:05Z"},
+                              {"source.p.a.query", "n:7"}}));
 }
 
 TEST(WarehouseProbe, ReadsMetadataTokensWithTimeZonesAndNulls) {
