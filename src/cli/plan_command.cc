@@ -14,8 +14,7 @@
 #include "dbt/manifest_reader.h"
 #include "dbt/run_results.h"
 #include "dbt/sources_json.h"
-#include "plan/decide.h"
-#include "plan/state_update.h"
+#include "plan/session.h"
 #include "report/decisions_report.h"
 
 namespace orc {
@@ -85,19 +84,6 @@ class PhaseClock {
   std::chrono::steady_clock::time_point last_ = start_;
 };
 
-/// Gives every entry without a fingerprint whose checksum matches the node's the node's
-/// current fingerprint (see --adopt-unfingerprinted).
-void adopt_unfingerprinted(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
-                           State& state, const StateKeys& keys) {
-  for (NodeId id = 0; id < graph.nodes.size(); ++id) {
-    if (!is_decidable(graph.nodes[id])) continue;
-    auto it = state.entries.find(keys.key(id));
-    if (it == state.entries.end() || it->second.fingerprint) continue;
-    if (it->second.checksum != lineage.of(id).checksum) continue;
-    it->second.fingerprint = fingerprints.of(id, nullptr);
-  }
-}
-
 }  // namespace
 
 int run_plan_command(const std::vector<std::string>& args, const Config& config) {
@@ -120,33 +106,22 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   if (!o.sources.empty()) freshness = read_sources_json(o.sources);
   const double sources_ms = clock.lap();
   State stored = state_read.get();
-  // The decisions read the entries a run sees; unless keys are account-scoped that is the
-  // whole stored state itself (no copy of a possibly 100k-entry state).
-  const StateKeys keys(graph, config.integration_account_id, config.local_run);
-  std::optional<State> account_only;
-  if (keys.scoped()) {
-    account_only = stored;
-    keys.filter(*account_only);
-  }
-  State& filtered = account_only ? *account_only : stored;
-  const State& state = filtered;
-  const double state_ms = clock.lap();
-
-  DecideSettings settings;
-  settings.full_refresh = o.full_refresh;
-  settings.seed_state_orchestration = config.seed_state_orchestration;
-  settings.volatility = config.volatility;
-  std::vector<NodeId> all(graph.nodes.size());
-  for (NodeId i = 0; i < all.size(); ++i) all[i] = i;
-  Lineage lineage(graph);
-  Observations observed;
-  observed.freshness = std::move(freshness);
+  SessionSettings settings = session_settings(config);
+  settings.decide.full_refresh = o.full_refresh;
   FingerprintContext context;  // no warehouse here: the values of vars are unknown
   context.env = [&config](const std::string& name) { return config.env.get(name); };
-  Fingerprinter fingerprints(graph, lineage, std::move(context));
-  if (o.adopt_unfingerprinted) adopt_unfingerprinted(graph, lineage, fingerprints, filtered, keys);
+  // The decisions read the entries a run sees; unless keys are account-scoped that is the
+  // whole stored state itself (no copy of a possibly 100k-entry state).
+  Session session(graph, stored, settings, std::move(context));
+  const double state_ms = clock.lap();
+
+  std::vector<NodeId> all(graph.nodes.size());
+  for (NodeId i = 0; i < all.size(); ++i) all[i] = i;
+  Observations observed;
+  observed.freshness = std::move(freshness);
+  if (o.adopt_unfingerprinted) session.adopt_unfingerprinted();
   const double adopt_ms = clock.lap();
-  Plan plan = decide(graph, lineage, fingerprints, all, observed, state, keys, now, settings);
+  Plan plan = session.decide(all, observed, now);
   const double decide_ms = clock.lap();
 
   RunInfo info;
@@ -165,10 +140,8 @@ int run_plan_command(const std::vector<std::string>& args, const Config& config)
   if (!o.run_results.empty()) {
     auto results = read_run_results(o.run_results);
     if (!results) throw Error(fmt::format("cannot read run results {}", o.run_results));
-    State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed, state, keys,
-                                        format_timestamp(now));
-    merge_state(stored, updates);
+    session.record(plan, results->results, observed, format_timestamp(now), std::nullopt)
+        .apply(stored);
     write_file_atomic(o.state_out, serialize_state(stored));
     update_ms = clock.lap();
   }

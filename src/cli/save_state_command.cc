@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "state/state.h"
-#include "state/state_store.h"
+#include "stores/state_store.h"
 
 namespace orc {
 
@@ -15,10 +15,11 @@ int run_save_state_command(const std::vector<std::string>& args, const Config& c
                      "{\"state\": {...}} whose entries are merged into the configured store)");
   // The same save path a run's results take, so concurrent invocations exercise the store's
   // no-lost-update guarantee.
-  State updates = parse_state(read_file(args[0]), args[0]);
+  StateChange change;
+  change.merged = parse_state(read_file(args[0]), args[0]);
   std::unique_ptr<StateStore> store = open_state_store(config);
-  store->save_merged(updates);
-  fmt::print("saved {} entries to {}\n", updates.entries.size(), store->describe());
+  store->apply(change);
+  fmt::print("saved {} entries to {}\n", change.merged.entries.size(), store->describe());
   return 0;
 }
 

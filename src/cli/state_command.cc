@@ -14,10 +14,10 @@
 #include "dbt/dbt_args.h"
 #include "dbt/manifest_reader.h"
 #include "dbt/project_paths.h"
-#include "plan/state_keys.h"
+#include "plan/session.h"
 #include "report/savings_report.h"
 #include "state/state_edit.h"
-#include "state/state_store.h"
+#include "stores/state_store.h"
 
 namespace orc {
 namespace fs = std::filesystem;
@@ -171,7 +171,8 @@ int prune(const ToolArgs& a, const Config& config, StateStore& store) {
                             "PATH; nothing was changed",
                             manifest.string()));
   Graph graph = read_manifest(manifest);
-  const StateKeys keys(graph, config.integration_account_id, config.local_run);
+  const SessionSettings settings = session_settings(config);
+  const StateKeys keys(graph, settings.integration_account_id, settings.local_run);
   return remove_keys([&](const State& s) { return keys.stale(s); }, a.has("--dry-run"), store,
                      "prune");
 }

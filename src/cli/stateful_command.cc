@@ -9,7 +9,8 @@
 #include <fmt/format.h>
 #include "dbt/dbt_args.h"
 #include "dbt/dbt_invoker.h"
-#include "state/state_store.h"
+#include "dbt/dbt_requests.h"
+#include "stores/state_store.h"
 #include "workflow/stateful_run.h"
 
 namespace orc {
@@ -27,10 +28,11 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
   request.plan_quiet = plan_quiet;
   // The store first: a state that cannot be reached stops orc before any dbt work.
   std::unique_ptr<StateStore> store = open_state_store(config);
-  std::unique_ptr<DbtInvoker> dbt =
+  std::unique_ptr<DbtInvoker> invoker =
       open_dbt(config.env, request.cwd, project_arguments(request.dbt_args));
-  int code = run_stateful(request, config, *dbt, *store);
-  log_debug("dbt processes started: {}", dbt->processes().size());
+  DbtCommands dbt(*invoker);
+  int code = run_stateful(request, config, dbt, *store);
+  log_debug("dbt processes started: {}", dbt.processes().size());
   return code;
 }
 

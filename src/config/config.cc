@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.h"
+#include "plan/session.h"
 
 namespace orc {
 namespace fs = std::filesystem;
@@ -215,6 +216,15 @@ Config load_config(const fs::path& cwd, const Environment& env,
   }
   config.api_key = env.get_nonempty("ORCHESTRA_API_KEY");
   return config;
+}
+
+SessionSettings session_settings(const Config& config) {
+  SessionSettings s;
+  s.integration_account_id = config.integration_account_id;
+  s.local_run = config.local_run;
+  s.decide.seed_state_orchestration = config.seed_state_orchestration;
+  s.decide.volatility = config.volatility;
+  return s;
 }
 
 }  // namespace orc

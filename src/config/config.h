@@ -10,6 +10,8 @@
 
 namespace orc {
 
+struct SessionSettings;
+
 /// Effective configuration (env > pyproject > default), validated.
 struct Config {
   bool use_stateful = false;
@@ -52,6 +54,11 @@ struct Config {
 /// orc::Error naming the file, key and accepted values.
 Config load_config(const std::filesystem::path& cwd, const Environment& env,
                    const std::optional<std::filesystem::path>& project_dir = std::nullopt);
+
+/// The settings of a run's Session (plan/session.h) that come from the configuration: the key
+/// policy (integration_account_id, local_run), seed_state_orchestration and volatility. The
+/// dbt arguments' part (--full-refresh, --empty) is the caller's.
+SessionSettings session_settings(const Config& config);
 
 /// The nearest pyproject.toml from `start` upwards that has a [tool.orchestra_dbt] section,
 /// if any. A pyproject.toml that is not valid TOML is an error naming it.

@@ -270,7 +270,7 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
     }
     log_warn("{} could not be read (treated as changed): {}", describe(graph, r, parts[0]), why);
     if (parts[0].kind == Part::Kind::Token)
-      result.tokens[graph.nodes[r.sources[parts[0].index]].unique_id].why_unknown =
+      result.observed.tokens[graph.nodes[r.sources[parts[0].index]].unique_id].why_unknown =
           "its change query failed";
     return;
   }
@@ -279,6 +279,16 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
   size_t half = parts.size() / 2;
   run_parts(graph, r, {parts.begin(), parts.begin() + half}, dbt, project_args, result, false);
   run_parts(graph, r, {parts.begin() + half, parts.end()}, dbt, project_args, result, false);
+}
+
+/// Joins one answered part into a source's change marker: the row count ("n:<count>") first,
+/// then the metadata part, whatever order the parts arrive in (a split query answers them in
+/// separate invocations).
+void add_marker_part(MarkerMap& markers, const std::string& source, const std::string& part,
+                     bool is_row_count) {
+  auto [it, fresh] = markers.try_emplace(source, part);
+  if (fresh) return;
+  it->second = is_row_count ? part + "|" + it->second : it->second + "|" + part;
 }
 
 /// The number after `prefix` in `id` and the text after the following ':' (if any).
@@ -384,19 +394,6 @@ ChangeMarkerMethod change_marker_method(const std::string& adapter_type) {
   return {true, {}};  // DuckDB and every other adapter: the row count
 }
 
-std::optional<std::string> ChangeMarker::value() const {
-  if (rows.empty() && metadata.empty()) return std::nullopt;
-  if (rows.empty() || metadata.empty()) return rows + metadata;
-  return rows + "|" + metadata;
-}
-
-MarkerMap known_markers(const std::unordered_map<std::string, ChangeMarker>& markers) {
-  MarkerMap out;
-  for (const auto& [id, m] : markers)
-    if (auto v = m.value()) out.emplace(id, std::move(*v));
-  return out;
-}
-
 std::string change_token_expression(const std::string& adapter_type) {
   ChangeTokenMethod m = change_token_method(adapter_type);
   return m.kind == ChangeTokenMethod::Kind::RowFingerprint ? m.sql : std::string();
@@ -457,14 +454,14 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
     std::string_view rest;
     if (split_indexed(id, "schema:", i, rest)) {
       if (i < r.schemas.size() && value == "listed")
-        result.relations.listed_schemas.insert(
+        result.observed.relations.listed_schemas.insert(
             RelationCatalog::schema_key(r.schemas[i].first, r.schemas[i].second));
     } else if (split_indexed(id, "rel:", i, rest)) {
       if (i < r.schemas.size())
-        result.relations.add(r.schemas[i].first, r.schemas[i].second, rest,
+        result.observed.relations.add(r.schemas[i].first, r.schemas[i].second, rest,
                              value.value_or("unknown"));
     } else if (id.rfind("token:", 0) == 0) {
-      SourceToken& t = result.tokens[id.substr(6)];
+      SourceToken& t = result.observed.tokens[id.substr(6)];
       if (value && value->rfind("fp:", 0) == 0) {
         t = SourceToken{*value, "fingerprint", {}};
       } else if (value && value->rfind("meta:", 0) == 0 && value->size() > 5) {
@@ -481,14 +478,14 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
     } else if (id.rfind(kRows, 0) == 0) {
       if (value && value->rfind("n:", 0) == 0 && value->size() > 2)
-        result.markers[id.substr(kRows.size())].rows = *value;
+        add_marker_part(result.observed.markers, id.substr(kRows.size()), *value, true);
     } else if (id.rfind(kMarker, 0) == 0) {
       // "meta:<time>[...]" or "dml:<n>"; "unknown:<why>" or null leaves the part unknown.
-      std::string& metadata = result.markers[id.substr(kMarker.size())].metadata;
+      const std::string source = id.substr(kMarker.size());
       if (value && value->rfind("meta:", 0) == 0 && value->size() > 5)
-        metadata = normalize_metadata_token(*value);
+        add_marker_part(result.observed.markers, source, normalize_metadata_token(*value), false);
       else if (value && value->rfind("dml:", 0) == 0 && value->size() > 4)
-        metadata = *value;
+        add_marker_part(result.observed.markers, source, *value, false);
     } else {
       // A plain freshness row, or "counted:<id>" with "n:<count>|<max_loaded_at or empty>".
       std::string source = id;
@@ -500,14 +497,14 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
         when.reset();
         if (bar != std::string::npos) {
           if (value->rfind("n:", 0) == 0 && bar > 2)
-            result.markers[source].rows = value->substr(0, bar);
+            add_marker_part(result.observed.markers, source, value->substr(0, bar), true);
           when = std::string_view(*value).substr(bar + 1);
         }
       }
       std::optional<std::string> ts;
       if (when)
         if (auto t = parse_timestamp(*when)) ts = format_timestamp(*t);
-      result.freshness[source] = ts;
+      result.observed.freshness[source] = ts;
     }
   }
 }
@@ -518,7 +515,7 @@ bool probe_warehouse(const Graph& graph, const ProbeRequest& request, DbtInvoker
   if (!request.source_tokens)
     for (NodeId s : request.sources)
       if (!graph.nodes[s].has_loaded_at())
-        result.tokens[graph.nodes[s].unique_id].why_unknown =
+        result.observed.tokens[graph.nodes[s].unique_id].why_unknown =
             "require_explicit_source_freshness is on";
   std::vector<Part> parts = parts_of(graph, request);
   if (parts.empty()) return false;

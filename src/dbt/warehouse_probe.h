@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "dbt/dbt_invoker.h"
-#include "plan/decide.h"
 #include "plan/graph.h"
+#include "plan/observations.h"
 
 namespace orc {
 
@@ -32,22 +32,12 @@ struct ProbeRequest {
   bool empty() const { return sources.empty() && schemas.empty() && vars.empty(); }
 };
 
-/// A source's change marker as read (docs/design.md, "Late-arriving rows"): the parts that
-/// were answered, joined in a fixed order by value().
-struct ChangeMarker {
-  std::string rows;      ///< "n:<count>", counted in the freshness aggregate; "" if not read
-  std::string metadata;  ///< "meta:<...>" or "dml:<n>" from the metadata part; "" if not read
-  /// The known parts joined by '|' (rows first); nullopt when neither is known.
-  std::optional<std::string> value() const;
-};
-
 /// What was learnt. A source, schema or var missing from it could not be read.
 struct ProbeResult {
-  FreshnessMap freshness;
-  TokenMap tokens;            ///< sources without loaded_at_* (value, or why there is none)
-  /// Sources with loaded_at_* whose change marker was asked (any part answered).
-  std::unordered_map<std::string, ChangeMarker> markers;
-  RelationCatalog relations;  ///< `enabled` is left to the caller
+  /// Filled directly for the decision: freshness, tokens (sources without loaded_at_*: value,
+  /// or why there is none), change markers (the parts answered, joined: the row count first,
+  /// then the metadata part, e.g. "n:5|dml:17") and relations (`enabled` is the caller's).
+  Observations observed;
   std::unordered_map<std::string, std::string> var_values;  ///< name -> md5 of its JSON value
   /// dbt's thread count (`target.threads`), asked beside any other part; nullopt when no query
   /// ran or it gave no positive number.
@@ -93,9 +83,6 @@ struct ChangeMarkerMethod {
 /// metadata on Snowflake (LAST_ALTERED), BigQuery (__TABLES__) and Databricks/Spark (DESCRIBE
 /// HISTORY); the row count on every other adapter; nothing when the adapter is not known.
 ChangeMarkerMethod change_marker_method(const std::string& adapter_type);
-
-/// The marker values of `markers` that are known (ChangeMarker::value), by source unique_id.
-MarkerMap known_markers(const std::unordered_map<std::string, ChangeMarker>& markers);
 
 /// The row-fingerprint expression of `adapter_type`, empty when its method is not one.
 std::string change_token_expression(const std::string& adapter_type);

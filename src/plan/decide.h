@@ -10,6 +10,7 @@
 #include "plan/fingerprint_diff.h"
 #include "plan/graph.h"
 #include "plan/lineage.h"
+#include "plan/observations.h"
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
 #include "plan/state_keys.h"
@@ -17,28 +18,6 @@
 #include "state/state.h"
 
 namespace orc {
-
-/// Source unique_id -> max_loaded_at (ISO-8601). A source absent from the map, or mapped to
-/// nullopt, has unknown freshness, which counts as new data.
-using FreshnessMap = std::unordered_map<std::string, std::optional<std::string>>;
-
-/// A data-change token of a source without loaded_at_* (design.md, "Implicit freshness"): an
-/// opaque value that changes whenever the source's data changes, compared for equality. No
-/// value means orc cannot tell (counts as new data); `why_unknown` then says why.
-struct SourceToken {
-  std::optional<std::string> value;
-  std::string method;       ///< how the value was measured, e.g. "fingerprint"
-  std::string why_unknown;  ///< e.g. "the source is a view"
-};
-
-/// Source unique_id -> its token, for sources without loaded_at_* that were asked about.
-using TokenMap = std::unordered_map<std::string, SourceToken>;
-
-/// Source unique_id -> its change marker now, for sources with loaded_at_* whose marker was
-/// read (design.md, "Late-arriving rows"): an opaque value beside max_loaded_at (a row count,
-/// DML counters, a last-modified time) compared for equality only. Absent: unknown, and the
-/// source is judged by max_loaded_at alone.
-using MarkerMap = std::unordered_map<std::string, std::string>;
 
 struct DecideSettings {
   bool full_refresh = false;
@@ -112,14 +91,6 @@ struct Plan {
 /// True for the node kinds a dbt build/run/test executes and orc decides on: models other than
 /// ephemeral, seeds, snapshots, tests, unit tests, and other runnable types (always built).
 bool is_decidable(const Node& node);
-
-/// What the decision observes besides the manifest and the state.
-struct Observations {
-  FreshnessMap freshness;     ///< source freshness now (sources with loaded_at_*)
-  RelationCatalog relations;  ///< relations the warehouse holds (disabled: not checked)
-  TokenMap tokens;            ///< data-change tokens now (sources without loaded_at_*)
-  MarkerMap markers;          ///< change markers now (sources with loaded_at_*)
-};
 
 /// Decides every decidable node of `selected` (any order; duplicates ignored). Each node's
 /// entry in `state` is the one `keys` (built on `graph`) names.

@@ -41,11 +41,9 @@ RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& stat
   return out;
 }
 
-void add_run_savings(SavingsTotals& totals, const RunSavings& run) {
-  totals.runs += 1;
-  totals.reused_nodes += static_cast<int64_t>(run.reused);
-  totals.decided_nodes += static_cast<int64_t>(run.decided);
-  totals.saved_seconds += run.node_seconds;
+SavingsTotals savings_totals(const RunSavings& run) {
+  return {1, static_cast<int64_t>(run.reused), static_cast<int64_t>(run.decided),
+          run.node_seconds};
 }
 
 }  // namespace orc

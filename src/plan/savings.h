@@ -38,7 +38,7 @@ struct RunSavings {
 RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& state,
                          const StateKeys& keys);
 
-/// Adds one run to the running totals kept in the state document.
-void add_run_savings(SavingsTotals& totals, const RunSavings& run);
+/// One run as an addition to the running totals kept in the state document (runs = 1).
+SavingsTotals savings_totals(const RunSavings& run);
 
 }  // namespace orc

@@ -5,9 +5,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/process.h"
-#include "dbt/dbt_output.h"
 #include "dbt/manifest_reader.h"
-#include "dbt/selection.h"
+#include "plan/decide.h"
 #include "plan/fingerprint.h"
 #include "plan/lineage.h"
 
@@ -96,7 +95,7 @@ bool selects_everything(const DbtArgs& args, const Environment& env) {
 /// dbt process that did not regenerate the manifest.
 bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& args,
                                   const Environment& env, const fs::path& manifest_path,
-                                  const ProbeScope& scope, DbtInvoker& dbt, Graph& graph,
+                                  const ProbeScope& scope, DbtRequests& dbt, Graph& graph,
                                   std::vector<NodeId>& selected, ProbeResult& probed) {
   std::error_code ec;
   if (!selects_everything(args, env) || !fs::exists(manifest_path, ec)) return false;
@@ -112,7 +111,7 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
       probe_request(previous, default_selection(previous, subcommand), scope);
   const auto written_before = fs::last_write_time(manifest_path, ec);
   ProbeResult result;
-  if (!probe_warehouse(previous, asked, dbt, project_arguments(args), result, true))
+  if (!dbt.ask(previous, asked, args, result, true))
     return false;  // nothing to ask: `dbt ls` gives the fresh manifest instead
   if (interrupt_received() || fs::last_write_time(manifest_path, ec) == written_before)
     return false;
@@ -121,12 +120,8 @@ bool probe_with_previous_manifest(const std::string& subcommand, const DbtArgs& 
   selected = default_selection(graph, subcommand);
   ProbeRequest again =
       not_yet_asked(graph, probe_request(graph, selected, scope), previous, asked);
-  for (NodeId s : again.sources) {
-    result.freshness.erase(graph.nodes[s].unique_id);
-    result.tokens.erase(graph.nodes[s].unique_id);
-    result.markers.erase(graph.nodes[s].unique_id);
-  }
-  probe_warehouse(graph, again, dbt, project_arguments(args), result);
+  for (NodeId s : again.sources) result.observed.forget_source(graph.nodes[s].unique_id);
+  dbt.ask(graph, again, args, result, false);
   probed = std::move(result);
   return true;
 }
@@ -147,25 +142,21 @@ std::vector<NodeId> default_selection(const Graph& graph, const std::string& sub
 
 ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs& args,
                                     const Environment& env, const fs::path& manifest_path,
-                                    const ProbeScope& scope, DbtInvoker& dbt) {
+                                    const ProbeScope& scope, DbtRequests& dbt) {
   ResolvedSelection out;
   if (probe_with_previous_manifest(subcommand, args, env, manifest_path, scope, dbt, out.graph,
                                    out.selected, out.probed))
     return out;
-  ProcessResult ls = dbt.capture(ls_arguments(subcommand, args));
+  SelectionAnswer ls = dbt.resolve(subcommand, args);
   if (ls.exit_code != 0) {
-    std::fputs(without_python_tracebacks(ls.stdout_text).c_str(), stdout);
-    std::fputs(without_python_tracebacks(ls.stderr_text).c_str(), stderr);
-    log_error("dbt ls failed while resolving the selection (exit code {})", ls.exit_code);
     out.dbt_exit_code = ls.exit_code;
     return out;
   }
   if (interrupt_received()) return out;
   out.graph = read_manifest(manifest_path);
-  for (const auto& uid : parse_ls_output(ls.stdout_text))
+  for (const auto& uid : ls.unique_ids)
     if (auto id = out.graph.find(uid)) out.selected.push_back(*id);
-  probe_warehouse(out.graph, probe_request(out.graph, out.selected, scope), dbt,
-                  project_arguments(args), out.probed);
+  dbt.ask(out.graph, probe_request(out.graph, out.selected, scope), args, out.probed, false);
   return out;
 }
 

@@ -8,7 +8,7 @@
 
 #include "core/environment.h"
 #include "dbt/dbt_args.h"
-#include "dbt/dbt_invoker.h"
+#include "dbt/dbt_requests.h"
 #include "dbt/warehouse_probe.h"
 #include "plan/graph.h"
 
@@ -35,7 +35,7 @@ struct ResolvedSelection {
 ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs& args,
                                     const Environment& env,
                                     const std::filesystem::path& manifest_path,
-                                    const ProbeScope& scope, DbtInvoker& dbt);
+                                    const ProbeScope& scope, DbtRequests& dbt);
 
 /// Nodes a plain `dbt <subcommand>` (no selection arguments) runs.
 std::vector<NodeId> default_selection(const Graph& graph, const std::string& subcommand);

@@ -14,12 +14,7 @@
 #include "dbt/project_paths.h"
 #include "dbt/project_vars.h"
 #include "dbt/run_results.h"
-#include "plan/decide.h"
-#include "plan/fingerprint.h"
-#include "plan/lineage.h"
-#include "plan/savings.h"
-#include "plan/state_keys.h"
-#include "plan/state_update.h"
+#include "plan/session.h"
 #include "report/decisions_report.h"
 #include "report/savings_report.h"
 #include "workflow/resolve_selection.h"
@@ -56,11 +51,23 @@ Micros clock_now(const Environment& env) {
   return now_micros();
 }
 
+/// Writes `change` to the store under its guard. Returns 0, or the error's exit code after
+/// logging `failure` and the error (a failing store fails the run).
+int write_change(StateStore& store, const StateChange& change, const char* failure) {
+  try {
+    store.apply(change);
+    return 0;
+  } catch (const Error& e) {
+    log_error("{}: {}", failure, e.what());
+    return e.exit_code;
+  }
+}
+
 /// Adds `run` to the store's savings totals by itself (when the run wrote no entries to carry
 /// them); a failure is a warning: the run's outcome does not depend on it.
 void add_savings_to_store(StateStore& store, const RunSavings& run) {
   try {
-    store.update([&run](State& stored) { add_run_savings(stored.savings, run); });
+    store.apply(Session::savings_only(run));
   } catch (const Error& e) {
     log_warn("savings not recorded in {}: {}", store.describe(), e.what());
   }
@@ -74,7 +81,7 @@ void stop_if_interrupted() {
 
 }  // namespace
 
-int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& dbt,
+int run_stateful(const RunRequest& request, const Config& config, DbtRequests& dbt,
                  StateStore& store) {
   const Environment& env = config.env;
   const std::string& subcommand = request.subcommand;
@@ -85,11 +92,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   State state = store.load();
   log_debug("loaded {} state entries from {}", state.entries.size(), store.describe());
 
-  DecideSettings settings;
-  settings.full_refresh = dargs.full_refresh;
-  settings.placeholder_data = dargs.placeholder_data;
-  settings.seed_state_orchestration = config.seed_state_orchestration;
-  settings.volatility = config.volatility;
+  SessionSettings settings = session_settings(config);
+  settings.decide.full_refresh = dargs.full_refresh;
+  settings.decide.placeholder_data = dargs.placeholder_data;
 
   // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
   const fs::path results_path = paths.target_dir / "run_results.json";
@@ -111,18 +116,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   Graph& graph = resolved.graph;
   const std::vector<NodeId>& selected = resolved.selected;
   hash_seed_files(graph, selected, paths.project_dir, config.seed_state_orchestration);
-  // Which entries are this run's and under which keys it reads and writes them.
-  const StateKeys keys(graph, config.integration_account_id, config.local_run);
-  if (keys.scoped()) {
-    keys.filter(state);
-    log_debug("{} state entries are this account's", state.entries.size());
-  }
-  Lineage lineage(graph);
-  Observations observed;
-  observed.freshness = std::move(resolved.probed.freshness);
-  observed.tokens = std::move(resolved.probed.tokens);
-  observed.markers = known_markers(resolved.probed.markers);
-  observed.relations = std::move(resolved.probed.relations);
+  Observations observed = std::move(resolved.probed.observed);
   observed.relations.enabled = verify_relations;
   FingerprintContext context;
   context.var_values = std::move(resolved.probed.var_values);
@@ -131,15 +125,17 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
     log_warn("vars of installed packages are unknown, so their readers are built: {}",
              context.scopes.problem);
   context.env = [&env](const std::string& name) { return env.get(name); };
-  Fingerprinter fingerprints(graph, lineage, std::move(context));
+  // The engine, once: which entries are this run's, under which keys, and the decision.
+  Session session(graph, state, settings, std::move(context));
+  if (session.keys().scoped())
+    log_debug("{} state entries are this account's", session.state().entries.size());
   log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
             selected.size(), observed.freshness.size(), observed.relations.kinds.size());
 
   // 3. The decision.
   const Micros now = clock_now(env);
   const std::string started_at = format_timestamp(now);
-  Plan plan =
-      decide(graph, lineage, fingerprints, selected, observed, state, keys, now, settings);
+  Plan plan = session.decide(selected, observed, now);
   // `orc plan` prints its table (or record) instead; debug output still lists every node.
   if (!request.plan_only || debug_logging()) log_decisions(graph, plan);
 
@@ -148,7 +144,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   info.full_refresh = dargs.full_refresh;
   info.generated_at = started_at;
   info.plan_only = request.plan_only;
-  info.savings = reuse_savings(graph, plan, state, keys);
+  info.savings = session.savings(plan);
   // dbt's threads: --threads, else the profile's (target.threads, asked in the query).
   info.savings->threads = dargs.threads ? dargs.threads : resolved.probed.threads;
   const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
@@ -208,7 +204,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   std::string previous_invocation;
   if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
   log_info("Building {} of {} nodes", to_build.size(), decided);
-  int code = dbt.run(info.run_command);
+  int code = dbt.build(info.run_command);
   private_dir.reset();
 
   // 5. Record exactly what succeeded in this invocation.
@@ -221,28 +217,14 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
   } else if (dargs.placeholder_data) {
     // The relations dbt built hold placeholder data: their entries must not let a later run
     // reuse them (design.md, "The run").
-    std::vector<std::string> emptied = entries_of_results(graph, results->results, state, keys);
+    StateChange drop = session.drop_placeholders(results->results);
     log_info("--empty/--sample run: {} relations hold placeholder data; their state entries "
-             "are dropped so the next run builds them", emptied.size());
-    if (!emptied.empty()) {
-      try {
-        store.update([&](State& stored) {
-          for (const std::string& key : emptied) stored.entries.erase(key);
-        });
-      } catch (const Error& e) {
-        log_error("state not updated: {}", e.what());
-        if (code == 0) code = e.exit_code;
-      }
-    }
+             "are dropped so the next run builds them", drop.removed.size());
+    if (!drop.empty())
+      if (int failed = write_change(store, drop, "state not updated"); failed && code == 0)
+        code = failed;
     savings_recorded = true;
   } else {
-    // What was measured of a source before its relation was rebuilt is not what its readers
-    // read: not recorded, so the next run measures it again (design.md).
-    for (NodeId s : plan.sources_rebuilt) {
-      observed.freshness.erase(graph.nodes[s].unique_id);
-      observed.tokens.erase(graph.nodes[s].unique_id);
-      observed.markers.erase(graph.nodes[s].unique_id);
-    }
     if (!dargs.full_refresh) {
       info.not_run = not_run(to_build, results->results);
       if (!info.not_run->empty()) {
@@ -252,24 +234,19 @@ int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& db
                  decisions_path.string());
       }
     }
-    State updates = entries_for_results(graph, lineage, fingerprints, results->results,
-                                        observed, state, keys,
-                                        format_timestamp(clock_now(env)));
-    if (!updates.entries.empty()) {
-      // One guarded write per run: the entries and the savings totals together.
-      try {
-        const RunSavings& run = *info.savings;
-        store.update([&](State& stored) {
-          merge_state(stored, updates);
-          if (record_savings) add_run_savings(stored.savings, run);
-        });
-        log_debug("saved {} state entries to {}", updates.entries.size(), store.describe());
-        savings_recorded = true;
-      } catch (const Error& e) {
-        log_error("state not saved: {}", e.what());
-        if (code == 0) code = e.exit_code;
-        savings_recorded = true;  // the store is failing: no second attempt
+    // One guarded write per run: the entries and the savings totals together.
+    StateChange change =
+        session.record(plan, results->results, std::move(observed),
+                       format_timestamp(clock_now(env)),
+                       record_savings ? info.savings : std::optional<RunSavings>());
+    if (!change.merged.entries.empty()) {
+      if (int failed = write_change(store, change, "state not saved")) {
+        if (code == 0) code = failed;
+      } else {
+        log_debug("saved {} state entries to {}", change.merged.entries.size(),
+                  store.describe());
       }
+      savings_recorded = true;  // with the entries (or the store is failing: no second try)
     }
   }
   write_decisions();  // with the build's invocation and not_run

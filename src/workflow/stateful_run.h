@@ -1,7 +1,7 @@
 #pragma once
 // A stateful run, step by step (docs/design.md, "The run"): load state → resolve the
 // selection and probe the warehouse → decide → run dbt on the BUILD set → record what
-// succeeded. It talks to dbt only through DbtInvoker and to state only through StateStore, so
+// succeeded. It talks to dbt only through DbtRequests and to state only through StateStore, so
 // every path can be exercised with fakes.
 #include <filesystem>
 #include <string>
@@ -9,8 +9,8 @@
 
 #include "config/config.h"
 #include "dbt/dbt_args.h"
-#include "dbt/dbt_invoker.h"
-#include "state/state_store.h"
+#include "dbt/dbt_requests.h"
+#include "stores/state_store.h"
 
 namespace orc {
 
@@ -32,7 +32,7 @@ struct RunRequest {
 /// Runs the request. Returns the exit code: dbt's when dbt ran (or failed resolving the
 /// selection), 0 when nothing needed building, 128+signal when interrupted before dbt ran.
 /// Throws orc::Error for orc's own failures (unreadable state or manifest, bad ORC_NOW).
-int run_stateful(const RunRequest& request, const Config& config, DbtInvoker& dbt,
+int run_stateful(const RunRequest& request, const Config& config, DbtRequests& dbt,
                  StateStore& store);
 
 }  // namespace orc

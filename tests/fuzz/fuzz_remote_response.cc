@@ -1,6 +1,6 @@
 // libFuzzer target: what a remote state store answers besides the state document itself
 // (that one is fuzz_state): HTTP header lines as libcurl hands them over
-// (src/state/remote/http_headers.cc), the XML error and STS credential bodies of S3 and
+// (src/stores/cloud/http_headers.cc), the XML error and STS credential bodies of S3 and
 // Azure Blob (xml_text.cc), and the state URI and URL splitting (state_uri.cc, url_parts.cc).
 // Input: header lines, an empty line, then the body; the first line is also read as a URI.
 #include <cstddef>
@@ -10,10 +10,10 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "state/remote/http_headers.h"
-#include "state/remote/state_uri.h"
-#include "state/remote/url_parts.h"
-#include "state/remote/xml_text.h"
+#include "stores/cloud/http_headers.h"
+#include "stores/state_uri.h"
+#include "stores/cloud/url_parts.h"
+#include "stores/cloud/xml_text.h"
 
 /// libFuzzer entry point: folds the header lines, extracts the XML fields orc reads and
 /// parses the first line as a state location and as a URL.

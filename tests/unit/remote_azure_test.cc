@@ -9,9 +9,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "scratch_dir.h"
-#include "state/remote/azure_blob_store.h"
-#include "state/remote/azure_credentials.h"
-#include "state/remote/azure_shared_key.h"
+#include "stores/azure_blob_store.h"
+#include "stores/cloud/azure_credentials.h"
+#include "stores/cloud/azure_shared_key.h"
 
 namespace orc::remote {
 namespace {

@@ -7,7 +7,7 @@
 #include "core/environment.h"
 #include "core/error.h"
 #include "scratch_dir.h"
-#include "state/remote/aws_credentials.h"
+#include "stores/cloud/aws_credentials.h"
 
 namespace orc::remote {
 namespace {

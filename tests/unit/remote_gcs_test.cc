@@ -14,8 +14,8 @@
 #include "core/error.h"
 #include "core/json_writer.h"
 #include "scratch_dir.h"
-#include "state/remote/gcs_credentials.h"
-#include "state/remote/gcs_store.h"
+#include "stores/cloud/gcs_credentials.h"
+#include "stores/gcs_store.h"
 
 namespace orc::remote {
 namespace {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sha256.h"
-#include "state/remote/aws_sigv4.h"
+#include "stores/cloud/aws_sigv4.h"
 
 namespace orc::remote {
 namespace {

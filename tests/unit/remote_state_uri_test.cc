@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "state/remote/s3_store.h"
-#include "state/remote/state_uri.h"
+#include "stores/s3_store.h"
+#include "stores/state_uri.h"
 
 namespace orc::remote {
 namespace {

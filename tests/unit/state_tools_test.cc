@@ -9,10 +9,11 @@
 #include "core/node_pattern.h"
 #include "plan/fingerprint_diff.h"
 #include "plan/savings.h"
+#include "plan/session.h"
 #include "report/dag_html.h"
 #include "report/savings_report.h"
 #include "scratch_dir.h"
-#include "state/backends/local_file_store.h"
+#include "stores/local_file_store.h"
 #include "state/state.h"
 #include "state/state_edit.h"
 
@@ -106,9 +107,13 @@ TEST_F(GuardedUpdate, RemovalAndSavingsGoThroughTheLockedReadModifyWrite) {
   // Another writer's entry lands before our update: the update re-reads and keeps it.
   State other;
   other.entries["model.p.other"] = entry("2024-02-01T00:00:00Z");
-  store.save_merged(other);
-  store.update([](State& s) { remove_entries(s, {"model.p.stg_orders"}); });
-  store.update([](State& s) { add_run_savings(s.savings, RunSavings{2, 3, 4.5, 0, 0, {}}); });
+  StateChange merge;
+  merge.merged = other;
+  store.apply(merge);
+  StateChange remove;
+  remove.removed = {"model.p.stg_orders"};
+  store.apply(remove);
+  store.apply(Session::savings_only(RunSavings{2, 3, 4.5, 0, 0, {}}));
   State now = store.load();
   EXPECT_FALSE(now.entries.count("model.p.stg_orders"));
   EXPECT_TRUE(now.entries.count("model.p.other"));
@@ -118,8 +123,8 @@ TEST_F(GuardedUpdate, RemovalAndSavingsGoThroughTheLockedReadModifyWrite) {
 
 TEST(StateTools, SavingsSumTheReusedNodesRecordedDurations) {
   SavingsTotals t;
-  add_run_savings(t, RunSavings{2, 5, 3.75, 1, 0, {}});
-  add_run_savings(t, RunSavings{1, 5, 1.25, 0, 0, {}});
+  t += savings_totals(RunSavings{2, 5, 3.75, 1, 0, {}});
+  t += savings_totals(RunSavings{1, 5, 1.25, 0, 0, {}});
   EXPECT_EQ(t, (SavingsTotals{2, 3, 10, 5.0}));
   EXPECT_EQ(format_duration(125), "2m 05s");
   EXPECT_EQ(format_duration(7260), "2h 01m");

@@ -248,34 +248,43 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
                    {"marker:source.p.a.nothing", std::nullopt},
                    {"rows:source.p.a.query", "n:7"},
                    {"source.p.a.query", "2026-01-01T00:00:00Z"},
-                   {"rows:source.p.a.failed", std::nullopt}},
+                   {"rows:source.p.a.failed", std::nullopt},
+                   // A split query may answer the metadata part before the count.
+                   {"marker:source.p.a.split", "dml:3"},
+                   {"counted:source.p.a.split", "n:1|2026-01-01T00:00:00Z"}},
                   result);
-  EXPECT_EQ(result.freshness["source.p.a.both"], "2026-01-02T02:04:05Z")
+  EXPECT_EQ(result.observed.freshness["source.p.a.both"], "2026-01-02T02:04:05Z")
       << "the maximum is read as from a plain freshness row";
-  EXPECT_EQ(result.markers["source.p.a.both"].value(), "n:5|dml:17");
-  EXPECT_FALSE(result.freshness["source.p.a.empty"]) << "an empty table has no maximum";
-  EXPECT_EQ(result.markers["source.p.a.empty"].value(), "n:0") << "but its count is known";
-  EXPECT_TRUE(result.freshness.count("source.p.a.null"));
-  EXPECT_FALSE(result.freshness["source.p.a.null"]);
-  EXPECT_FALSE(result.markers["source.p.a.null"].value());
-  EXPECT_EQ(result.markers["source.p.a.view"].value(), "n:2") << "the count of a view is known";
-  EXPECT_EQ(result.markers["source.p.a.meta"].value(), "meta:2026-01-02T03:04:05Z")
+  EXPECT_EQ(result.observed.markers.at("source.p.a.both"), "n:5|dml:17");
+  EXPECT_FALSE(result.observed.freshness["source.p.a.empty"])
+      << "an empty table has no maximum";
+  EXPECT_EQ(result.observed.markers.at("source.p.a.empty"), "n:0") << "but its count is known";
+  EXPECT_TRUE(result.observed.freshness.count("source.p.a.null"));
+  EXPECT_FALSE(result.observed.freshness["source.p.a.null"]);
+  EXPECT_FALSE(result.observed.markers.count("source.p.a.null"));
+  EXPECT_EQ(result.observed.markers.at("source.p.a.view"), "n:2")
+      << "the count of a view is known";
+  EXPECT_EQ(result.observed.markers.at("source.p.a.meta"), "meta:2026-01-02T03:04:05Z")
       << "metadata times normalised to UTC";
-  EXPECT_FALSE(result.markers["source.p.a.nothing"].value());
-  EXPECT_EQ(result.markers["source.p.a.query"].value(), "n:7")
+  EXPECT_FALSE(result.observed.markers.count("source.p.a.nothing"));
+  EXPECT_EQ(result.observed.markers.at("source.p.a.query"), "n:7")
       << "a loaded_at_query source's separate count is its marker";
-  EXPECT_EQ(result.freshness["source.p.a.query"], "2026-01-01T00:00:00Z");
-  EXPECT_FALSE(result.markers["source.p.a.failed"].value());
-  EXPECT_FALSE(result.freshness.count("rows:source.p.a.query")) << "counts are not sources";
-  EXPECT_FALSE(result.freshness.count("marker:source.p.a.both")) << "markers are not sources";
-  EXPECT_FALSE(result.freshness.count("counted:source.p.a.both"));
+  EXPECT_EQ(result.observed.freshness["source.p.a.query"], "2026-01-01T00:00:00Z");
+  EXPECT_FALSE(result.observed.markers.count("source.p.a.failed"));
+  EXPECT_FALSE(result.observed.freshness.count("rows:source.p.a.query"))
+      << "counts are not sources";
+  EXPECT_FALSE(result.observed.freshness.count("marker:source.p.a.both"))
+      << "markers are not sources";
+  EXPECT_FALSE(result.observed.freshness.count("counted:source.p.a.both"));
 
-  MarkerMap known = known_markers(result.markers);
+  const MarkerMap& known = result.observed.markers;
   EXPECT_EQ(known, (MarkerMap{{"source.p.a.both", "n:5|dml:17"},
                               {"source.p.a.empty", "n:0"},
                               {"source.p.a.view", "n:2"},
                               {"source.p.a.meta", "meta:2026-01-02T03:04:05Z"},
-                              {"source.p.a.query", "n:7"}}));
+                              {"source.p.a.query", "n:7"},
+                              {"source.p.a.split", "n:1|dml:3"}}))
+      << "the count first, whatever order the parts arrive in";
 }
 
 TEST(WarehouseProbe, ReadsMetadataTokensWithTimeZonesAndNulls) {
@@ -290,26 +299,26 @@ TEST(WarehouseProbe, ReadsMetadataTokensWithTimeZonesAndNulls) {
                    {"token:source.p.a.empty", "meta:"},
                    {"token:source.p.a.gone", "unknown:the source relation was not found"}},
                   result);
-  EXPECT_EQ(result.tokens["source.p.a.utc"].method, "metadata: last_altered");
-  ASSERT_TRUE(result.tokens["source.p.a.utc"].value);
-  EXPECT_EQ(result.tokens["source.p.a.utc"].value, result.tokens["source.p.a.cet"].value)
+  EXPECT_EQ(result.observed.tokens["source.p.a.utc"].method, "metadata: last_altered");
+  ASSERT_TRUE(result.observed.tokens["source.p.a.utc"].value);
+  EXPECT_EQ(result.observed.tokens["source.p.a.utc"].value, result.observed.tokens["source.p.a.cet"].value)
       << "the same instant in another zone is the same token";
-  EXPECT_FALSE(result.tokens["source.p.a.null"].value) << "no LAST_ALTERED: unknown";
-  EXPECT_FALSE(result.tokens["source.p.a.empty"].value) << "no DESCRIBE HISTORY row: unknown";
-  EXPECT_EQ(result.tokens["source.p.a.gone"].why_unknown, "the source relation was not found");
+  EXPECT_FALSE(result.observed.tokens["source.p.a.null"].value) << "no LAST_ALTERED: unknown";
+  EXPECT_FALSE(result.observed.tokens["source.p.a.empty"].value) << "no DESCRIBE HISTORY row: unknown";
+  EXPECT_EQ(result.observed.tokens["source.p.a.gone"].why_unknown, "the source relation was not found");
 
   g.adapter_type = "databricks";
   ProbeResult dbx;
   read_probe_rows(g, r, {{"token:source.p.a.t", "meta:v12@2026-01-02 03:04:05"}}, dbx);
-  EXPECT_EQ(dbx.tokens["source.p.a.t"].value, "meta:v12@2026-01-02 03:04:05")
+  EXPECT_EQ(dbx.observed.tokens["source.p.a.t"].value, "meta:v12@2026-01-02 03:04:05")
       << "version and time kept as given";
-  EXPECT_EQ(dbx.tokens["source.p.a.t"].method, "metadata: describe history");
+  EXPECT_EQ(dbx.observed.tokens["source.p.a.t"].method, "metadata: describe history");
 
   g.adapter_type = "redshift";
   ProbeResult rs;
   read_probe_rows(g, r, {{"token:source.p.a.t", "meta:2026-01-02 03:04:05|n:42"}}, rs);
-  ASSERT_TRUE(rs.tokens["source.p.a.t"].value);
-  EXPECT_NE(rs.tokens["source.p.a.t"].value->find("|n:42"), std::string::npos)
+  ASSERT_TRUE(rs.observed.tokens["source.p.a.t"].value);
+  EXPECT_NE(rs.observed.tokens["source.p.a.t"].value->find("|n:42"), std::string::npos)
       << "the row count stays part of the token (a delete changes it)";
 }
 
@@ -323,15 +332,15 @@ TEST(WarehouseProbe, ReadsChangeTokens) {
                    {"token:source.p.a.n", std::nullopt},
                    {"token:source.p.a.odd", "garbage"}},
                   result);
-  ASSERT_EQ(result.tokens.size(), 4u);
-  EXPECT_EQ(result.tokens["source.p.a.t"].value, "fp:3:18017548462609759798");
-  EXPECT_EQ(result.tokens["source.p.a.t"].method, "fingerprint");
-  EXPECT_FALSE(result.tokens["source.p.a.v"].value);
-  EXPECT_EQ(result.tokens["source.p.a.v"].why_unknown, "the source is a view");
-  EXPECT_FALSE(result.tokens["source.p.a.n"].value) << "NULL is unknown, never unchanged";
-  EXPECT_EQ(result.tokens["source.p.a.n"].why_unknown, "the change query gave no value");
-  EXPECT_FALSE(result.tokens["source.p.a.odd"].value);
-  EXPECT_TRUE(result.freshness.empty()) << "tokens are not timestamps";
+  ASSERT_EQ(result.observed.tokens.size(), 4u);
+  EXPECT_EQ(result.observed.tokens["source.p.a.t"].value, "fp:3:18017548462609759798");
+  EXPECT_EQ(result.observed.tokens["source.p.a.t"].method, "fingerprint");
+  EXPECT_FALSE(result.observed.tokens["source.p.a.v"].value);
+  EXPECT_EQ(result.observed.tokens["source.p.a.v"].why_unknown, "the source is a view");
+  EXPECT_FALSE(result.observed.tokens["source.p.a.n"].value) << "NULL is unknown, never unchanged";
+  EXPECT_EQ(result.observed.tokens["source.p.a.n"].why_unknown, "the change query gave no value");
+  EXPECT_FALSE(result.observed.tokens["source.p.a.odd"].value);
+  EXPECT_TRUE(result.observed.freshness.empty()) << "tokens are not timestamps";
 }
 
 TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
@@ -381,7 +390,7 @@ TEST(WarehouseProbe, ParsesShowOutputInEveryTimestampStyle) {
   Graph g;
   ProbeResult result;
   read_probe_rows(g, ProbeRequest{}, rows, result);
-  const FreshnessMap& m = result.freshness;
+  const FreshnessMap& m = result.observed.freshness;
   EXPECT_EQ(m.at("source.p.a"), "2026-11-23T00:37:55.451365Z");
   EXPECT_EQ(m.at("source.p.b"), "2026-11-23T00:37:55.452929Z") << "naive = UTC";
   EXPECT_EQ(m.at("source.p.c"), std::nullopt) << "empty table: unknown";
@@ -420,12 +429,12 @@ TEST(WarehouseProbe, ReadsSchemasRelationKindsAndVars) {
   ]})";
   ProbeResult result;
   read_probe_rows(g, r, parse_probe_output(out), result);
-  const RelationCatalog& c = result.relations;
+  const RelationCatalog& c = result.observed.relations;
   EXPECT_TRUE(c.listed_schemas.count(RelationCatalog::schema_key("db", "dev")));
   EXPECT_FALSE(c.listed_schemas.count(RelationCatalog::schema_key("db", "other")))
       << "an adapter without a name column leaves the schema unverified";
   EXPECT_EQ(c.listed_schemas.size(), 1u) << "out-of-range schema index ignored";
-  EXPECT_TRUE(result.freshness.empty()) << "schema, relation and var rows are not sources";
+  EXPECT_TRUE(result.observed.freshness.empty()) << "schema, relation and var rows are not sources";
 
   auto node = [](const std::string& schema, const std::string& alias) {
     Node n;

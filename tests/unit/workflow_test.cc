@@ -1,6 +1,6 @@
 // The stateful workflow (src/workflow) on every path, without dbt: an in-memory fake of dbt
-// (it writes the artifacts dbt would write and answers orc's warehouse query from canned
-// values) and an in-memory state store.
+// (it writes the artifacts dbt would write and answers orc's requests — the selection, the
+// warehouse questions, the build — from canned values) and an in-memory state store.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -14,6 +14,7 @@
 #include "core/json_writer.h"
 #include "core/process.h"
 #include "dbt/run_results.h"
+#include "dbt/warehouse_probe.h"
 #include "scratch_dir.h"
 #include "state/state.h"
 #include "workflow/stateful_run.h"
@@ -53,17 +54,18 @@ std::string manifest_json(const std::string& mart_sql) {
                      fmt::arg("sum", json_quote(mart_sql)), fmt::arg("sql", json_quote(mart_sql)));
 }
 
-/// dbt, as the workflow sees it: `ls` and `show` write the manifest (as parsing does), `show`
-/// answers the freshness and relation parts of orc's query from `freshness` / `relations`,
-/// and the build writes run_results.json for the nodes in the synthetic state it is given,
-/// failing those in `failing`.
-class FakeDbt : public DbtInvoker {
+/// dbt, as the workflow sees it (DbtRequests): resolving the selection and asking the
+/// warehouse write the manifest (as parsing does); the warehouse questions are answered from
+/// `loaded_at` / `source_rows` / `relations` / `threads` (no SQL is read); the build writes
+/// run_results.json for the nodes in the synthetic state it is given, failing those in
+/// `failing`.
+class FakeDbt : public DbtRequests {
  public:
   explicit FakeDbt(fs::path target) : target_(std::move(target)) {}
 
   std::string mart_sql = "select * from stg";
   std::string loaded_at = "2026-01-01T00:00:00";
-  int source_rows = 3;  ///< the row count a `counted:` freshness part answers
+  int source_rows = 3;  ///< the change marker's row count, where the adapter counts rows
   std::set<std::string> relations = {"stg_orders", "fct_orders"};
   std::set<std::string> failing;
   int ls_exit = 0;
@@ -71,24 +73,41 @@ class FakeDbt : public DbtInvoker {
   size_t stop_after = SIZE_MAX;
   bool write_results = true;
   double execution_time = 0;  ///< each built node's, when > 0
-  std::string threads = "";   ///< what `target.threads` renders to in orc's query ("": no row)
-  std::vector<std::string> invoked;  ///< subcommands, in order
+  std::string threads = "";   ///< dbt's `target.threads` ("": not answered)
+  std::vector<std::string> invoked;  ///< `ls` (resolve), `show` (ask), `build`, in order
 
-  ProcessResult capture(const std::vector<std::string>& args) override {
-    invoked.push_back(args.at(0));
-    fs::create_directories(target_);
-    write_file_atomic(target_ / "manifest.json", manifest_json(mart_sql));
-    if (args[0] == "ls") {
-      if (ls_exit) return {ls_exit, "", "ls failed"};
-      return {0, fmt::format("{{\"unique_id\": \"{}\"}}\n{{\"unique_id\": \"{}\"}}\n", kStg,
-                             kMart),
-              ""};
-    }
-    return {0, show_output(args.at(2)), ""};
+  SelectionAnswer resolve(const std::string&, const DbtArgs&) override {
+    invoked.push_back("ls");
+    write_manifest();
+    if (ls_exit) return {{}, ls_exit};
+    return {{kStg, kMart}, 0};
   }
 
-  int run(const std::vector<std::string>& args) override {
-    invoked.push_back(args.at(0));
+  bool ask(const Graph& graph, const ProbeRequest& request, const DbtArgs&,
+           ProbeResult& result, bool) override {
+    if (request.empty()) return false;
+    invoked.push_back("show");
+    write_manifest();
+    const bool counts = change_marker_method(graph.adapter_type).row_count;
+    for (NodeId id : request.sources) {
+      const Node& s = graph.nodes[id];
+      if (!s.has_loaded_at()) continue;  // no token answered: unknown
+      result.observed.freshness[s.unique_id] = format_timestamp(*parse_timestamp(loaded_at));
+      if (counts && s.wants_change_marker())
+        result.observed.markers[s.unique_id] = fmt::format("n:{}", source_rows);
+    }
+    for (const auto& [database, schema] : request.schemas) {
+      result.observed.relations.listed_schemas.insert(
+          RelationCatalog::schema_key(database, schema));
+      for (const auto& r : relations)
+        result.observed.relations.add(database, schema, r, r == "stg_orders" ? "view" : "table");
+    }
+    if (!threads.empty()) result.threads = std::stoi(threads);
+    return true;
+  }
+
+  int build(const std::vector<std::string>& args) override {
+    invoked.push_back("build");
     std::vector<std::string> ids;
     for (size_t i = 0; i + 1 < args.size(); ++i)
       if (args[i] == "--state") {
@@ -125,28 +144,9 @@ class FakeDbt : public DbtInvoker {
   }
 
  private:
-  /// `dbt show --output json` for orc's query: each source part gets `loaded_at` (with
-  /// `source_rows` when it counts them); each schema part is listed with `relations`.
-  std::string show_output(const std::string& query) const {
-    std::string rows;
-    auto add = [&rows](const std::string& id, const std::string& value) {
-      rows += fmt::format("{}{{\"orc_source_id\": {}, \"orc_max_loaded_at\": {}}}",
-                          rows.empty() ? "" : ", ", json_quote(id), json_quote(value));
-    };
-    static const std::regex source_part(R"('((counted:)?source\.[^']+)' as orc_source_id)");
-    for (std::sregex_iterator it(query.begin(), query.end(), source_part), end; it != end; ++it)
-      add((*it)[1], (*it)[2].matched ? fmt::format("n:{}|{}", source_rows, loaded_at)
-                                     : loaded_at);
-    if (!threads.empty() && query.find("cast('threads' as") != std::string::npos)
-      add("threads", threads);
-    static const std::regex schema_part(R"('schema:(\d+)')");
-    for (std::sregex_iterator it(query.begin(), query.end(), schema_part), end; it != end;
-         ++it) {
-      add("schema:" + (*it)[1].str(), "listed");
-      for (const auto& r : relations)
-        add(fmt::format("rel:{}:{}", (*it)[1].str(), r), r == "stg_orders" ? "view" : "table");
-    }
-    return "{\"show\": [" + rows + "]}";
+  void write_manifest() const {
+    fs::create_directories(target_);
+    write_file_atomic(target_ / "manifest.json", manifest_json(mart_sql));
   }
 
   fs::path target_;
