@@ -139,16 +139,22 @@ int remove_keys(const std::function<std::vector<std::string>(const State&)>& whi
 }
 
 /// `orc state forget PATTERN...`: those nodes are built by the next run (no_state_entry).
-int forget(const ToolArgs& a, StateStore& store) {
+/// Only this configuration's keys are candidates (StateKeys::owns): another account's entry
+/// is never forgotten by a name it shares.
+int forget(const ToolArgs& a, const Config& config, StateStore& store) {
   if (a.positional.empty())
     throw UsageError("`orc state forget` needs at least one node id, name or glob pattern");
+  const SessionSettings settings = session_settings(config);
+  const Graph no_nodes;  // ownership depends on the key shape only
+  const StateKeys keys(no_nodes, settings.integration_account_id, settings.local_run);
+  auto ours = [&keys](std::string_view key) { return keys.owns(key); };
   // Every pattern must name something now: a typo must not pass for "forgotten".
-  KeyMatch now = match_keys(store.load(), a.positional);
+  KeyMatch now = match_keys(store.load(), a.positional, ours);
   if (!now.unmatched.empty())
     throw Error(fmt::format("no state entry in {} matches \"{}\"; nothing was changed (see "
                             "`orc state show`)",
                             store.describe(), now.unmatched.front()));
-  return remove_keys([&](const State& s) { return match_keys(s, a.positional).keys; },
+  return remove_keys([&](const State& s) { return match_keys(s, a.positional, ours).keys; },
                      a.has("--dry-run"), store, "forget");
 }
 
@@ -204,7 +210,7 @@ int run_state_command(const std::vector<std::string>& args, const Config& config
   if (sub == "show") return show(a, *store);
   if (sub == "export") return export_state(a, *store);
   if (sub == "import") return import_state(a, *store);
-  if (sub == "forget") return forget(a, *store);
+  if (sub == "forget") return forget(a, config, *store);
   return prune(a, config, *store);
 }
 

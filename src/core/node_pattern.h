@@ -9,7 +9,9 @@ namespace orc {
 /// True when `pattern` names `id` (a unique_id or a state key; a `@relation` suffix of a
 /// per-relation key is ignored): the pattern equals or glob-matches (`*`, `?`, `[...]`) the
 /// whole id or one of its dot-separated tails, so `stg_orders`, `orc_tutorial.stg_*`,
-/// `model.orc_tutorial.stg_orders` and `model.*` all name model.orc_tutorial.stg_orders.
+/// `model.orc_tutorial.stg_orders` and `model.*` all name model.orc_tutorial.stg_orders. An
+/// account-scoped key (`42."db"."main"."stg_orders"`) is also matched without its quotes, so
+/// `stg_orders` and `main.stg_*` name it too.
 bool matches_node_pattern(const std::string& pattern, std::string_view id);
 
 /// The id without a per-relation key's `@relation` suffix.

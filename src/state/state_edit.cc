@@ -6,11 +6,13 @@
 
 namespace orc {
 
-KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns) {
+KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns,
+                    const std::function<bool(std::string_view)>& eligible) {
   KeyMatch out;
   for (const auto& p : patterns) {
     bool any = false;
     for (const auto& [key, entry] : state.entries) {
+      if (eligible && !eligible(key)) continue;
       if (!matches_node_pattern(p, key)) continue;
       any = true;
       out.keys.push_back(key);

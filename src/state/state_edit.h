@@ -2,7 +2,9 @@
 // What `orc state import | forget` change in a state document, computed as data so that the
 // dry run and the guarded write apply the same rule (prune's keys: plan/state_keys.h). Pure:
 // no I/O.
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "state/state.h"
@@ -15,8 +17,10 @@ struct KeyMatch {
   std::vector<std::string> unmatched;  ///< patterns that matched no key
 };
 
-/// The keys of `state` that any of `patterns` names.
-KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns);
+/// The keys of `state` that any of `patterns` names, among those `eligible` accepts (all keys
+/// when it is empty).
+KeyMatch match_keys(const State& state, const std::vector<std::string>& patterns,
+                    const std::function<bool(std::string_view)>& eligible = {});
 
 /// What merging `incoming` into `stored` (merge_state) does, per key, sorted.
 struct ImportDiff {

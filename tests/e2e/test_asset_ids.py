@@ -160,3 +160,13 @@ def test_scoped_keys_reuse_and_prune_only_what_is_gone(project: Project):
     assert third[STG_ORDERS]["reason_code"] == "no_new_data"
     assert_ran_exactly(p, third)
     assert warehouse(p, "select count(*) from fct_orders")[0][0] > 0
+
+    # `forget` by name: this account's relation-keyed entry only (before the fix the name
+    # matched no scoped key, and did match another account's `7.model...stg_orders`).
+    r = state_cmd(p, "forget", "stg_orders")
+    assert f"remove {ACCT}.{relations[STG_ORDERS]}" in r.stdout, r.stdout
+    after = p.read_state()["state"]
+    assert f"{ACCT}.{relations[STG_ORDERS]}" not in after
+    assert all(after[k] == v for k, v in OTHER_ACCOUNT.items()), "other accounts kept"
+    run_ok(p, "build")
+    assert decisions_by_id(p)[STG_ORDERS]["reason_code"] == "no_state_entry"

@@ -76,6 +76,22 @@ TEST(StateTools, PatternsNameIdsNamesAndGlobs) {
   EXPECT_TRUE(matches_node_pattern("model.p.stg_orders", "model.p.stg_orders@db.s.stg_orders"));
   EXPECT_FALSE(matches_node_pattern("orders", "model.p.stg_orders"));
   EXPECT_FALSE(matches_node_pattern("fct_*", "model.p.stg_orders"));
+  // Account-scoped keys name relations; their quotes are not part of the name.
+  EXPECT_TRUE(matches_node_pattern("stg_orders", "42.\"db\".\"main\".\"stg_orders\""));
+  EXPECT_TRUE(matches_node_pattern("main.stg_*", "42.\"db\".\"main\".\"stg_orders\""));
+  EXPECT_FALSE(matches_node_pattern("orders", "42.\"db\".\"main\".\"stg_orders\""));
+}
+
+TEST(StateTools, ForgetMatchesOnlyTheKeysItIsGiven) {
+  State s;
+  for (const char* k : {"42.\"db\".\"main\".\"stg_orders\"",
+                        "7.\"db\".\"main\".\"stg_orders\"", "7.model.p.stg_orders"})
+    s.entries[k].checksum = "x";
+  auto ours = [](std::string_view key) { return key.starts_with("42."); };
+  EXPECT_EQ(match_keys(s, {"stg_orders"}, ours).keys,
+            std::vector<std::string>{"42.\"db\".\"main\".\"stg_orders\""})
+      << "another account's entries are never candidates";
+  EXPECT_EQ(match_keys(s, {"stg_orders"}).keys.size(), 3u);
 }
 
 TEST(StateTools, ForgetMatchesEveryRelationOfANodeAndReportsUnmatchedPatterns) {
