@@ -368,7 +368,8 @@ void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
   const NodeReads& r = reads(id);
   for (uint32_t m : r.macros) sink.entry(Map::Macros, g_.macros[m].unique_id, macro_hash(m));
   // Vars as dbt resolves them for the node's own package (docs/design.md, "Vars"): the root
-  // project's as dbt answered them, a package's from the project files with dbt's precedence.
+  // project's as dbt answered them, a package's from --vars and the project files with dbt's
+  // precedence, every layer hashed alike (a value moving between layers is the same value).
   const bool in_package = n.package_name != g_.root_project;
   for (const std::string& v : r.vars) {
     auto it = ctx_.var_values.find(v);
@@ -377,10 +378,7 @@ void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
                  it == ctx_.var_values.end() ? std::string_view(kUnknownValue) : it->second);
       continue;
     }
-    std::optional<std::string> cli_hash;
-    if (it != ctx_.var_values.end()) cli_hash = it->second;
-    sink.entry(Map::Vars, v,
-               resolve_package_var(ctx_.scopes, n.package_name, v, cli_hash, ctx_.env).hash);
+    sink.entry(Map::Vars, v, resolve_package_var(ctx_.scopes, n.package_name, v, ctx_.env).hash);
   }
   if (r.dynamic_var) {
     auto it = visible_vars_.find(n.package_name);

@@ -44,12 +44,11 @@ const std::map<std::string, std::string>* scoped_for(const VarBlock& block,
 }  // namespace
 
 ResolvedVar resolve_package_var(const VarScopes& scopes, const std::string& package,
-                                const std::string& name,
-                                const std::optional<std::string>& cli_hash, const EnvLookup& env) {
+                                const std::string& name, const EnvLookup& env) {
   if (!scopes.problem.empty()) return {kUnknownValue, scopes.problem};
   // dbt's ModelConfiguredVar: --vars over the root project (scoped to the package, then
   // global) over the package's own project (scoped to itself, then global).
-  if (scopes.cli.count(name)) return {cli_hash.value_or(kUnknownValue), "--vars"};
+  if (const std::string* v = find_in(scopes.cli, name)) return {value_hash(*v, env), "--vars"};
   if (const auto* scoped = scoped_for(scopes.root, package))
     if (const std::string* v = find_in(*scoped, name))
       return {value_hash(*v, env), fmt::format("vars.{} of the root dbt_project.yml", package)};

@@ -42,12 +42,11 @@ struct ResolvedVar {
 };
 
 /// Var `name` for a node of `package` that is not the root project, with dbt's precedence.
-/// `--vars` values take `cli_hash` (what dbt answered for the root project, which --vars
-/// overrides alike; nullopt = unknown); other values hash their canonical text. A value that
+/// Every layer's value (`--vars` included) hashes its canonical text, so the same value set in
+/// another layer (`--vars x: 10` over a package default of 10) hashes the same. A value that
 /// is a Jinja string reading env vars hashes their values too (`env` lookup).
 ResolvedVar resolve_package_var(const VarScopes& scopes, const std::string& package,
-                                const std::string& name,
-                                const std::optional<std::string>& cli_hash, const EnvLookup& env);
+                                const std::string& name, const EnvLookup& env);
 
 /// A hash of every var value a node of `package` can read (what `var(<computed name>)` may
 /// return): the merged definitions with dbt's precedence. kUnknownValue when scopes.problem.

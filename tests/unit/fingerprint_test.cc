@@ -329,9 +329,25 @@ TEST(Fingerprint, PackageVarPrecedenceIsDbts) {
   const std::string root_scoped = grain();
   EXPECT_NE(root_scoped, root_global) << "root vars scoped to the package beat root globals";
   p.ctx.scopes.cli = {{"grain", "p\"minute\""}};
-  EXPECT_EQ(grain(), kUnknownValue) << "--vars take dbt's answer, which is missing here";
-  p.ctx.var_values["grain"] = "md5-of-minute";
-  EXPECT_EQ(grain(), "md5-of-minute");
+  const std::string cli = grain();
+  EXPECT_NE(cli, root_scoped) << "--vars beat everything";
+  EXPECT_NE(cli, kUnknownValue) << "read from --vars itself, not from dbt's answer";
+  p.ctx.var_values["grain"] = "md5-of-minute";  // dbt's answer for the root project
+  EXPECT_EQ(grain(), cli) << "a package node's value does not depend on the root's answer";
+}
+
+TEST(Fingerprint, APackageVarSetToTheSameValueInAnotherLayerIsUnchanged) {
+  // Found by the real-world harness: `--vars pkg_min: 10` over a package default of 10 was
+  // a var_changed build (--vars were hashed with dbt's answer, the default with its text).
+  PackageVarProject p;
+  p.ctx.scopes.packages["pkg"].values["grain"] = "p\"day\"";
+  Fingerprint before = p.of("model.pkg.m");
+  p.ctx.scopes.cli = {{"grain", "p\"day\""}};
+  p.ctx.var_values["grain"] = "md5-of-day";
+  EXPECT_FALSE(compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m"));
+  p.ctx.scopes.root.values["grain"] = "p\"day\"";
+  p.ctx.scopes.cli.clear();
+  EXPECT_FALSE(compare_fingerprints(before, p.of("model.pkg.m"), "model.pkg.m"));
 }
 
 TEST(Fingerprint, PackageVarJinjaValueFollowsTheEnvVarsItReads) {
