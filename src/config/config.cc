@@ -122,6 +122,7 @@ std::optional<std::string> read_pyproject(const fs::path& file, Config& config) 
     config.require_explicit_source_freshness = *v;
   if (auto v = toml_bool(*t, file, "scope_source_freshness_to_selection"))
     config.scope_source_freshness_to_selection = *v;
+  if (auto v = toml_bool(*t, file, "reused_in_run_results")) config.reused_in_run_results = *v;
   if (auto v = toml_string(*t, file, "orchestra_env", std::string("one of ") + kEnvChoices)) {
     std::string lowered = lower(*v);
     if (!is_valid_env(lowered))
@@ -187,6 +188,8 @@ Config load_config(const fs::path& cwd, const Environment& env,
     config.require_explicit_source_freshness = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION"))
     config.scope_source_freshness_to_selection = env_bool(*v);
+  if (auto v = env.get_nonempty("ORCHESTRA_REUSED_IN_RUN_RESULTS"))
+    config.reused_in_run_results = env_bool(*v);
   if (auto v = env.get_nonempty("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
     config.integration_account_id = *v;
   if (auto v = env.get_nonempty("ORCHESTRA_ENV")) {

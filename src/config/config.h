@@ -32,6 +32,10 @@ struct Config {
   /// Which clock and randomness reads make a node volatile (built on every run): `filters`
   /// (default), `any` or `never`.
   VolatilityMode volatility = VolatilityMode::Filters;
+  /// After a run, run_results.json holds a result for every selected node: dbt's for what it
+  /// ran, orc's (status `reused`, or `no-op` before dbt 1.12) for what orc reused. Off: only
+  /// what dbt ran (an empty results list when dbt was not started).
+  bool reused_in_run_results = true;
 
   /// Where state lives when no API key is set: a local path (absolute) or a URI.
   std::optional<std::string> state_location;

@@ -376,6 +376,16 @@ void read_macros(od::value section, Graph& graph, Where& where) {
   where.entry = where.field = {};
 }
 
+/// The unique_ids of the manifest's `exposures` (their contents are not needed; a section of
+/// another shape holds none).
+void read_exposures(od::value section, Graph& graph) {
+  if (section.type() != od::json_type::object) return;
+  for (auto entry : section.get_object()) {
+    std::string_view uid = entry.unescaped_key();
+    graph.exposures.emplace_back(uid);
+  }
+}
+
 bool has_default_selector(od::value selectors) {
   if (selectors.type() != od::json_type::object) return false;
   bool found = false;
@@ -426,6 +436,7 @@ Graph parse_padded(const char* data, size_t size, size_t capacity, const std::st
           where.field = mk;
           if (mk == "project_name") graph.root_project = str(m.value());
           else if (mk == "adapter_type") graph.adapter_type = str(m.value());
+          else if (mk == "dbt_version") graph.dbt_version = str(m.value());
         }
       } else if (k == "nodes") {
         saw_nodes = true;
@@ -440,6 +451,8 @@ Graph parse_padded(const char* data, size_t size, size_t capacity, const std::st
         graph.has_default_selector = has_default_selector(field.value());
       } else if (k == "functions") {
         read_section(field.value(), graph, NodeKind::Other, key_ids, where);
+      } else if (k == "exposures") {
+        read_exposures(field.value(), graph);
       }
       where = Where{};
     }

@@ -6,7 +6,7 @@
 #include <simdjson.h>
 
 #include "core/error.h"
-#include "core/json_writer.h"
+#include "dbt/run_results_writer.h"
 
 namespace orc {
 
@@ -26,6 +26,7 @@ RunResults parse_run_results(std::string_view json, const std::string& origin) {
   if (!root["metadata"].get(meta)) {
     out.invocation_id = str(meta, "invocation_id");
     out.generated_at = str(meta, "generated_at");
+    out.dbt_version = str(meta, "dbt_version");
   }
   simdjson::dom::array results;
   if (root["results"].get_array().get(results))
@@ -40,7 +41,8 @@ RunResults parse_run_results(std::string_view json, const std::string& origin) {
   std::unordered_set<std::string_view> thread_ids;
   for (simdjson::dom::element r : results) {
     std::string_view thread;
-    if (!r["thread_id"].get_string().get(thread) && !thread.empty()) thread_ids.insert(thread);
+    if (!r["thread_id"].get_string().get(thread) && !thread.empty() && thread != kOrcThreadId)
+      thread_ids.insert(thread);
     NodeResult nr;
     nr.unique_id = str(r, "unique_id");
     nr.status = str(r, "status");
@@ -79,30 +81,10 @@ std::string synthetic_run_results(const std::vector<std::string>& unique_ids,
                                   const std::string& dbt_version,
                                   const std::string& generated_at,
                                   const std::string& invocation_id) {
-  std::string out;
-  out.reserve(256 + unique_ids.size() * 300);
-  out += "{\"metadata\": {\"dbt_schema_version\": "
-         "\"https://schemas.getdbt.com/dbt/run-results/v6.json\", \"dbt_version\": ";
-  append_json_string(out, dbt_version);
-  out += ", \"generated_at\": ";
-  append_json_string(out, generated_at);
-  out += ", \"invocation_id\": ";
-  append_json_string(out, invocation_id);
-  out += ", \"env\": {}}, \"results\": [";
-  bool first = true;
-  for (const auto& id : unique_ids) {
-    out += first ? "\n" : ",\n";
-    first = false;
-    out += "{\"unique_id\": ";
-    append_json_string(out, id);
-    // Every field RunResultOutput requires, so dbt 1.10–1.12 can load it.
-    out += ", \"status\": \"success\", \"timing\": [], \"thread_id\": \"orc\", "
-           "\"execution_time\": 0.0, \"adapter_response\": {}, \"message\": null, "
-           "\"failures\": null, \"compiled\": null, \"compiled_code\": null, "
-           "\"relation_name\": null, \"batch_results\": null}";
-  }
-  out += "], \"elapsed_time\": 0.0, \"args\": {}}\n";
-  return out;
+  std::vector<WrittenResult> results;
+  results.reserve(unique_ids.size());
+  for (const auto& id : unique_ids) results.push_back({id, "success", std::nullopt, "", {}});
+  return run_results_document({dbt_version, generated_at, invocation_id, "", "", ""}, results);
 }
 
 std::vector<std::string> not_run(const std::vector<std::string>& decided_to_build,

@@ -13,11 +13,13 @@ namespace orc {
 struct RunResults {
   std::string invocation_id;
   std::string generated_at;
+  std::string dbt_version;  ///< metadata.dbt_version ("" when absent)
   std::vector<NodeResult> results;
   std::string command;  ///< `args.which`: build, run, test, show, ... ("" when absent)
   /// The threads the invocation ran nodes on: `args.threads` when given (dbt records it only
   /// when --threads was), else the number of distinct `thread_id`s of its results (the
-  /// threads that ran a node, at most the configured count); nullopt when neither.
+  /// threads that ran a node, at most the configured count; the results orc wrote for nodes
+  /// dbt did not run do not count); nullopt when neither.
   std::optional<int> threads;
 };
 

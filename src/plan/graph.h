@@ -91,6 +91,10 @@ struct Graph {
   std::unordered_map<std::string, NodeId> index;
   std::string root_project;  ///< the project's own package name
   std::string adapter_type;  ///< metadata.adapter_type
+  std::string dbt_version;   ///< metadata.dbt_version: the dbt that wrote the manifest
+  /// The enabled exposures' unique_ids. Not nodes of the graph: nothing is decided for them
+  /// (a `dbt build` records each as a no-op).
+  std::vector<std::string> exposures;
   std::vector<Macro> macros;
   std::unordered_map<std::string, uint32_t> macro_index;
   std::vector<std::string> config_keys;  ///< interned config key names (Node::config ids)

@@ -145,8 +145,10 @@ ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs
                                     const ProbeScope& scope, DbtRequests& dbt) {
   ResolvedSelection out;
   if (probe_with_previous_manifest(subcommand, args, env, manifest_path, scope, dbt, out.graph,
-                                   out.selected, out.probed))
+                                   out.selected, out.probed)) {
+    if (subcommand == "build") out.exposures = out.graph.exposures;
     return out;
+  }
   SelectionAnswer ls = dbt.resolve(subcommand, args);
   if (ls.exit_code != 0) {
     out.dbt_exit_code = ls.exit_code;
@@ -154,8 +156,10 @@ ResolvedSelection resolve_selection(const std::string& subcommand, const DbtArgs
   }
   if (interrupt_received()) return out;
   out.graph = read_manifest(manifest_path);
-  for (const auto& uid : ls.unique_ids)
+  for (const auto& uid : ls.unique_ids) {
     if (auto id = out.graph.find(uid)) out.selected.push_back(*id);
+    else if (subcommand == "build" && uid.rfind("exposure.", 0) == 0) out.exposures.push_back(uid);
+  }
   dbt.ask(out.graph, probe_request(out.graph, out.selected, scope), args, out.probed, false);
   return out;
 }

@@ -24,6 +24,8 @@ struct ProbeScope {
 struct ResolvedSelection {
   Graph graph;                    ///< the fresh manifest
   std::vector<NodeId> selected;   ///< the nodes dbt's selection gives, in manifest order
+  /// The exposures it gives (`build` only): dbt records each as a no-op.
+  std::vector<std::string> exposures;
   ProbeResult probed;
   int dbt_exit_code = 0;          ///< non-zero: `dbt ls` failed (its output was printed)
 };

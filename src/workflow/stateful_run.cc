@@ -16,6 +16,7 @@
 #include "dbt/run_results.h"
 #include "plan/session.h"
 #include "report/decisions_report.h"
+#include "report/run_results_record.h"
 #include "report/savings_report.h"
 #include "workflow/resolve_selection.h"
 
@@ -153,6 +154,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   for (const NodeDecision& d : plan.decisions)
     if (d.action == Action::Build) to_build.push_back(graph.nodes[d.node].unique_id);
   const size_t decided = plan.decisions.size();
+  const RunResultsRecord run_results(config.reused_in_run_results, graph, plan,
+                                     std::move(resolved.exposures));
   const fs::path decisions_path = paths.target_dir / "orc_decisions.json";
   auto write_decisions = [&] {
     info.dbt_processes = dbt.processes();
@@ -179,8 +182,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   if (to_build.empty() && !as_given) {
     write_decisions();
     // Nothing ran: say so, rather than leave an earlier run's (or orc's own query's) results.
-    write_file_atomic(results_path, synthetic_run_results({}, "orc", started_at,
-                                                          "orc-nothing-built"));
+    run_results.write_without_dbt(results_path, subcommand, request.args, started_at);
     log_info("Nothing to build: dbt {} not started", subcommand);
     if (record_savings) add_savings_to_store(store, *info.savings);
     log_info("{}", savings_line(*info.savings));
@@ -195,7 +197,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   } else {
     private_dir.emplace("orc-selection");
     write_file_atomic(private_dir->path() / "run_results.json",
-                      synthetic_run_results(to_build, "orc", started_at));
+                      synthetic_run_results(run_results.selection(to_build), "orc", started_at));
     info.run_command = run_arguments(subcommand, dargs, private_dir->path().string(), env);
   }
   write_decisions();
@@ -249,6 +251,8 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
       savings_recorded = true;  // with the entries (or the store is failing: no second try)
     }
   }
+  if (results && results->invocation_id != previous_invocation)
+    run_results.add_to_dbt_results(results_path);
   write_decisions();  // with the build's invocation and not_run
   if (record_savings && !savings_recorded) add_savings_to_store(store, *info.savings);
   log_info("{}", savings_line(*info.savings));

@@ -29,9 +29,9 @@ const char* kStg = "model.shop.stg_orders";
 const char* kMart = "model.shop.fct_orders";
 
 /// A project of one source (with loaded_at_field), a view reading it and a table on the view.
-std::string manifest_json(const std::string& mart_sql) {
+std::string manifest_json(const std::string& mart_sql, const std::string& dbt_version) {
   return fmt::format(R"({{
-  "metadata": {{"dbt_version": "1.11.0", "project_name": "shop", "adapter_type": "duckdb"}},
+  "metadata": {{"dbt_version": "{version}", "project_name": "shop", "adapter_type": "duckdb"}},
   "nodes": {{
     "{stg}": {{"resource_type": "model", "package_name": "shop", "name": "stg_orders",
       "database": "db", "schema": "main", "alias": "stg_orders",
@@ -50,7 +50,8 @@ std::string manifest_json(const std::string& mart_sql) {
       "loaded_at_field": "loaded_at", "config": {{}}}}
   }}
 }})",
-                     fmt::arg("stg", kStg), fmt::arg("mart", kMart), fmt::arg("src", kSource),
+                     fmt::arg("version", dbt_version), fmt::arg("stg", kStg),
+                     fmt::arg("mart", kMart), fmt::arg("src", kSource),
                      fmt::arg("sum", json_quote(mart_sql)), fmt::arg("sql", json_quote(mart_sql)));
 }
 
@@ -64,6 +65,7 @@ class FakeDbt : public DbtRequests {
   explicit FakeDbt(fs::path target) : target_(std::move(target)) {}
 
   std::string mart_sql = "select * from stg";
+  std::string dbt_version = "1.11.0";  ///< the manifest's metadata.dbt_version
   std::string loaded_at = "2026-01-01T00:00:00";
   int source_rows = 3;  ///< the change marker's row count, where the adapter counts rows
   std::set<std::string> relations = {"stg_orders", "fct_orders"};
@@ -146,7 +148,7 @@ class FakeDbt : public DbtRequests {
  private:
   void write_manifest() const {
     fs::create_directories(target_);
-    write_file_atomic(target_ / "manifest.json", manifest_json(mart_sql));
+    write_file_atomic(target_ / "manifest.json", manifest_json(mart_sql, dbt_version));
   }
 
   fs::path target_;
@@ -235,11 +237,54 @@ TEST_F(Workflow, NothingChangedTakesTheFastPathAndStartsNoBuild) {
   auto d = decisions();
   EXPECT_EQ(d[kStg], (std::pair<std::string, std::string>{"reuse", "no_new_data"}));
   EXPECT_EQ(d[kMart].first, "reuse");
-  auto results = read_run_results(dir_ / "target" / "run_results.json");
-  ASSERT_TRUE(results);
-  EXPECT_TRUE(results->results.empty()) << "run_results.json says nothing ran";
   EXPECT_EQ(store_.saves, 2) << "no entries, only the savings totals of this run";
   EXPECT_EQ(store_.state.savings.reused_nodes, 2);
+}
+
+TEST_F(Workflow, NothingBuiltWritesAReusedResultPerNodeAndNoEarlierResults) {
+  ASSERT_EQ(run(), 0);
+  const std::string before = read_run_results(dir_ / "target" / "run_results.json")->invocation_id;
+  EXPECT_EQ(run(), 0);
+  std::string text = read_file(dir_ / "target" / "run_results.json");
+  RunResults r = parse_run_results(text, "run_results");
+  EXPECT_NE(r.invocation_id, before) << "not the earlier run's results";
+  EXPECT_EQ(r.invocation_id.size(), 36u) << "a fresh invocation id, as dbt gives each run";
+  EXPECT_EQ(r.dbt_version, "1.11.0") << "the manifest's dbt";
+  EXPECT_EQ(r.command, "build");
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].unique_id, kStg);
+  EXPECT_EQ(r.results[0].status, "no-op") << "dbt 1.11 cannot read `reused`";
+  EXPECT_EQ(r.results[1].unique_id, kMart);
+  EXPECT_NE(text.find("\"message\": \"Reused: no new upstream data since the last build\""),
+            std::string::npos) << text;
+}
+
+TEST_F(Workflow, ReusedNodesAreAddedToWhatDbtRecordedWithTheStatusOfItsVersion) {
+  ASSERT_EQ(run(), 0);
+  dbt_.mart_sql = "select id from stg";  // the mart is built, the view reused
+  dbt_.dbt_version = "1.12.2";
+  EXPECT_EQ(run(), 0);
+  RunResults r = *read_run_results(dir_ / "target" / "run_results.json");
+  EXPECT_EQ(r.invocation_id, "fake-2") << "dbt's metadata stays";
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].unique_id, kMart);
+  EXPECT_EQ(r.results[0].status, "success") << "dbt's own result";
+  EXPECT_EQ(r.results[1].unique_id, kStg);
+  EXPECT_EQ(r.results[1].status, "reused");
+  EXPECT_TRUE(has_entry(kMart));
+  EXPECT_EQ(store_.state.savings.reused_nodes, 1) << "the state records what dbt ran, as before";
+}
+
+TEST_F(Workflow, WithReusedInRunResultsOffTheFileHoldsOnlyWhatDbtRan) {
+  config_.reused_in_run_results = false;
+  ASSERT_EQ(run(), 0);
+  dbt_.mart_sql = "select id from stg";
+  EXPECT_EQ(run(), 0);
+  RunResults r = *read_run_results(dir_ / "target" / "run_results.json");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].unique_id, kMart);
+  EXPECT_EQ(run(), 0);  // nothing to build
+  EXPECT_TRUE(read_run_results(dir_ / "target" / "run_results.json")->results.empty());
 }
 
 TEST_F(Workflow, NewSourceDataRebuildsTheDownstreamNodes) {
