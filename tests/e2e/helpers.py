@@ -104,10 +104,21 @@ def read_json(path: Path):
         return json.load(f)
 
 
+# The thread_id of the results orc writes into run_results.json for nodes dbt did not run
+# (reused nodes; exposures when dbt was not started).
+ORC_THREAD_ID = "orc"
+
+
+def read_all_run_results(project: "Project | Path") -> list[dict]:
+    """Every result of the project's target/run_results.json, dbt's and orc's, in order."""
+    return read_json(_project_dir(project) / "target" / "run_results.json")["results"]
+
+
 def read_run_results(project: "Project | Path") -> dict[str, str]:
-    """{unique_id: status} from the project's target/run_results.json."""
-    data = read_json(_project_dir(project) / "target" / "run_results.json")
-    return {r["unique_id"]: r["status"] for r in data["results"]}
+    """{unique_id: status} of what dbt ran, from the project's target/run_results.json: the
+    results orc adds for what it reused (thread_id ORC_THREAD_ID) are left out."""
+    return {r["unique_id"]: r["status"] for r in read_all_run_results(project)
+            if r["thread_id"] != ORC_THREAD_ID}
 
 
 def read_sources_json(project: "Project | Path") -> dict[str, dict]:
@@ -265,6 +276,7 @@ class Project:
         return read_json(self.state_file)
 
     def run_results(self) -> dict[str, str]:
+        """What dbt ran: {unique_id: status} (see read_run_results)."""
         return read_run_results(self)
 
     def decisions(self):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helpers import Project, assert_tree_unchanged, dbt_invocations, read_json
+from helpers import ORC_THREAD_ID, Project, assert_tree_unchanged, dbt_invocations, read_json
 
 P = "orc_tutorial"
 STG_ORDERS = f"model.{P}.stg_orders"
@@ -127,10 +127,11 @@ def test_nothing_to_build_does_not_start_dbt(exact_project: Project):
     assert "Nothing to build" in r.stdout
     assert p.decisions()["run_command"] is None
     assert "build" not in dbt_invocations(p.decisions())
-    # dbt build never ran: run_results.json says nothing ran (not the first run's results,
-    # not orc's own query).
+    # dbt build never ran: run_results.json is not the first run's results nor orc's own
+    # query's; it holds orc's reused result for each decided node and nothing else.
     results = read_json(p.target_dir / "run_results.json")
-    assert results["results"] == []
+    assert {r["unique_id"] for r in results["results"]} == set(d)
+    assert all(r["thread_id"] == ORC_THREAD_ID for r in results["results"]), results
     assert results["metadata"]["invocation_id"] not in (
         first_results["metadata"]["invocation_id"], None)
     assert_tree_unchanged(p, before)

@@ -4,8 +4,9 @@
   it is inside its `build_after` window or its config says `volatile: false`;
 - a generic test is fingerprinted: editing a custom generic test runs it, even when its
   parents are reused, and its failure fails orc as it fails plain dbt;
-- a run that builds nothing leaves an empty target/run_results.json, so neither an earlier
-  run's results (a stale `warn`) nor orc's own `dbt show` query remain there;
+- a run that builds nothing leaves a target/run_results.json of orc's reused results only, so
+  neither an earlier run's results (a stale `warn`) nor orc's own `dbt show` query remain
+  there;
 - nodes orc decided to build that dbt did not run (skipped after a failure, or dropped by
   dbt's selection) are listed under `not_run` in orc_decisions.json.
 
@@ -234,7 +235,7 @@ def test_generic_test_config_change_runs_the_test(project: Project):
 
 # --- a run that builds nothing ------------------------------------------------------------
 
-def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(logic_project: Project):
+def test_nothing_built_leaves_only_reused_results_and_no_stale_warn(logic_project: Project):
     p = logic_project
     p.write_config(use_stateful=True, state_file="state.json", seed_state_orchestration=True)
     # Everything built, and the warn test (enabled by the var, no parents) warns.
@@ -249,9 +250,11 @@ def test_nothing_built_leaves_empty_run_results_and_no_stale_warn(logic_project:
     assert_code(d, FCT_ORDERS, "reuse", "no_new_data")
     assert_code(d, UNIT_TEST, "reuse", "test_parents_reused")
     assert p.decisions()["run_command"] is None
+    # run_results.json holds orc's reused results only (none is a warn): the earlier warn is
+    # not reported again.
     doc = read_json(p.target_dir / "run_results.json")
-    assert doc["results"] == [], doc["results"]
-    assert doc["metadata"]["invocation_id"] == "orc-nothing-built", doc["metadata"]
+    assert {r["unique_id"] for r in doc["results"]} == set(d), doc["results"]
+    assert {r["status"] for r in doc["results"]} <= {"no-op", "reused"}, doc["results"]
     assert is_warn(p) == "SUCCEEDED"
 
     # dbt itself accepts the file as previous state.

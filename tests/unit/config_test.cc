@@ -92,6 +92,7 @@ TEST(Config, DefaultsWhenSectionIsEmpty) {
   EXPECT_FALSE(c.require_explicit_source_freshness);
   EXPECT_FALSE(c.scope_source_freshness_to_selection);
   EXPECT_EQ(c.volatility, orc::VolatilityMode::Filters);
+  EXPECT_TRUE(c.reused_in_run_results) << "run_results.json lists reused nodes by default";
 }
 
 TEST(Config, DefaultsWithoutAnyPyproject) {
@@ -268,7 +269,9 @@ TEST(Config, EnvBooleansOverridePyprojectBothWays) {
                       &Config::require_explicit_source_freshness},
                  Case{"ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION",
                       "scope_source_freshness_to_selection",
-                      &Config::scope_source_freshness_to_selection}}) {
+                      &Config::scope_source_freshness_to_selection},
+                 Case{"ORCHESTRA_REUSED_IN_RUN_RESULTS", "reused_in_run_results",
+                      &Config::reused_in_run_results}}) {
     Project on(std::string(k.key) + " = true\n");
     Project off(std::string(k.key) + " = false\n");
     EXPECT_FALSE(load_config(on.dir.path(), env({{k.var, "false"}})).*k.field) << k.var;
