@@ -174,9 +174,16 @@ def parse_time(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+# orc's reasons for reusing a node although new data reached it.
+WINDOW_CODES = ("build_after_window", "build_after_waiting_for_all")
+
+
 def compare_decisions(ref: Observation, orc: Observation, comment_only: set[str],
-                      findings: StepFindings) -> None:
-    """Per decided node: the reference's decision against orc's (module docstring)."""
+                      new_rows: set[str], findings: StepFindings) -> None:
+    """Per decided node: the reference's decision against orc's (module docstring). A node
+    orc reuses while the reference builds it must not read (at any distance) a raw table that
+    got rows in this step, unless orc holds it in a build_after window: an improvement never
+    excuses missing new data."""
     manifest = orc.manifest
     nodes = manifest["nodes"]
     selected = {u for u in orc.decisions if u in nodes and nodes[u]["resource_type"]
@@ -209,7 +216,11 @@ def compare_decisions(ref: Observation, orc: Observation, comment_only: set[str]
             continue
         cause = _reference_cause(uid, manifest, ephemerals, unmeasured, comment_only, explained,
                                  ref, orc)
-        if cause:
+        fed = _ancestor_sources(uid, manifest) & tables_to_sources(manifest, new_rows)
+        if fed and code not in WINDOW_CODES:
+            findings.bad("decision", f"{uid}: the reference builds it, orc reuses it ({code}) "
+                         f"although {sorted(fed)[0]} got rows")
+        elif cause:
             explained[uid] = cause
             findings.deviations[cause] += 1
         else:
@@ -232,6 +243,25 @@ def _reference_cause(uid, manifest, ephemerals, unmeasured, comment_only, explai
     if built_by_ref_only and all(p in explained for p in built_by_ref_only):
         return "upstream_of_the_above"
     return None
+
+
+def tables_to_sources(manifest: dict, tables: set[str]) -> set[str]:
+    """The sources (of any package) over the raw tables named."""
+    return {u for u, s in manifest["sources"].items()
+            if (s.get("identifier") or s["name"]) in tables}
+
+
+def _ancestor_sources(uid: str, manifest: dict) -> set[str]:
+    """Every source a node reads, at any distance."""
+    out, seen, stack = set(), set(), [uid]
+    while stack:
+        for p in manifest["parent_map"].get(stack.pop(), []):
+            if p.startswith("source."):
+                out.add(p)
+            elif p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return out
 
 
 def _topological(manifest: dict, selected: set[str]) -> list[str]:

@@ -109,7 +109,8 @@ def _run(combo, template, root, moto, bucket, report: ComboReport, log) -> None:
             built_in[t][step] = _built(obs[t])
         rep.reference_patched = bool(runs["reference"].changed_files)
         if obs["orc"].decisions:
-            compare_decisions(obs["reference"], obs["orc"], change.comment_only, findings)
+            compare_decisions(obs["reference"], obs["orc"], change.comment_only,
+                              change.new_rows, findings)
         else:
             findings.bad("orc", "no target/orc_decisions.json")
         compare_states(obs["reference"], obs["orc"], combo, last_built, findings)

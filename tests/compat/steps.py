@@ -36,6 +36,7 @@ class Change:
 
     args: list[str]
     comment_only: set[str] = field(default_factory=set)
+    new_rows: set[str] = field(default_factory=set)  # raw tables that got rows
     swap_states: bool = False
     expect_failure: bool = False  # dbt exits 1 (a model fails on purpose)
 
@@ -48,7 +49,7 @@ def prepare(step: str, twins: list[Twin], moment: datetime) -> Change:
         for t in twins:
             t.add_rows("orders", [{"loaded_at": moment}])
             t.add_rows("page_views", [{"url": "/compat"}])
-        return Change(["build"])
+        return Change(["build"], new_rows={"orders", "page_views"})
     if step == "edit":
         for t in twins:
             t.edit("models/marts/fct_orders.sql",
@@ -60,7 +61,7 @@ def prepare(step: str, twins: list[Twin], moment: datetime) -> Change:
             t.add_rows("customers", [{"loaded_at": moment.replace(tzinfo=None),
                                       "name": "Compat"}])
             t.edit("models/marts/customers_by_country.sql", lambda s: s + BROKEN)
-        return Change(["build"], expect_failure=True)
+        return Change(["build"], new_rows={"customers"}, expect_failure=True)
     if step == "fix":
         for t in twins:
             t.edit("models/marts/customers_by_country.sql", lambda s: s.replace(BROKEN, ""))
@@ -68,7 +69,7 @@ def prepare(step: str, twins: list[Twin], moment: datetime) -> Change:
     if step == "select":
         for t in twins:
             t.add_rows("orders", [{"loaded_at": moment}])
-        return Change(["build", "--select", "stg_orders+"])
+        return Change(["build", "--select", "stg_orders+"], new_rows={"orders"})
     if step == "cross":
         return Change(["build"], swap_states=True)
     raise ValueError(f"unknown step {step!r}")
