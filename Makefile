@@ -5,7 +5,8 @@ VENV ?= .venv
 # a local build defaults to RelWithDebInfo (CMakeLists.txt), for profiling.
 CMAKE_FLAGS ?= $(if $(filter true,$(CI)),-DCMAKE_BUILD_TYPE=Release,)
 
-.PHONY: test-full deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test
+.PHONY: test-full deps build demo test test-spark bench differential wheel clean fuzz build-fuzz kill-test \
+	test-compat
 
 deps:
 	@bash scripts/install_deps.sh
@@ -44,6 +45,19 @@ JOBS ?= 2
 differential: build
 	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.differential \
 	  -n $(N) --seed $(SEED) --steps-per-seq $(STEPS) -j $(JOBS)
+
+# The compatibility matrix against the real dbt-orchestra 1.5.0 (tests/compat): integration
+# account id unset/set × local_run true/false × settings in pyproject/environment ×
+# seed_state_orchestration off/on × state in a local file/S3 (moto), plus two combinations
+# with environment values as CI templates leave them; ten steps each (first run, unchanged,
+# new source data, model edit, failure, fix, --select, full run, state documents swapped,
+# unchanged), run by the reference and by orc on twin copies of the tutorial and compared
+# after every step. `make test` runs a subset (tests/e2e/test_orchestra15_matrix.py).
+# COMPAT_JOBS=2 runs two combinations at a time (each already runs both tools at once).
+COMPAT_JOBS ?= 1
+test-compat: build
+	@VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
+	@ORC_BIN="$${ORC_BIN:-$(BUILD)/orc}" $(VENV)/bin/python -m tests.compat --full -j $(COMPAT_JOBS)
 
 # libFuzzer targets (tests/fuzz) for SECONDS each, JOBS at a time, in the clang ASan+UBSan
 # build dir build-fuzz (which also serves the sanitizer CI subset of `make test`).

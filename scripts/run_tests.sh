@@ -31,7 +31,8 @@ ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 
 stage "end-to-end tests (pytest)"
 wait "$e2e_venvs" || true
-# dbt-orchestra 1.5.0 in a venv of its own, for the state cross-read (test_orchestra15_compat).
+# dbt-orchestra 1.5.0 in a venv of its own, for the state cross-read (test_orchestra15_compat)
+# and the subset of the compatibility matrix (test_orchestra15_matrix, tests/compat).
 VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
 # dbt-snowflake and fakesnow, for the Snowflake metadata freshness test (test_snowflake_fakesnow).
 VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/install_deps.sh

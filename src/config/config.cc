@@ -176,23 +176,24 @@ Config load_config(const fs::path& cwd, const Environment& env,
     config.debug = cwd_config.debug;
   }
 
-  // Environment overrides (an empty variable counts as unset).
-  if (auto v = env.get_nonempty("ORCHESTRA_USE_STATEFUL")) config.use_stateful = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_LOCAL_RUN")) config.local_run = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_DBT_DEBUG")) config.debug = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_SEED_STATE_ORCHESTRATION"))
-    config.seed_state_orchestration = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_VERIFY_RELATIONS_EXIST"))
-    config.verify_relations_exist = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS"))
-    config.require_explicit_source_freshness = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION"))
-    config.scope_source_freshness_to_selection = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_REUSED_IN_RUN_RESULTS"))
-    config.reused_in_run_results = env_bool(*v);
-  if (auto v = env.get_nonempty("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
+  // Environment overrides, read as dbt-orchestra 1.5 reads them: a boolean variable counts
+  // whenever it is set ("true" in any case is true, anything else, the empty value included,
+  // false); a string variable is stripped of surrounding whitespace and counts unless blank.
+  const auto flag = [&env](const char* name, bool& setting) {
+    if (auto v = env.get(name)) setting = env_bool(*v);
+  };
+  flag("ORCHESTRA_USE_STATEFUL", config.use_stateful);
+  flag("ORCHESTRA_LOCAL_RUN", config.local_run);
+  flag("ORCHESTRA_DBT_DEBUG", config.debug);
+  flag("ORCHESTRA_SEED_STATE_ORCHESTRATION", config.seed_state_orchestration);
+  flag("ORCHESTRA_VERIFY_RELATIONS_EXIST", config.verify_relations_exist);
+  flag("ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS", config.require_explicit_source_freshness);
+  flag("ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION",
+       config.scope_source_freshness_to_selection);
+  flag("ORCHESTRA_REUSED_IN_RUN_RESULTS", config.reused_in_run_results);
+  if (auto v = env.get_stripped("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
     config.integration_account_id = *v;
-  if (auto v = env.get_nonempty("ORCHESTRA_ENV")) {
+  if (auto v = env.get_stripped("ORCHESTRA_ENV")) {
     std::string lowered = lower(*v);
     if (!is_valid_env(lowered))
       throw Error(fmt::format("environment variable ORCHESTRA_ENV=\"{}\" is not valid: expected "
@@ -210,14 +211,14 @@ Config load_config(const fs::path& cwd, const Environment& env,
     config.volatility = *mode;
   }
 
-  if (auto v = env.get_nonempty("ORCHESTRA_STATE_FILE")) {
+  if (auto v = env.get_stripped("ORCHESTRA_STATE_FILE")) {
     config.state_location = resolve_location(*v, cwd);
     config.state_location_origin = "ORCHESTRA_STATE_FILE";
   } else if (state_file) {
     config.state_location = resolve_location(*state_file, config.pyproject->parent_path());
     config.state_location_origin = fmt::format("{}: state_file", config.pyproject->string());
   }
-  config.api_key = env.get_nonempty("ORCHESTRA_API_KEY");
+  config.api_key = env.get_stripped("ORCHESTRA_API_KEY");
   return config;
 }
 

@@ -28,4 +28,13 @@ std::optional<std::string> Environment::get_nonempty(const std::string& name) co
   return v;
 }
 
+std::optional<std::string> Environment::get_stripped(const std::string& name) const {
+  auto v = get(name);
+  if (!v) return std::nullopt;
+  const char* blanks = " \t\n\r\v\f";
+  const size_t first = v->find_first_not_of(blanks);
+  if (first == std::string::npos) return std::nullopt;
+  return v->substr(first, v->find_last_not_of(blanks) - first + 1);
+}
+
 }  // namespace orc

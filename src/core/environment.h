@@ -16,6 +16,9 @@ struct Environment {
   std::optional<std::string> get(const std::string& name) const;
   /// The value when set and non-empty.
   std::optional<std::string> get_nonempty(const std::string& name) const;
+  /// The value without surrounding whitespace, when set and not blank (as dbt-orchestra reads
+  /// its string settings: Python's `str.strip()`, an empty result counting as unset).
+  std::optional<std::string> get_stripped(const std::string& name) const;
 };
 
 }  // namespace orc

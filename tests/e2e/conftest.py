@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (LOGIC_TARGETS, REPO, TUTORIAL, Project, base_env, dbt_binary, orc_binary,
-                     run_dbt)
+from helpers import (LOGIC_TARGETS, REPO, TUTORIAL, Project, base_env, copy_prepared_project,
+                     dbt_binary, orc_binary, run_dbt)
 
 _TEMPLATE_IGNORE = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml",
                                           "*.duckdb", "*.duckdb.wal", "__pycache__")
@@ -84,19 +84,6 @@ def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
     return project, warehouse
 
 
-def _copy_project(template: Path, dest: Path) -> None:
-    """Copies the prepared tutorial. `dbt deps` installs a local package as a symlink to its
-    absolute path; point the copy's link at the copy's own package, exactly as deps would."""
-    shutil.copytree(template, dest, symlinks=True)
-    packages = dest / "dbt_packages"
-    for link in packages.iterdir():
-        if link.is_symlink():
-            target = Path(os.readlink(link))
-            if target.is_relative_to(template):
-                link.unlink()
-                link.symlink_to(dest / target.relative_to(template))
-
-
 def _schema_name(node_name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", node_name.lower()).strip("_")[:30]
     return f"orc_{slug}_{uuid.uuid4().hex[:8]}"
@@ -130,7 +117,7 @@ def make_project(request, tmp_path, tutorial_template, orc_bin, dbt_bin):
         workspace = tmp_path if name == "project" else tmp_path / name
         workspace.mkdir(parents=True, exist_ok=True)
         project_dir = workspace / "project"
-        _copy_project(template_dir, project_dir)
+        copy_prepared_project(template_dir, project_dir)
         env = base_env() | {"DBT_PROFILES_DIR": str(project_dir),
                             "ORC_DUCKDB_PATH": str(workspace / "warehouse.duckdb")}
         schema = None

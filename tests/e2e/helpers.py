@@ -191,6 +191,20 @@ def tree_diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return out
 
 
+def copy_prepared_project(template: Path, dest: Path) -> None:
+    """Copies a prepared tutorial (`dbt deps` done). `dbt deps` installs a local package as a
+    symlink to its absolute path; point the copy's link at the copy's own package, exactly as
+    deps would."""
+    shutil.copytree(template, dest, symlinks=True)
+    packages = dest / "dbt_packages"
+    for link in packages.iterdir():
+        if link.is_symlink():
+            target = Path(os.readlink(link))
+            if target.is_relative_to(template):
+                link.unlink()
+                link.symlink_to(dest / target.relative_to(template))
+
+
 def toml_value(value) -> str:
     """A Python value as a TOML literal (bool, int, float, str)."""
     if isinstance(value, bool):

@@ -170,3 +170,30 @@ def test_scoped_keys_reuse_and_prune_only_what_is_gone(project: Project):
     assert all(after[k] == v for k, v in OTHER_ACCOUNT.items()), "other accounts kept"
     run_ok(p, "build")
     assert decisions_by_id(p)[STG_ORDERS]["reason_code"] == "no_state_entry"
+
+def test_environment_values_as_ci_templates_leave_them(project: Project):
+    """Bug (found by the compatibility matrix, tests/compat): dbt-orchestra 1.5 reads a set but
+    empty boolean variable as false and strips string variables, so ORCHESTRA_LOCAL_RUN="" with
+    ORCHESTRA_INTEGRATION_ACCOUNT_ID="  acct42 " means account-scoped keys "acct42.<relation>".
+    orc read the empty variable as unset (local_run true: bare unique_id keys) and kept the
+    blanks in the account id, so a state shared with the reference was keyed differently."""
+    p = project
+    env = {"ORCHESTRA_LOCAL_RUN": "", ENV_ACCOUNT: f"  {ACCT} \n"}
+    p.write_state({"state": dict(OTHER_ACCOUNT)})
+    first, second = build_twice(p, env)
+    assert reused(first) == set()
+    assert second[STG_ORDERS]["reason_code"] == "no_new_data", second[STG_ORDERS]
+    relations = relation_names(p)
+    state = p.read_state()["state"]
+    assert f"{ACCT}.{relations[STG_ORDERS]}" in state, sorted(state)
+    assert not any(k.startswith(("model.", " ")) for k in state), sorted(state)
+    assert all(state[k] == v for k, v in OTHER_ACCOUNT.items()), "other accounts kept"
+    assert warehouse(p, "select count(*) from orders_by_status")[0][0] > 0
+
+    # An empty ORCHESTRA_USE_STATEFUL turns stateful mode off (pyproject.toml says on): dbt
+    # runs as given, and orc neither decides nor writes state.
+    p.clear_target()
+    r = run_ok(p, "build", "--select", "stg_orders", env={"ORCHESTRA_USE_STATEFUL": ""})
+    assert not (p.target_dir / "orc_decisions.json").exists(), r.describe()
+    assert set(p.run_results()) >= {STG_ORDERS}
+    assert p.read_state()["state"] == state

@@ -308,16 +308,59 @@ TEST(Config, EnvOverridesDefaultsWithoutPyproject) {
   EXPECT_EQ(c.integration_account_id, "acct");
 }
 
-TEST(Config, EmptyEnvVariableCountsAsUnset) {
-  Project p("use_stateful = true\norchestra_env = \"stage\"\nintegration_account_id = \"a\"\n");
-  Config c = load_config(p.dir.path(), env({{"ORCHESTRA_USE_STATEFUL", ""},
-                                            {"ORCHESTRA_ENV", ""},
-                                            {"ORCHESTRA_INTEGRATION_ACCOUNT_ID", ""},
-                                            {"ORCHESTRA_API_KEY", ""}}));
-  EXPECT_TRUE(c.use_stateful);
-  EXPECT_EQ(c.orchestra_env, "stage");
-  EXPECT_EQ(c.integration_account_id, "a");
-  EXPECT_FALSE(c.api_key);
+TEST(Config, EmptyOrBlankStringVariableCountsAsUnset) {
+  // dbt-orchestra 1.5 (config._env_str) strips string variables; a blank one is unset.
+  Project p("use_stateful = true\norchestra_env = \"stage\"\nintegration_account_id = \"a\"\n"
+            "state_file = \"/from/file.json\"\n");
+  for (const char* blank : {"", "  ", " \t\n"}) {
+    Config c = load_config(p.dir.path(), env({{"ORCHESTRA_ENV", blank},
+                                              {"ORCHESTRA_INTEGRATION_ACCOUNT_ID", blank},
+                                              {"ORCHESTRA_STATE_FILE", blank},
+                                              {"ORCHESTRA_API_KEY", blank}}));
+    EXPECT_EQ(c.orchestra_env, "stage");
+    EXPECT_EQ(c.integration_account_id, "a");
+    EXPECT_EQ(c.state_location, "/from/file.json");
+    EXPECT_FALSE(c.api_key);
+  }
+}
+
+TEST(Config, StringVariablesAreStripped) {
+  Project p("use_stateful = true\n");
+  Config c = load_config(p.dir.path(), env({{"ORCHESTRA_ENV", " Dev\n"},
+                                            {"ORCHESTRA_INTEGRATION_ACCOUNT_ID", "  acct7 "},
+                                            {"ORCHESTRA_STATE_FILE", " s3://b/state.json\n"},
+                                            {"ORCHESTRA_API_KEY", "\tkey\n"}}));
+  EXPECT_EQ(c.orchestra_env, "dev");
+  EXPECT_EQ(c.integration_account_id, "acct7");
+  EXPECT_EQ(c.state_location, "s3://b/state.json");
+  EXPECT_EQ(c.api_key, "key");
+}
+
+TEST(Config, EmptyBooleanVariableIsFalse) {
+  // dbt-orchestra 1.5 (config._env_bool): a set variable counts, and only "true" is true, so
+  // the empty value a CI template leaves is false, whatever pyproject.toml says.
+  Project p("use_stateful = true\nlocal_run = true\ndebug = true\n"
+            "seed_state_orchestration = true\nverify_relations_exist = true\n"
+            "require_explicit_source_freshness = true\n"
+            "scope_source_freshness_to_selection = true\n");
+  Config c = load_config(p.dir.path(),
+                         env({{"ORCHESTRA_USE_STATEFUL", ""},
+                              {"ORCHESTRA_LOCAL_RUN", ""},
+                              {"ORCHESTRA_DBT_DEBUG", ""},
+                              {"ORCHESTRA_SEED_STATE_ORCHESTRATION", ""},
+                              {"ORCHESTRA_VERIFY_RELATIONS_EXIST", ""},
+                              {"ORCHESTRA_REQUIRE_EXPLICIT_SOURCE_FRESHNESS", ""},
+                              {"ORCHESTRA_SCOPE_SOURCE_FRESHNESS_TO_SELECTION", ""}}));
+  EXPECT_FALSE(c.use_stateful);
+  EXPECT_FALSE(c.local_run);
+  EXPECT_FALSE(c.debug);
+  EXPECT_FALSE(c.seed_state_orchestration);
+  EXPECT_FALSE(c.verify_relations_exist);
+  EXPECT_FALSE(c.require_explicit_source_freshness);
+  EXPECT_FALSE(c.scope_source_freshness_to_selection);
+  // Blanks around "true" are not stripped for booleans either: " true " is false.
+  EXPECT_FALSE(load_config(p.dir.path(), env({{"ORCHESTRA_LOCAL_RUN", " true "}})).local_run);
+  EXPECT_TRUE(load_config(p.dir.path(), env({{"ORCHESTRA_LOCAL_RUN", "TRUE"}})).local_run);
 }
 
 TEST(Config, OrchestraEnvFromEnvOverridesPyprojectCaseInsensitively) {
