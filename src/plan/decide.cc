@@ -29,6 +29,21 @@ struct FingerprintVerdict {
 };
 using Verdicts = std::vector<std::optional<FingerprintVerdict>>;
 
+/// Node `id`'s fingerprint judged against `entry`'s (which has one): equal digests settle it;
+/// otherwise the fingerprint is built and compared component by component. Pure given the
+/// fingerprinter's memos, so decide() judges many nodes at once after Fingerprinter::prepare.
+FingerprintVerdict judge_fingerprint(Fingerprinter& fingerprints, const Graph& g, NodeId id,
+                                     const StateEntry& entry) {
+  FingerprintVerdict v;
+  v.now = fingerprints.summary(id, &entry);
+  if (v.now.has_unknown || v.now.digest != fingerprint_digest(*entry.fingerprint)) {
+    const Fingerprint now_fp = fingerprints.of(id, &entry);
+    v.changed = compare_fingerprints(*entry.fingerprint, now_fp, g.nodes[id].unique_id);
+    if (v.changed) v.changes = fingerprint_changes(*entry.fingerprint, now_fp);
+  }
+  return v;
+}
+
 /// Each node's state entry, looked up at most once and shared by both passes of decide().
 struct Entries {
   std::vector<const StateEntry*> entry;
@@ -83,19 +98,11 @@ class Decider {
     return entries_.entry[id];
   }
 
-  /// The node's fingerprint against `entry`'s (which has one), computed once: equal digests
-  /// settle it; otherwise the fingerprint is built and compared component by component.
+  /// The node's fingerprint against `entry`'s (which has one), judged once (decide() judges
+  /// the selected nodes up front; others, e.g. a producer seed outside the selection, here).
   const FingerprintVerdict& verdict(NodeId id, const StateEntry& entry) {
     auto& slot = verdicts_[id];
-    if (slot) return *slot;
-    FingerprintVerdict v;
-    v.now = fingerprints_.summary(id, &entry);
-    if (v.now.has_unknown || v.now.digest != fingerprint_digest(*entry.fingerprint)) {
-      const Fingerprint now_fp = fingerprints_.of(id, &entry);
-      v.changed = compare_fingerprints(*entry.fingerprint, now_fp, g_.nodes[id].unique_id);
-      if (v.changed) v.changes = fingerprint_changes(*entry.fingerprint, now_fp);
-    }
-    slot = std::move(v);
+    if (!slot) slot = judge_fingerprint(fingerprints_, g_, id, entry);
     return *slot;
   }
 
@@ -406,7 +413,22 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
       entries.entry[todo[i]] = keys.entry(state, todo[i]);
   });
   fingerprints.prescan(todo);
+  // Judging a fingerprint needs no other decision: every selected node with a recorded one is
+  // judged up front on every core; only the ordered propagation below stays sequential.
   Verdicts verdicts(graph.nodes.size());
+  if (!settings.full_refresh && !settings.placeholder_data) {  // else every node builds
+    std::vector<NodeId> judged;
+    judged.reserve(todo.size());
+    for (NodeId id : todo)
+      if (entries.entry[id] && entries.entry[id]->fingerprint && is_decidable(graph.nodes[id]))
+        judged.push_back(id);
+    fingerprints.prepare(judged);
+    parallel_for(judged.size(), kParallelNodes, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i)
+        verdicts[judged[i]] =
+            judge_fingerprint(fingerprints, graph, judged[i], *entries.entry[judged[i]]);
+    });
+  }
   Plan plan = Decider(graph, lineage, fingerprints, observed, state, keys, now, settings,
                       verdicts, entries)
                   .run(selected);

@@ -191,6 +191,25 @@ void Fingerprinter::prescan(const std::vector<NodeId>& ids) {
   });
 }
 
+void Fingerprinter::prepare(const std::vector<NodeId>& ids) {
+  // Lineage first (its expansions are shared between nodes), then every scan the reads need
+  // (the nodes' and their ephemeral ancestors') on every core, then the reads and the hashes
+  // of the macros they call.
+  std::vector<NodeId> code;
+  code.reserve(ids.size());
+  for (NodeId id : ids) {
+    if (id >= g_.nodes.size()) continue;
+    code.push_back(id);
+    const EffectiveInputs& in = lineage_.of(id);
+    code.insert(code.end(), in.ephemerals.begin(), in.ephemerals.end());
+  }
+  prescan(code);
+  for (NodeId id : ids) {
+    if (id >= g_.nodes.size()) continue;
+    for (uint32_t m : reads(id).macros) macro_hash(m);
+  }
+}
+
 const NodeReads& Fingerprinter::reads(NodeId id) {
   auto& slot = reads_[id];
   if (slot) return *slot;

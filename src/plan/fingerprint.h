@@ -80,6 +80,12 @@ class Fingerprinter {
   /// scans are independent and a large share of deciding a big project. Ids out of range and
   /// duplicates are ignored.
   void prescan(const std::vector<NodeId>& ids);
+  /// Computes up front everything `of` and `summary` memoise for `ids` (their lineage and
+  /// ephemeral ancestors' scans, what they read, the hashes of the macros they call). After
+  /// it, `of` and `summary` for those ids only read this object, so several threads may call
+  /// them at once (docs/design.md, "Engine performance"); nothing else may run on the object
+  /// meanwhile. Ids out of range are ignored.
+  void prepare(const std::vector<NodeId>& ids);
   /// The fingerprint of `id` now. `recorded` (its state entry, may be null) lets an unchanged
   /// dbt checksum reuse the recorded code hash instead of normalising the code again.
   Fingerprint of(NodeId id, const StateEntry* recorded);

