@@ -44,6 +44,42 @@ FingerprintVerdict judge_fingerprint(Fingerprinter& fingerprints, const Graph& g
   return v;
 }
 
+/// The part of a parent check that reads only the state (design.md, "Engine performance"):
+/// has parent `p` (state entry `pe`, may be null) changed since `entry` (child's) was recorded,
+/// as far as the recorded versions tell? nullopt if not. Whether `p` builds in this run is the
+/// caller's to check first.
+std::optional<Reason> recorded_parent_changed(const Graph& g, const StateKeys& keys,
+                                              NodeId child, NodeId p, const StateEntry& entry,
+                                              const StateEntry* pe) {
+  const std::string& pid = g.nodes[p].unique_id;
+  if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
+  if (entry.has_parents) {
+    auto it = entry.parents.find(keys.key(p));
+    if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
+    if (!same_instant(it->second, pe->last_updated))
+      return Reason{ReasonCode::ParentRebuilt, pid,
+                    fmt::format("{} -> {}", it->second, pe->last_updated)};
+    return std::nullopt;
+  }
+  // Entry written by the reference: compare build times instead of recorded versions. A unit
+  // test reads fixtures, not its model's data (and dbt runs it just before the model).
+  if (g.nodes[child].kind == NodeKind::UnitTest) return std::nullopt;
+  auto mine = parse_timestamp(entry.last_updated), theirs = parse_timestamp(pe->last_updated);
+  if (!mine || !theirs || *theirs > *mine)
+    return Reason{ReasonCode::ParentRebuilt, pid,
+                  fmt::format("{} > {}", pe->last_updated, entry.last_updated)};
+  return std::nullopt;
+}
+
+/// Per selected node with a fingerprinted entry, one flag per parent of its lineage (in
+/// Lineage order): 1 when recorded_parent_changed found nothing, filled up front on every
+/// core. Nodes without flags (`offset` = kNone) are checked in the sequential pass.
+struct ParentFlags {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> offset;  ///< per node: index of its first flag, or kNone
+  std::vector<uint8_t> unchanged;
+};
+
 /// Each node's state entry, looked up at most once and shared by both passes of decide().
 struct Entries {
   std::vector<const StateEntry*> entry;
@@ -61,9 +97,11 @@ class Decider {
  public:
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
           const Observations& observed, const State& state, const StateKeys& keys,
-          Micros now, const DecideSettings& settings, Verdicts& verdicts, Entries& entries)
+          Micros now, const DecideSettings& settings, Verdicts& verdicts, Entries& entries,
+          const ParentFlags& parent_flags)
       : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
-        entries_(entries), observed_(observed), state_(state), keys_(keys), now_(now),
+        entries_(entries), parent_flags_(parent_flags), observed_(observed), state_(state),
+        keys_(keys), now_(now),
         settings_(settings), build_after_(effective_build_after(g)) {
     plan_.decision_index.assign(g.nodes.size(), -1);
   }
@@ -111,28 +149,14 @@ class Decider {
     return d && d->action == Action::Build;
   }
 
-  /// Has node parent `p` changed since `entry` (child's) was recorded? nullopt if not.
-  std::optional<Reason> parent_changed(NodeId child, NodeId p, const StateEntry& entry) {
-    const std::string& pid = g_.nodes[p].unique_id;
-    if (built_now(p)) return Reason{ReasonCode::ParentBuilt, pid, {}};
-    const StateEntry* pe = entry_of(p);
-    if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
-    if (entry.has_parents) {
-      auto it = entry.parents.find(keys_.key(p));
-      if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
-      if (!same_instant(it->second, pe->last_updated))
-        return Reason{ReasonCode::ParentRebuilt, pid,
-                      fmt::format("{} -> {}", it->second, pe->last_updated)};
-      return std::nullopt;
-    }
-    // Entry written by the reference: compare build times instead of recorded versions. A unit
-    // test reads fixtures, not its model's data (and dbt runs it just before the model).
-    if (g_.nodes[child].kind == NodeKind::UnitTest) return std::nullopt;
-    auto mine = parse_timestamp(entry.last_updated), theirs = parse_timestamp(pe->last_updated);
-    if (!mine || !theirs || *theirs > *mine)
-      return Reason{ReasonCode::ParentRebuilt, pid,
-                    fmt::format("{} > {}", pe->last_updated, entry.last_updated)};
-    return std::nullopt;
+  /// Has parent number `i` (`p`) of the child's lineage changed since `entry` (child's) was
+  /// recorded? nullopt if not. The state's side may have been checked up front (`flags`).
+  std::optional<Reason> parent_changed(NodeId child, size_t i, NodeId p, const StateEntry& entry) {
+    if (built_now(p)) return Reason{ReasonCode::ParentBuilt, g_.nodes[p].unique_id, {}};
+    const uint32_t first = parent_flags_.offset.empty() ? ParentFlags::kNone
+                                                        : parent_flags_.offset[child];
+    if (first != ParentFlags::kNone && parent_flags_.unchanged[first + i]) return std::nullopt;
+    return recorded_parent_changed(g_, keys_, child, p, entry, entry_of(p));
   }
 
   /// Whether source `s` reads a relation this run rebuilds with possibly other rows (a seed
@@ -204,8 +228,9 @@ class Decider {
     };
     d.parents.reserve(in.nodes.size());
     d.sources.reserve(in.sources.size());
-    for (NodeId p : in.nodes) {
-      std::optional<Reason> why = parent_changed(id, p, entry);
+    for (size_t i = 0; i < in.nodes.size(); ++i) {
+      const NodeId p = in.nodes[i];
+      std::optional<Reason> why = parent_changed(id, i, p, entry);
       d.parents.push_back(ParentInput{p, why});
       note(std::move(why), g_.nodes[p].unique_id);
     }
@@ -341,6 +366,7 @@ class Decider {
   Fingerprinter& fingerprints_;
   Verdicts& verdicts_;
   Entries& entries_;
+  const ParentFlags& parent_flags_;
   const Observations& observed_;
   const State& state_;
   const StateKeys& keys_;
@@ -416,21 +442,41 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
   // Judging a fingerprint needs no other decision: every selected node with a recorded one is
   // judged up front on every core; only the ordered propagation below stays sequential.
   Verdicts verdicts(graph.nodes.size());
+  ParentFlags parent_flags;
   if (!settings.full_refresh && !settings.placeholder_data) {  // else every node builds
     std::vector<NodeId> judged;
     judged.reserve(todo.size());
     for (NodeId id : todo)
       if (entries.entry[id] && entries.entry[id]->fingerprint && is_decidable(graph.nodes[id]))
         judged.push_back(id);
-    fingerprints.prepare(judged);
+    fingerprints.prepare(judged);  // lineage too: read-only below
+    // The state's side of every parent check of those nodes, flags laid out flat.
+    parent_flags.offset.assign(graph.nodes.size(), ParentFlags::kNone);
+    size_t flags = 0;
+    for (NodeId id : judged) {
+      parent_flags.offset[id] = static_cast<uint32_t>(flags);
+      flags += lineage.of(id).nodes.size();
+    }
+    parent_flags.unchanged.assign(flags, 0);
     parallel_for(judged.size(), kParallelNodes, [&](size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i)
-        verdicts[judged[i]] =
-            judge_fingerprint(fingerprints, graph, judged[i], *entries.entry[judged[i]]);
+      for (size_t i = begin; i < end; ++i) {
+        const NodeId id = judged[i];
+        const StateEntry& entry = *entries.entry[id];
+        verdicts[id] = judge_fingerprint(fingerprints, graph, id, entry);
+        const std::vector<NodeId>& parents = lineage.of(id).nodes;
+        uint8_t* out = &parent_flags.unchanged[parent_flags.offset[id]];
+        for (size_t j = 0; j < parents.size(); ++j) {
+          const NodeId p = parents[j];
+          // Entries of unselected parents are looked up here without being memoised (the
+          // memo is the sequential pass's).
+          const StateEntry* pe = entries.known[p] ? entries.entry[p] : keys.entry(state, p);
+          out[j] = !recorded_parent_changed(graph, keys, id, p, entry, pe);
+        }
+      }
     });
   }
   Plan plan = Decider(graph, lineage, fingerprints, observed, state, keys, now, settings,
-                      verdicts, entries)
+                      verdicts, entries, parent_flags)
                   .run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
@@ -445,7 +491,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
   }
   if (forced.empty()) return plan;
   Decider again(graph, lineage, fingerprints, observed, state, keys, now, settings, verdicts,
-                entries);
+                entries, parent_flags);
   again.forced = std::move(forced);
   return again.run(selected);
 }
