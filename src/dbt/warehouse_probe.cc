@@ -374,24 +374,47 @@ ChangeTokenMethod change_token_method(const std::string& adapter_type) {
           "from {{{{ orc_found }}}}"};
 }
 
+namespace {
+
+/// The md5 of a source table's columns (name and type, in order) from the information
+/// schema, as a SQL expression "cols:<md5>" (design.md, "Late-arriving rows": a column added,
+/// dropped or retyped changes what `select *` gives, with no new row and no newer loaded_at).
+/// `orc_found` is the relation as the warehouse spells it.
+constexpr const char* kColumnsHash =
+    "(select 'cols:' || coalesce(md5(string_agg(column_name || ' ' || data_type, ',' order "
+    "by ordinal_position)), '') from information_schema.columns where table_catalog = "
+    "'{{{{ orc_found.database | replace(\"'\", \"''\") }}}}' and table_schema = "
+    "'{{{{ orc_found.schema | replace(\"'\", \"''\") }}}}' and table_name = "
+    "'{{{{ orc_found.identifier | replace(\"'\", \"''\") }}}}')";
+
+}  // namespace
+
 ChangeMarkerMethod change_marker_method(const std::string& adapter_type) {
   if (adapter_type.empty()) return {};  // a manifest that does not say: no marker
   // PostgreSQL: the count, plus the table's cumulative inserted + updated + deleted rows
-  // (an update keeps the count). The statistics reach pg_stat_user_tables asynchronously
-  // (about a second after a commit, longer for a session kept open), which the count covers
-  // for inserts and deletes; a reset of the statistics only differs, which is a change.
+  // (an update keeps the count) and its columns. The statistics reach pg_stat_user_tables
+  // asynchronously (about a second after a commit, longer for a session kept open), which
+  // the count covers for inserts and deletes; a reset of the statistics only differs, which
+  // is a change.
   if (adapter_type == "postgres")
-    return {true,
-            "select {id} as orc_source_id, cast(max('dml:' || (n_tup_ins + n_tup_upd + "
-            "n_tup_del)::text) as {t}) as orc_max_loaded_at from pg_stat_user_tables where "
-            "schemaname = '{{{{ orc_found.schema }}}}' and relname = "
-            "'{{{{ orc_found.identifier }}}}'"};
-  // Where the change token is the warehouse's own last-modified metadata, the marker is the
-  // same query: no scan.
+    return {true, fmt::format(
+                      "select {{id}} as orc_source_id, cast(max('dml:' || (n_tup_ins + "
+                      "n_tup_upd + n_tup_del)::text) || '|' || {} as {{t}}) as "
+                      "orc_max_loaded_at from pg_stat_user_tables where schemaname = "
+                      "'{{{{{{{{ orc_found.schema }}}}}}}}' and relname = "
+                      "'{{{{{{{{ orc_found.identifier }}}}}}}}'",
+                      kColumnsHash)};
+  // Where the change token is the warehouse's own last-modified metadata (which DDL moves
+  // too), the marker is the same query: no scan.
   if (adapter_type == "snowflake" || adapter_type == "bigquery" ||
       adapter_type == "databricks" || adapter_type == "spark")
     return {false, change_token_method(adapter_type).sql};
-  return {true, {}};  // DuckDB and every other adapter: the row count
+  // DuckDB: the row count and the columns.
+  if (adapter_type == "duckdb")
+    return {true, fmt::format("select {{id}} as orc_source_id, cast({} as {{t}}) as "
+                              "orc_max_loaded_at",
+                              kColumnsHash)};
+  return {true, {}};  // every other adapter: the row count
 }
 
 std::string change_token_expression(const std::string& adapter_type) {
@@ -480,11 +503,13 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       if (value && value->rfind("n:", 0) == 0 && value->size() > 2)
         add_marker_part(result.observed.markers, id.substr(kRows.size()), *value, true);
     } else if (id.rfind(kMarker, 0) == 0) {
-      // "meta:<time>[...]" or "dml:<n>"; "unknown:<why>" or null leaves the part unknown.
+      // "meta:<time>[...]", "dml:<n>|cols:<md5>" or "cols:<md5>"; "unknown:<why>" or null
+      // leaves the part unknown.
       const std::string source = id.substr(kMarker.size());
       if (value && value->rfind("meta:", 0) == 0 && value->size() > 5)
         add_marker_part(result.observed.markers, source, normalize_metadata_token(*value), false);
-      else if (value && value->rfind("dml:", 0) == 0 && value->size() > 4)
+      else if (value && ((value->rfind("dml:", 0) == 0 && value->size() > 4) ||
+                         (value->rfind("cols:", 0) == 0 && value->size() > 5)))
         add_marker_part(result.observed.markers, source, *value, false);
     } else {
       // A plain freshness row, or "counted:<id>" with "n:<count>|<max_loaded_at or empty>".

@@ -70,7 +70,8 @@ CI_SEQUENCES = [
 # real worlds (seeds 101-104 grown): a package upgrade (a var default, a model removed), a
 # package var default, a root override of a package var, a root dbt_project.yml change that
 # changes nothing, late rows (loaded_at_field and loaded_at_query sources), edits of the seed
-# a source reads (one with --empty), --empty runs and the runs after them, the dispatched
+# a source reads (one with --empty), a column added to a source a `select *` model reads
+# (no new row, no newer loaded_at), --empty runs and the runs after them, the dispatched
 # package macro's root override, --vars with a package var, audit timestamps, and of the
 # base subset a selection, a failing model and test and their repair, two concurrent runs.
 REAL_CI_SEQUENCES = [
@@ -78,7 +79,7 @@ REAL_CI_SEQUENCES = [
            "config_change:m13_filter:0/build", "seed_source_edit:-:0/build",
            "root_yml_comment:-:0/build", "update:src_b:3/build[s=+m07_scale]"]),
     (101, ["seed_edit:-:2/build", "var_change:-:4/build", "seed_source_edit:-:5/build[e]",
-           "advance_time:-:0/build", "break_model:m08_filter:0/build",
+           "source_add_column:src_a:0/build", "break_model:m08_filter:0/build",
            "repair_model:m08_filter:0/build"]),
     (103, ["pkg_upgrade:diffpkg.var+remove:4/build", "break_test:assert_sane_stg_a:0/build",
            "repair_test:assert_sane_stg_a:0/test", "late_insert:src_c:2/build",

@@ -25,7 +25,9 @@ packages with their own dbt_project.yml (`Package`: vars global and scoped to th
 `models: <pkg>: +materialized`, models reading vars in SQL and through a dispatched macro
 that the root project may override), a second package sometimes, root vars overriding
 package vars (global and scoped), sources whose table is a seed's or the snapshot's
-relation (`Source.relation_of`), and audit-timestamp columns in staging models.
+relation (`Source.relation_of`), audit-timestamp columns in staging models, and a staging
+model that selects every column of its source (`select *`, template `stage_star`), so a
+column added to a source changes what it holds (`World.extra_cols`, step `source_add_column`).
 """
 
 from __future__ import annotations
@@ -183,6 +185,9 @@ class World:
     root_clean_targets: bool = False                               # an unrelated key
     rel_sources: list[Source] = field(default_factory=list)
     seed_loads: list[tuple[int, str, int, str]] = field(default_factory=list)  # id,grp,val,ts
+    # columns added to a raw table after its creation (schema drift): table -> how many;
+    # column extra_<k> is a varchar holding 'x<k>' in every row
+    extra_cols: dict[str, int] = field(default_factory=dict)
 
     # ---- lookups -------------------------------------------------------------------------
 
@@ -558,6 +563,8 @@ class World:
             audit = f", current_timestamp as {m.audit}" if m.audit else ""
             return (f"select id, grp, {self._val_expr(m, 'val')} + {c} as val{audit}\n"
                     f"from {p[0]}{where}")
+        if t == "stage_star":
+            return f"select * from {p[0]}"
         if t == "calendar":
             days = "{{ var('pkg_days') }} + 1" if self.real else "6"
             return (f"select range::integer as id, '{GROUPS[0]}' as grp, "
@@ -608,15 +615,18 @@ class World:
         cols = "id integer, grp varchar, val integer"
         if s.has_loaded_at_column:
             cols += f", is_deleted boolean, loaded_at {s.ts_type}"
+        extra = range(1, self.extra_cols.get(table, 0) + 1)
+        cols += "".join(f", extra_{k} varchar" for k in extra)
         stmts = [f"create or replace table {RAW_SCHEMA}.{table} ({cols})"]
         values = []
         for rid, (grp, val, deleted, loaded_at) in sorted(self.rows[table].items()):
+            tail = "".join(f", 'x{k}'" for k in extra)
             if s.has_loaded_at_column:
                 lit = (f"timestamptz '{loaded_at}+00'" if s.ts_type == "timestamptz"
                        else f"timestamp '{loaded_at}'")
-                values.append(f"({rid}, '{grp}', {val}, {str(deleted).lower()}, {lit})")
+                values.append(f"({rid}, '{grp}', {val}, {str(deleted).lower()}, {lit}{tail})")
             else:
-                values.append(f"({rid}, '{grp}', {val})")
+                values.append(f"({rid}, '{grp}', {val}{tail})")
         if values:
             stmts.append(f"insert into {RAW_SCHEMA}.{table} values " + ", ".join(values))
         return stmts
@@ -850,6 +860,11 @@ def _grow(world: World, rng: random.Random) -> None:
                           relation_of="snap_items", identifier="snap_items",
                           loaded_at="dbt_updated_at"))
     world.rel_sources = rel
+    # a staging table of every column of a source with a loaded_at column (no draw: the
+    # sequences of earlier campaigns keep their projects)
+    star = next(s for s in world.sources if s.has_loaded_at_column)
+    world.models.append(Model(f"stg_{star.name[4:]}_all", "stage_star", [f"source:{star.name}"],
+                              "table", folder="staging"))
     for i, s in enumerate(rel):
         stg = Model(f"stg_{s.name}", "stage", [f"source:{s.name}"],
                     rng.choice(["table", "view"]), folder="staging",

@@ -41,7 +41,7 @@ MUTATION_WEIGHTS = {
 # source reads.
 REAL_MUTATION_WEIGHTS = {
     **MUTATION_WEIGHTS, "pkg_upgrade": 2, "pkg_var_change": 2, "root_yml_comment": 1.5,
-    "late_insert": 3, "seed_source_edit": 2,
+    "late_insert": 3, "seed_source_edit": 2, "source_add_column": 1.5,
 }
 UPGRADE_PARTS = ("var", "sql", "add", "remove", "macro", "config")
 TIME_JUMPS_MIN = (17, 41, 73, 131, 200)
@@ -248,6 +248,11 @@ def draw_sequence(world: World, rng: random.Random, n_steps: int) -> list[Step]:
             target = "+".join(pair)
         elif kind == "late_insert":
             target = rng.choice(world.sources).name
+        elif kind == "source_add_column":
+            # mostly the source a `select *` staging model reads
+            stars = [m.parents[0][7:] for m in world.models if m.template == "stage_star"]
+            target = (rng.choice(stars) if stars and rng.random() < 0.7
+                      else rng.choice(world.sources).name)
         elif kind == "pkg_var_change":
             target = rng.choice(world.packages).name
         elif kind == "pkg_upgrade":
@@ -412,6 +417,12 @@ def apply_mutation(world: World, step: Step) -> Effect:
         _late_insert(world, target, rng, eff)
     elif kind == "seed_source_edit":
         _seed_source_edit(world, rng, now, eff)
+    elif kind == "source_add_column":
+        # schema drift: a new column, no new row and no newer loaded_at
+        n = world.extra_cols.get(target, 0) + 1
+        world.extra_cols[target] = n
+        eff.raw_tables.add(target)
+        eff.note = f"column extra_{n} added to {target}"
     elif kind == "root_yml_comment":
         _root_yml_change(world, rng, eff)
     elif kind == "pkg_var_change":

@@ -1,8 +1,9 @@
 """Late-arriving rows (issue 31, defect 3): a row appended to a loaded_at_field source with a
 loaded_at NOT newer than the recorded maximum (a backfill, a re-sync, business-time
 timestamps) leaves max(loaded_at) where it was. orc reads a change marker beside the maximum
-in the same warehouse query (the row count in the same aggregate on DuckDB; the row count plus
-pg_stat_user_tables' DML counters on PostgreSQL), records it in the entry's
+in the same warehouse query (the row count in the same aggregate and the table's columns on
+DuckDB; the row count plus pg_stat_user_tables' DML counters and the columns on PostgreSQL),
+records it in the entry's
 `orc_source_markers`, and builds the dependants with `source_marker_changed` when only the
 marker moved. The old binary reused them and left them stale.
 
@@ -135,7 +136,8 @@ def test_a_late_row_in_a_loaded_at_query_source_is_seen(project: Project):
     unchanged = build(p)
     assert unchanged[STG_ORDERS]["decision"] == "reuse", unchanged[STG_ORDERS]
     assert orders_input(unchanged)["method"] == "loaded_at_query", orders_input(unchanged)
-    assert orders_input(unchanged)["marker"]["current"] == "n:4", orders_input(unchanged)
+    assert orders_input(unchanged)["marker"]["current"].startswith("n:4|cols:"), \
+        orders_input(unchanged)
 
     insert_late_order(p)
     d = build(p)
@@ -150,3 +152,46 @@ def test_a_late_row_in_a_loaded_at_query_source_is_seen(project: Project):
     r = p.dbt("run", "--select", "stg_orders+")
     assert r.returncode == 0, r.describe()
     assert contents(p) == built, "what orc built is what a plain dbt build gives"
+
+
+ORDERS_ALL = f"model.{P}.orders_all"
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_a_column_added_to_a_source_rebuilds_what_selects_every_column(make_project, target):
+    """Schema drift: a column added to a source (no new row, no newer loaded_at) changes what
+    `select *` gives. The change marker holds the source's columns (from the information
+    schema) beside the count, so the readers build with `source_marker_changed`; the binary
+    before it reused `orders_all` without the column, stale until the next new row."""
+    p = make_project(target)
+    (p.dir / "models" / "marts" / "orders_all.sql").write_text(
+        "{{ config(materialized='table') }}\nselect * from {{ source('shop', 'orders') }}\n")
+    build(p)
+    unchanged = build(p)
+    assert (unchanged[ORDERS_ALL]["decision"], unchanged[ORDERS_ALL]["reason_code"]) == \
+        ("reuse", "no_new_data"), unchanged[ORDERS_ALL]
+
+    warehouse(p, f"alter table {raw(p, 'orders')} add column channel varchar default 'web'",
+              fetch=False)
+    d = build(p)
+    for uid in (ORDERS_ALL, STG_ORDERS):
+        assert (d[uid]["decision"], d[uid]["reason_code"], d[uid]["reason_subject"]) == \
+            ("build", "source_marker_changed", ORDERS), d[uid]
+    marker = orders_input(unchanged, ORDERS_ALL)["marker"]
+    assert "|cols:" in marker["current"] and marker["current"] == marker["recorded"], marker
+    moved = orders_input(d, ORDERS_ALL)["marker"]
+    assert moved["current"] != marker["current"], moved
+    assert moved["current"].split("|cols:")[0] == marker["current"].split("|cols:")[0], \
+        "only the columns part moved"
+    assert orders_input(d, ORDERS_ALL)["current"] == orders_input(unchanged, ORDERS_ALL)["current"]
+    columns = [r[0] for r in warehouse(
+        p, "select column_name from information_schema.columns where table_schema = "
+           f"'{schema_of(p)}' and table_name = 'orders_all' order by ordinal_position")]
+    assert columns[-1] == "channel", columns
+    assert all(row[-1] == "web" for row in warehouse(
+        p, f'select * from "{schema_of(p)}"."orders_all"')), "the new column's values"
+
+    # Nothing changed since: reused again.
+    d = build(p)
+    assert (d[ORDERS_ALL]["decision"], d[ORDERS_ALL]["reason_code"]) == \
+        ("reuse", "no_new_data"), d[ORDERS_ALL]

@@ -163,7 +163,7 @@ TEST(WarehouseProbe, ChangeMarkersBesideMaxLoadedAtPerAdapter) {
     const char* fragment;  ///< what the metadata part must hold
   };
   const std::vector<Case> cases = {
-      {"duckdb", true, false, ""},
+      {"duckdb", true, true, "information_schema.columns"},
       {"postgres", true, true, "n_tup_ins + n_tup_upd + n_tup_del"},
       {"snowflake", false, true, "information_schema.tables"},
       {"bigquery", false, true, "__TABLES__"},
@@ -200,7 +200,16 @@ TEST(WarehouseProbe, ChangeMarkersBesideMaxLoadedAtPerAdapter) {
       EXPECT_NE(m.metadata_sql.find(c.fragment), std::string::npos) << c.adapter;
       EXPECT_NE(q.find(c.fragment), std::string::npos) << c.adapter << ": " << q;
       EXPECT_NE(q.find("orc_found.is_view"), std::string::npos) << "a view has no metadata";
-      if (std::string(c.adapter) != "postgres") {
+      if (std::string(c.adapter) == "postgres" || std::string(c.adapter) == "duckdb") {
+        // The columns too: a column added, dropped or retyped moves neither the count nor
+        // the maximum, yet changes what `select *` gives.
+        EXPECT_NE(m.metadata_sql.find("'cols:' || coalesce(md5(string_agg(column_name"),
+                  std::string::npos)
+            << c.adapter;
+        EXPECT_NE(q.find("table_name = '{{ orc_found.identifier | replace(\"'\", \"''\") }}'"),
+                  std::string::npos)
+            << c.adapter << ": " << q;
+      } else {
         EXPECT_EQ(m.metadata_sql, change_token_method(c.adapter).sql)
             << c.adapter << ": the change token's metadata SQL, written once";
       }
@@ -251,7 +260,13 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
                    {"rows:source.p.a.failed", std::nullopt},
                    // A split query may answer the metadata part before the count.
                    {"marker:source.p.a.split", "dml:3"},
-                   {"counted:source.p.a.split", "n:1|2026-01-01T00:00:00Z"}},
+                   {"counted:source.p.a.split", "n:1|2026-01-01T00:00:00Z"},
+                   // The columns beside the DML counters (PostgreSQL) or alone (DuckDB).
+                   {"counted:source.p.a.cols", "n:4|2026-01-01T00:00:00Z"},
+                   {"marker:source.p.a.cols", "dml:9|cols:0cc175b9c0f1b6a831c399e269772661"},
+                   {"counted:source.p.a.duck", "n:3|2026-01-01T00:00:00Z"},
+                   {"marker:source.p.a.duck", "cols:92eb5ffee6ae2fec3ad71c777531578f"},
+                   {"marker:source.p.a.bogus", "cols:"}},
                   result);
   EXPECT_EQ(result.observed.freshness["source.p.a.both"], "2026-01-02T02:04:05Z")
       << "the maximum is read as from a plain freshness row";
@@ -283,7 +298,9 @@ TEST(WarehouseProbe, ReadsChangeMarkers) {
                               {"source.p.a.view", "n:2"},
                               {"source.p.a.meta", "meta:2026-01-02T03:04:05Z"},
                               {"source.p.a.query", "n:7"},
-                              {"source.p.a.split", "n:1|dml:3"}}))
+                              {"source.p.a.split", "n:1|dml:3"},
+                              {"source.p.a.cols", "n:4|dml:9|cols:0cc175b9c0f1b6a831c399e269772661"},
+                              {"source.p.a.duck", "n:3|cols:92eb5ffee6ae2fec3ad71c777531578f"}}))
       << "the count first, whatever order the parts arrive in";
 }
 
