@@ -122,7 +122,11 @@ std::string normalize_code(std::string_view code, std::string_view language) {
   return normalize_sql(code);
 }
 
-void collect_references(std::string_view code, CodeReferences& out) {
+namespace {
+
+/// The var()/env_var() calls of `code`, which is all Jinja (the inside of one `{{ }}` or
+/// `{% %}` block).
+void collect_calls(std::string_view code, CodeReferences& out) {
   size_t i = 0;
   while (i < code.size()) {
     if (!is_ident(code[i])) {
@@ -142,6 +146,27 @@ void collect_references(std::string_view code, CodeReferences& out) {
     } else {
       (env ? out.dynamic_env_var : out.dynamic_var) = true;
     }
+  }
+}
+
+}  // namespace
+
+void collect_references(std::string_view code, CodeReferences& out) {
+  // Only Jinja runs: the text between `{{ }}` and `{% %}` (SQL comments included, as dbt
+  // renders them). Plain text, a `var(` in a SQL comment outside them, and `{# #}` comments
+  // are never called.
+  size_t i = 0;
+  while ((i = code.find('{', i)) != std::string_view::npos && i + 1 < code.size()) {
+    const char kind = code[i + 1];
+    if (kind != '{' && kind != '%' && kind != '#') {
+      ++i;
+      continue;
+    }
+    const std::string_view close = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
+    const size_t end = code.find(close, i + 2);
+    const size_t stop = end == std::string_view::npos ? code.size() : end;
+    if (kind != '#') collect_calls(code.substr(i + 2, stop - i - 2), out);
+    i = end == std::string_view::npos ? code.size() : end + 2;
   }
   sort_unique(out.vars);
   sort_unique(out.env_vars);

@@ -302,3 +302,21 @@ TEST(CodeNormalizerRefs, InsideCommentsAndMacros) {
 }
 
 }  // namespace
+
+TEST(CodeNormalizerRefs, OnlyJinjaIsCalled) {
+  // Found by the dbt_jira twin trial: `-- ... var(issue_field_history_columns)` in a plain
+  // SQL comment made the model read a var with a computed name (every var change rebuilt it).
+  const CodeReferences r = refs(
+      "-- pivots the columns listed in var(issue_field_history_columns)\n"
+      "select env_var('NOT_JINJA') as x, '{' as brace, '}}' as closing\n"
+      "{# {{ var('in_jinja_comment') }} #}\n"
+      "-- {{ var('rendered_in_sql_comment') }}\n"
+      "{%- set cols = var('in_statement', []) -%}\n"
+      "from {{ ref('a') }} where {{ env_var('IN_EXPR') }} = 1");
+  EXPECT_EQ(r.vars, (Names{"in_statement", "rendered_in_sql_comment"}));
+  EXPECT_EQ(r.env_vars, (Names{"IN_EXPR"}));
+  EXPECT_FALSE(r.dynamic_var);
+  EXPECT_FALSE(r.dynamic_env_var);
+  EXPECT_TRUE(refs("plain text var(x) {{ var(x) }}").dynamic_var)
+      << "the same call inside {{ }} is still a computed name";
+}
