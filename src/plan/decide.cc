@@ -464,7 +464,8 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
         const StateEntry& entry = *entries.entry[id];
         verdicts[id] = judge_fingerprint(fingerprints, graph, id, entry);
         const std::vector<NodeId>& parents = lineage.of(id).nodes;
-        uint8_t* out = &parent_flags.unchanged[parent_flags.offset[id]];
+        // data() + offset, not &v[offset]: a node without parents may sit at the end.
+        uint8_t* out = parent_flags.unchanged.data() + parent_flags.offset[id];
         for (size_t j = 0; j < parents.size(); ++j) {
           const NodeId p = parents[j];
           // Entries of unselected parents are looked up here without being memoised (the
