@@ -281,6 +281,11 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
   run_parts(graph, r, {parts.begin() + half, parts.end()}, dbt, project_args, result, false);
 }
 
+/// Whether `value` is `<prefix><something>` (a probe answer tagged with its kind).
+bool tagged(const std::optional<std::string>& value, std::string_view prefix) {
+  return value && value->size() > prefix.size() && value->rfind(prefix, 0) == 0;
+}
+
 /// Joins one answered part into a source's change marker: the row count ("n:<count>") first,
 /// then the metadata part, whatever order the parts arrive in (a split query answers them in
 /// separate invocations).
@@ -397,13 +402,12 @@ ChangeMarkerMethod change_marker_method(const std::string& adapter_type) {
   // the count covers for inserts and deletes; a reset of the statistics only differs, which
   // is a change.
   if (adapter_type == "postgres")
-    return {true, fmt::format(
-                      "select {{id}} as orc_source_id, cast(max('dml:' || (n_tup_ins + "
-                      "n_tup_upd + n_tup_del)::text) || '|' || {} as {{t}}) as "
-                      "orc_max_loaded_at from pg_stat_user_tables where schemaname = "
-                      "'{{{{{{{{ orc_found.schema }}}}}}}}' and relname = "
-                      "'{{{{{{{{ orc_found.identifier }}}}}}}}'",
-                      kColumnsHash)};
+    return {true, std::string("select {id} as orc_source_id, cast(max('dml:' || (n_tup_ins + "
+                              "n_tup_upd + n_tup_del)::text) || '|' || ") +
+                      kColumnsHash +
+                      " as {t}) as orc_max_loaded_at from pg_stat_user_tables where "
+                      "schemaname = '{{{{ orc_found.schema }}}}' and relname = "
+                      "'{{{{ orc_found.identifier }}}}'"};
   // Where the change token is the warehouse's own last-modified metadata (which DDL moves
   // too), the marker is the same query: no scan.
   if (adapter_type == "snowflake" || adapter_type == "bigquery" ||
@@ -411,9 +415,8 @@ ChangeMarkerMethod change_marker_method(const std::string& adapter_type) {
     return {false, change_token_method(adapter_type).sql};
   // DuckDB: the row count and the columns.
   if (adapter_type == "duckdb")
-    return {true, fmt::format("select {{id}} as orc_source_id, cast({} as {{t}}) as "
-                              "orc_max_loaded_at",
-                              kColumnsHash)};
+    return {true, std::string("select {id} as orc_source_id, cast(") + kColumnsHash +
+                      " as {t}) as orc_max_loaded_at"};
   return {true, {}};  // every other adapter: the row count
 }
 
@@ -487,7 +490,7 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       SourceToken& t = result.observed.tokens[id.substr(6)];
       if (value && value->rfind("fp:", 0) == 0) {
         t = SourceToken{*value, "fingerprint", {}};
-      } else if (value && value->rfind("meta:", 0) == 0 && value->size() > 5) {
+      } else if (tagged(value, "meta:")) {
         t = SourceToken{normalize_metadata_token(*value),
                         change_token_method(graph.adapter_type).name, {}};
       } else {
@@ -500,16 +503,15 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
     } else if (id.rfind(kRows, 0) == 0) {
-      if (value && value->rfind("n:", 0) == 0 && value->size() > 2)
+      if (tagged(value, "n:"))
         add_marker_part(result.observed.markers, id.substr(kRows.size()), *value, true);
     } else if (id.rfind(kMarker, 0) == 0) {
       // "meta:<time>[...]", "dml:<n>|cols:<md5>" or "cols:<md5>"; "unknown:<why>" or null
       // leaves the part unknown.
       const std::string source = id.substr(kMarker.size());
-      if (value && value->rfind("meta:", 0) == 0 && value->size() > 5)
+      if (tagged(value, "meta:"))
         add_marker_part(result.observed.markers, source, normalize_metadata_token(*value), false);
-      else if (value && ((value->rfind("dml:", 0) == 0 && value->size() > 4) ||
-                         (value->rfind("cols:", 0) == 0 && value->size() > 5)))
+      else if (tagged(value, "dml:") || tagged(value, "cols:"))
         add_marker_part(result.observed.markers, source, *value, false);
     } else {
       // A plain freshness row, or "counted:<id>" with "n:<count>|<max_loaded_at or empty>".
