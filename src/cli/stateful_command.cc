@@ -20,8 +20,22 @@ int run_stateful_command(const std::string& subcommand, const std::vector<std::s
                          bool plan_quiet) {
   RunRequest request;
   request.subcommand = subcommand;
-  request.args = args;
-  request.dbt_args = parse_dbt_args(args, config.env);
+  request.reuse_from = config.reuse_from;
+  // --reuse-from is orc's own option: taken out before dbt sees the arguments.
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--reuse-from" || a.rfind("--reuse-from=", 0) == 0) {
+      std::string value = a == "--reuse-from" ? (i + 1 < args.size() ? args[++i] : "")
+                                              : a.substr(13);
+      if (value.empty() || value.rfind("-", 0) == 0)
+        throw UsageError("orc dbt " + subcommand + ": --reuse-from needs the name of the dbt "
+                         "target whose builds to clone, e.g. --reuse-from prod");
+      request.reuse_from = value;
+      continue;
+    }
+    request.args.push_back(a);
+  }
+  request.dbt_args = parse_dbt_args(request.args, config.env);
   request.cwd = std::filesystem::current_path();
   request.plan_only = plan_only;
   request.plan_json = plan_json;

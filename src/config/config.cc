@@ -139,6 +139,8 @@ std::optional<std::string> read_pyproject(const fs::path& file, Config& config) 
   }
   if (auto v = toml_string(*t, file, "integration_account_id", "a string (in quotes)"))
     config.integration_account_id = *v;
+  if (auto v = toml_string(*t, file, "reuse_from", "a dbt target name (in quotes)"))
+    if (!v->empty()) config.reuse_from = *v;
   auto state_file = toml_string(*t, file, "state_file",
                                 "a string: a local path or an s3://, gs://, abfs:// or abfss:// URI");
   if (!state_file || state_file->empty()) return std::nullopt;  // empty = not configured
@@ -193,6 +195,7 @@ Config load_config(const fs::path& cwd, const Environment& env,
   flag("ORCHESTRA_REUSED_IN_RUN_RESULTS", config.reused_in_run_results);
   if (auto v = env.get_stripped("ORCHESTRA_INTEGRATION_ACCOUNT_ID"))
     config.integration_account_id = *v;
+  if (auto v = env.get_stripped("ORCHESTRA_REUSE_FROM")) config.reuse_from = *v;
   if (auto v = env.get_stripped("ORCHESTRA_ENV")) {
     std::string lowered = lower(*v);
     if (!is_valid_env(lowered))

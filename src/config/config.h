@@ -36,6 +36,9 @@ struct Config {
   /// ran, orc's (status `reused`, or `no-op` before dbt 1.12) for what orc reused. Off: only
   /// what dbt ran (an empty results list when dbt was not started).
   bool reused_in_run_results = true;
+  /// The dbt target whose builds a run may clone (`reuse_from`, ORCHESTRA_REUSE_FROM; the
+  /// command line's --reuse-from wins): docs/design.md, "Reusing another target's builds".
+  std::optional<std::string> reuse_from;
 
   /// Where state lives when no API key is set: a local path (absolute) or a URI.
   std::optional<std::string> state_location;

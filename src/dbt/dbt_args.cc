@@ -226,4 +226,12 @@ std::vector<std::string> run_arguments(const std::string& subcommand, const DbtA
   return out;
 }
 
+std::vector<std::string> clone_arguments(const DbtArgs& args, const std::string& private_state_dir) {
+  std::vector<std::string> out = {"clone"};
+  for (const auto& g : args.groups)
+    if (g.role == ArgRole::Project || g.name == "--threads") append(out, g.tokens);
+  append(out, {"--select", "result:success", "--state", private_state_dir, "--full-refresh"});
+  return out;
+}
+
 }  // namespace orc

@@ -70,6 +70,13 @@ std::vector<std::string> run_arguments(const std::string& subcommand, const DbtA
                                        const std::string& private_state_dir,
                                        const Environment& env);
 
+/// Arguments for `dbt clone` of the nodes listed as successful in
+/// `<private_state_dir>/run_results.json`, each cloned from the relation
+/// `<private_state_dir>/manifest.json` gives it: the user's project settings and --threads, then
+/// `--select result:success --state DIR --full-refresh` (without --full-refresh dbt clone
+/// leaves a relation that exists as it is).
+std::vector<std::string> clone_arguments(const DbtArgs& args, const std::string& private_state_dir);
+
 /// Arguments for `dbt show` / `dbt source freshness` helpers: the project settings only.
 std::vector<std::string> project_arguments(const DbtArgs& args);
 

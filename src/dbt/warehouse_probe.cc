@@ -157,10 +157,14 @@ std::string var_select(const std::string& name) {
 }
 
 /// dbt's thread count for the run (`target.threads`: the profile's, or --threads), for the
-/// wall-clock estimate of what reuse saved. A constant row: it cannot fail.
+/// wall-clock estimate of what reuse saved, and the target's name (recorded in the entries:
+/// what --reuse-from finds another target's work by). Constant rows: they cannot fail.
 std::string threads_select() {
   return fmt::format("select cast('threads' as {t}) as orc_source_id, "
-                     "cast('{{{{ target.threads }}}}' as {t}) as orc_max_loaded_at",
+                     "cast('{{{{ target.threads }}}}' as {t}) as orc_max_loaded_at"
+                     "\nunion all\n"
+                     "select cast('target' as {t}) as orc_source_id, "
+                     "cast('{{{{ target.name }}}}' as {t}) as orc_max_loaded_at",
                      fmt::arg("t", kText));
 }
 
@@ -235,7 +239,7 @@ std::string describe(const Graph& graph, const ProbeRequest& r, const Part& p) {
       return fmt::format("the relations of schema {}.{}", r.schemas[p.index].first,
                          r.schemas[p.index].second);
     case Part::Kind::Var: return fmt::format("the value of var {}", r.vars[p.index]);
-    case Part::Kind::Threads: return "dbt's thread count";
+    case Part::Kind::Threads: return "dbt's thread count and target name";
   }
   return {};
 }
@@ -500,6 +504,8 @@ void read_probe_rows(const Graph& graph, const ProbeRequest& r, const std::vecto
       }
     } else if (id == "threads") {
       if (value) result.threads = parse_thread_count(*value);
+    } else if (id == "target") {
+      if (value && !value->empty()) result.target_name = *value;
     } else if (id.rfind("var:", 0) == 0) {
       if (value && !value->empty()) result.var_values[id.substr(4)] = *value;
     } else if (id.rfind(kRows, 0) == 0) {

@@ -42,6 +42,8 @@ struct ProbeResult {
   /// dbt's thread count (`target.threads`), asked beside any other part; nullopt when no query
   /// ran or it gave no positive number.
   std::optional<int> threads;
+  /// The target's name (`target.name`), asked beside the thread count; "" when not answered.
+  std::string target_name;
 };
 
 /// The inline query for `request`.

@@ -48,11 +48,14 @@ FingerprintVerdict judge_fingerprint(Fingerprinter& fingerprints, const Graph& g
 /// has parent `p` (state entry `pe`, may be null) changed since `entry` (child's) was recorded,
 /// as far as the recorded versions tell? nullopt if not. Whether `p` builds in this run is the
 /// caller's to check first.
+/// A parent whose entry is a clone of another target's relation has changed unless the run
+/// checked that relation (`clone_checked`): a view clone shows that target's later builds.
 std::optional<Reason> recorded_parent_changed(const Graph& g, const StateKeys& keys,
                                               NodeId child, NodeId p, const StateEntry& entry,
-                                              const StateEntry* pe) {
+                                              const StateEntry* pe, bool clone_checked = false) {
   const std::string& pid = g.nodes[p].unique_id;
   if (!pe) return Reason{ReasonCode::ParentNoEntry, pid, {}};
+  if (pe->is_clone() && !clone_checked) return Reason{ReasonCode::ParentCloneUnchecked, pid, {}};
   if (entry.has_parents) {
     auto it = entry.parents.find(keys.key(p));
     if (it == entry.parents.end()) return Reason{ReasonCode::ParentNotRecorded, pid, {}};
@@ -98,10 +101,10 @@ class Decider {
   Decider(const Graph& g, Lineage& lineage, Fingerprinter& fingerprints,
           const Observations& observed, const State& state, const StateKeys& keys,
           Micros now, const DecideSettings& settings, Verdicts& verdicts, Entries& entries,
-          const ParentFlags& parent_flags)
+          const ParentFlags& parent_flags, const TargetEntries* other)
       : g_(g), lineage_(lineage), fingerprints_(fingerprints), verdicts_(verdicts),
         entries_(entries), parent_flags_(parent_flags), observed_(observed), state_(state),
-        keys_(keys), now_(now),
+        keys_(keys), other_(other), now_(now),
         settings_(settings), build_after_(effective_build_after(g)) {
     plan_.decision_index.assign(g.nodes.size(), -1);
   }
@@ -117,8 +120,11 @@ class Decider {
       if (!is_selected[id]) continue;
       plan_.decision_index[id] = static_cast<int32_t>(plan_.decisions.size());
       plan_.decisions.push_back(decide_one(id));
-      if (plan_.decisions.back().action == Action::Build) ++plan_.build_count;
-      else ++plan_.reuse_count;
+      switch (plan_.decisions.back().action) {
+        case Action::Build: ++plan_.build_count; break;
+        case Action::Reuse: ++plan_.reuse_count; break;
+        case Action::Clone: ++plan_.clone_count; break;
+      }
     }
     for (NodeId id = 0; id < g_.nodes.size(); ++id)
       if (g_.nodes[id].producer != kNoNode && source_rebuilt_now(id))
@@ -144,19 +150,35 @@ class Decider {
     return *slot;
   }
 
+  /// Whether the node's relation gets another version in this run: built, or cloned.
   bool built_now(NodeId id) const {
     const NodeDecision* d = plan_.find(id);
-    return d && d->action == Action::Build;
+    return d && d->action != Action::Reuse;
   }
 
   /// Has parent number `i` (`p`) of the child's lineage changed since `entry` (child's) was
   /// recorded? nullopt if not. The state's side may have been checked up front (`flags`).
   std::optional<Reason> parent_changed(NodeId child, size_t i, NodeId p, const StateEntry& entry) {
-    if (built_now(p)) return Reason{ReasonCode::ParentBuilt, g_.nodes[p].unique_id, {}};
+    const NodeDecision* pd = plan_.find(p);
+    if (pd && pd->action != Action::Reuse)
+      return Reason{pd->action == Action::Build ? ReasonCode::ParentBuilt : ReasonCode::ParentCloned,
+                    g_.nodes[p].unique_id, {}};
     const uint32_t first = parent_flags_.offset.empty() ? ParentFlags::kNone
                                                         : parent_flags_.offset[child];
     if (first != ParentFlags::kNone && parent_flags_.unchanged[first + i]) return std::nullopt;
-    return recorded_parent_changed(g_, keys_, child, p, entry, entry_of(p));
+    const StateEntry* pe = entry_of(p);
+    // A clone parent is what its entry says when this run found it current: decided so, or
+    // (not selected) the other target still holds the version it cloned.
+    bool clone_checked = pd != nullptr || (pe && pe->is_clone() && clone_current(*pe, p));
+    return recorded_parent_changed(g_, keys_, child, p, entry, pe, clone_checked);
+  }
+
+  /// Whether clone entry `pe` of node `p` still shows the version it cloned: the run reuses
+  /// from its target, whose entry of `p` is still that version.
+  bool clone_current(const StateEntry& pe, NodeId p) const {
+    if (!other_ || other_->target() != pe.cloned_from) return false;
+    const StateEntry* from = other_->find(keys_.key(p));
+    return from && from->last_updated == pe.cloned_version;
   }
 
   /// Whether source `s` reads a relation this run rebuilds with possibly other rows (a seed
@@ -212,6 +234,24 @@ class Decider {
     return si;
   }
 
+  /// Why source `s` (as `si` holds what is known of it) has new data since the entry `si` was
+  /// read from, or nullopt.
+  std::optional<Reason> source_changed(NodeId s, const SourceInput& si) {
+    const std::string& sid = g_.nodes[s].unique_id;
+    if (auto rebuilt = source_rebuilt_now(s)) return rebuilt;
+    if (!si.current)
+      return Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(kUnknown.size())};
+    if (!si.recorded) return Reason{ReasonCode::SourceNotRecorded, sid, {}};
+    if (si.method == "fingerprint" ? *si.recorded != *si.current
+                                   : !same_instant(*si.recorded, *si.current))
+      return Reason{ReasonCode::SourceNewData, sid,
+                    fmt::format("{}: {} -> {}", si.method, *si.recorded, *si.current)};
+    if (si.recorded_marker && si.current_marker && *si.recorded_marker != *si.current_marker)
+      return Reason{ReasonCode::SourceMarkerChanged, sid,
+                    fmt::format("{} -> {}", *si.recorded_marker, *si.current_marker)};
+    return std::nullopt;
+  }
+
   Upstream upstream_of(NodeId id, const StateEntry& entry, NodeDecision& d) {
     Upstream up;
     const EffectiveInputs& in = lineage_.of(id);
@@ -236,21 +276,8 @@ class Decider {
     }
     for (NodeId s : in.sources) {
       SourceInput si = source_input(s, entry);
-      std::optional<Reason> why;
+      std::optional<Reason> why = source_changed(s, si);
       const std::string& sid = g_.nodes[s].unique_id;
-      if (auto rebuilt = source_rebuilt_now(s))
-        why = std::move(rebuilt);
-      else if (!si.current)
-        why = Reason{ReasonCode::SourceFreshnessUnknown, sid, si.method.substr(kUnknown.size())};
-      else if (!si.recorded)
-        why = Reason{ReasonCode::SourceNotRecorded, sid, {}};
-      else if (si.method == "fingerprint" ? *si.recorded != *si.current
-                                          : !same_instant(*si.recorded, *si.current))
-        why = Reason{ReasonCode::SourceNewData, sid,
-                     fmt::format("{}: {} -> {}", si.method, *si.recorded, *si.current)};
-      else if (si.recorded_marker && si.current_marker && *si.recorded_marker != *si.current_marker)
-        why = Reason{ReasonCode::SourceMarkerChanged, sid,
-                     fmt::format("{} -> {}", *si.recorded_marker, *si.current_marker)};
       si.is_new = why.has_value();
       note(std::move(why), sid);
       d.sources.push_back(std::move(si));
@@ -271,6 +298,125 @@ class Decider {
   }
 
   NodeDecision decide_one(NodeId id) {
+    NodeDecision d = decide_own(id);
+    if (other_ && d.action == Action::Build && may_clone(g_.nodes[id], d.reason.code))
+      return try_clone(id, std::move(d));
+    return d;
+  }
+
+  /// Whether a node built for `why` may be cloned instead under --reuse-from: a model, seed or
+  /// data test built for a reason that is not "always built" or "reads the clock".
+  static bool may_clone(const Node& n, ReasonCode why) {
+    if (!(n.kind == NodeKind::Model || n.kind == NodeKind::Seed || n.kind == NodeKind::Test))
+      return false;
+    switch (why) {
+      case ReasonCode::FullRefresh:
+      case ReasonCode::EmptyRun:
+      case ReasonCode::Snapshot:
+      case ReasonCode::AlwaysBuilt:
+      case ReasonCode::UnitTestNeedsModel:
+      case ReasonCode::PackageModelWithoutParents:
+      case ReasonCode::TestsSource:
+      case ReasonCode::Volatile: return false;
+      default: return true;
+    }
+  }
+
+  /// Whether the node's code, its ephemerals' and hooks, or a macro it calls read `target`.
+  bool reads_target(NodeId id) {
+    const Node& n = g_.nodes[id];
+    if (reads_target_variable(n.raw_code) || reads_target_variable(n.hooks_text)) return true;
+    for (NodeId e : lineage_.of(id).ephemerals)
+      if (reads_target_variable(g_.nodes[e].raw_code)) return true;
+    if (macro_reads_target_.empty()) macro_reads_target_.assign(g_.macros.size(), 0);
+    for (uint32_t m : fingerprints_.reads(id).macros) {
+      uint8_t& known = macro_reads_target_[m];
+      if (!known) known = reads_target_variable(g_.macros[m].sql) ? 2 : 1;
+      if (known == 2) return true;
+    }
+    return false;
+  }
+
+  /// Under --reuse-from: node `id`, decided `d` (Build), is cloned from the other target
+  /// instead when that target's entry of it is what a build here would give (docs/design.md,
+  /// "Reusing another target's builds"); else it is built, `d` saying why it was not cloned.
+  NodeDecision try_clone(NodeId id, NodeDecision d) {
+    const Node& n = g_.nodes[id];
+    const std::string& target = other_->target();
+    auto build = [&](ReasonCode code, std::string subject, std::string detail = {}) {
+      d.reason = Reason{code, std::move(subject), std::move(detail)};
+      return std::move(d);
+    };
+    const StateEntry* from = other_->find(keys_.key(id));
+    if (!from || !from->fingerprint) return build(ReasonCode::TargetHasNoEntry, target);
+    // Its fingerprint as that target has it: that target's relation, read from its parents.
+    Fingerprint now = fingerprints_.of(id, from);
+    now.relation = from->fingerprint->relation;
+    now.inputs = fingerprints_.inputs_with(id, [&](NodeId p) {
+      const StateEntry* pe = other_->find(keys_.key(p));
+      return pe && pe->fingerprint ? pe->fingerprint->relation : std::string("(no entry)");
+    });
+    if (auto differs = compare_fingerprints(*from->fingerprint, now, n.unique_id))
+      return build(ReasonCode::FingerprintDiffersFromTarget, target, reason_text(*differs));
+    if (reads_target(id)) return build(ReasonCode::ReadsTarget, n.original_file_path);
+    if (n.kind != NodeKind::Seed)
+      if (auto why = fingerprints_.volatility(id, settings_.volatility))
+        return build(ReasonCode::Volatile, why->file, volatile_reason(*why).detail);
+    const EffectiveInputs& in = lineage_.of(id);
+    for (NodeId p : in.nodes) {
+      const std::string& pid = g_.nodes[p].unique_id;
+      const StateEntry* pfrom = other_->find(keys_.key(p));
+      // After this run, this target's relation of the parent must be that target's version.
+      bool same = false;
+      if (const NodeDecision* pd = plan_.find(p))
+        same = pd->action == Action::Clone ||
+               (pd->action == Action::Reuse && pd->reason.code == ReasonCode::CloneStillCurrent);
+      else if (const StateEntry* pe = entry_of(p); pe && pe->is_clone())
+        same = clone_current(*pe, p);
+      if (!same || !pfrom) return build(ReasonCode::ParentNotCloned, pid);
+      // ... and the version that target's build of this node read.
+      auto read = from->parents.find(keys_.key(p));
+      if (read == from->parents.end())
+        return build(ReasonCode::TargetParentVersionDiffers, pid, "not recorded");
+      if (!same_instant(read->second, pfrom->last_updated))
+        return build(ReasonCode::TargetParentVersionDiffers, pid,
+                     fmt::format("{} -> {}", read->second, pfrom->last_updated));
+    }
+    for (NodeId s : in.sources)
+      if (auto why = source_changed(s, source_input(s, *from)))
+        return build(ReasonCode::NewDataSinceTargetBuild, g_.nodes[s].unique_id,
+                     reason_text(*why));
+    if (!n.is_test()) {
+      const std::string& relation = from->fingerprint->relation;
+      auto parts = split_relation_name(relation);
+      std::optional<std::string> seen;
+      if (observed_.relations.enabled && parts)
+        seen = observed_.relations.lookup(parts->database, parts->schema, parts->identifier);
+      if (!seen) return build(ReasonCode::TargetRelationUnverified, relation);
+      if (seen->empty()) return build(ReasonCode::TargetRelationMissing, relation);
+    }
+    // Already a clone of that very build, and still there: nothing to do.
+    const StateEntry* own = entry_of(id);
+    if (own && own->is_clone() && own->cloned_from == target &&
+        own->cloned_version == from->last_updated && own->fingerprint &&
+        own->fingerprint->relation == relation_identity(n)) {
+      std::optional<std::string> here =
+          observed_.relations.enabled ? observed_.relations.lookup(n) : std::nullopt;
+      if (n.is_test() || (here && !here->empty())) {
+        d.action = Action::Reuse;
+        d.reason = Reason{ReasonCode::CloneStillCurrent, target, {}};
+        return d;
+      }
+    }
+    d.action = Action::Clone;
+    d.reason = Reason{ReasonCode::ClonedFromTarget, target,
+                      n.is_test() ? std::string() : "relation " + from->fingerprint->relation};
+    d.clone_of = from;
+    return d;
+  }
+
+  /// The decision by this target's own entry (rules 1-5).
+  NodeDecision decide_own(NodeId id) {
     const Node& n = g_.nodes[id];
     NodeDecision d;
     d.node = id;
@@ -310,6 +456,8 @@ class Decider {
         if (built_now(p)) return build(ReasonCode::ParentBuilt, g_.nodes[p].unique_id);
     }
     if (!entry) return build(ReasonCode::NoStateEntry);
+    // A clone shows another target's relation: judged only against that target's entry.
+    if (entry->is_clone()) return build(ReasonCode::CloneUnchecked, entry->cloned_from);
     if (!entry->fingerprint) return build(ReasonCode::FingerprintUnrecorded);
     const FingerprintVerdict& fv = verdict(id, *entry);
     d.watched_vars = fv.now.watched_vars;
@@ -370,6 +518,8 @@ class Decider {
   const Observations& observed_;
   const State& state_;
   const StateKeys& keys_;
+  const TargetEntries* other_;  ///< --reuse-from's target, or null
+  std::vector<uint8_t> macro_reads_target_;  ///< per macro: 0 unknown, 1 no, 2 yes
   Micros now_;
   const DecideSettings& settings_;
   std::vector<std::pair<std::optional<BuildAfter>, bool>> build_after_;
@@ -377,6 +527,15 @@ class Decider {
 };
 
 }  // namespace
+
+const char* action_name(Action action) {
+  switch (action) {
+    case Action::Build: return "build";
+    case Action::Reuse: return "reuse";
+    case Action::Clone: return "clone";
+  }
+  return "build";
+}
 
 bool is_decidable(const Node& n) {
   switch (n.kind) {
@@ -426,7 +585,7 @@ std::vector<std::pair<std::optional<BuildAfter>, bool>> effective_build_after(co
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
             const State& state, const StateKeys& keys, Micros now,
-            const DecideSettings& settings) {
+            const DecideSettings& settings, const TargetEntries* other) {
   // The per-node lookups and code scans are independent: done up front on every core.
   Entries entries{std::vector<const StateEntry*>(graph.nodes.size(), nullptr),
                   std::vector<uint8_t>(graph.nodes.size(), 0)};
@@ -477,7 +636,7 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     });
   }
   Plan plan = Decider(graph, lineage, fingerprints, observed, state, keys, now, settings,
-                      verdicts, entries, parent_flags)
+                      verdicts, entries, parent_flags, other)
                   .run(selected);
   // dbt drops a selected unit test whose model is not selected: a unit test that must run
   // takes its reused model along (decided again, so the model's children follow the rules).
@@ -487,12 +646,12 @@ Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
     if (n.kind != NodeKind::UnitTest || d.action != Action::Build) continue;
     for (NodeId p : n.parents) {
       const NodeDecision* pd = plan.find(p);
-      if (pd && pd->action == Action::Reuse) forced.emplace(p, d.node);
+      if (pd && pd->action != Action::Build) forced.emplace(p, d.node);
     }
   }
   if (forced.empty()) return plan;
   Decider again(graph, lineage, fingerprints, observed, state, keys, now, settings, verdicts,
-                entries, parent_flags);
+                entries, parent_flags, other);
   again.forced = std::move(forced);
   return again.run(selected);
 }

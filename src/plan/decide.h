@@ -14,6 +14,7 @@
 #include "plan/reason.h"
 #include "plan/relation_catalog.h"
 #include "plan/state_keys.h"
+#include "plan/target_entries.h"
 #include "plan/volatility_mode.h"
 #include "state/state.h"
 
@@ -29,7 +30,14 @@ struct DecideSettings {
   VolatilityMode volatility = VolatilityMode::Filters;
 };
 
-enum class Action : uint8_t { Build, Reuse };
+/// Build: dbt builds it. Reuse: its relation stays. Clone: under --reuse-from, its relation
+/// becomes a clone of the other target's (`dbt clone`; a test takes over the other target's
+/// passing result), which is the relation a build would give (docs/design.md, "Reusing
+/// another target's builds").
+enum class Action : uint8_t { Build, Reuse, Clone };
+
+/// The decision's word for an action: "build", "reuse" or "clone".
+const char* action_name(Action action);
 
 /// One source input as the decision saw it.
 struct SourceInput {
@@ -70,6 +78,8 @@ struct NodeDecision {
   size_t watched_macros = 0;  ///< number of macros in its fingerprint
   std::optional<BuildAfter> build_after;
   bool build_after_inherited = false;
+  /// Clone: the other target's entry that is cloned (its relation in fingerprint.relation).
+  const StateEntry* clone_of = nullptr;
 };
 
 struct Plan {
@@ -77,6 +87,7 @@ struct Plan {
   std::vector<int32_t> decision_index;  ///< NodeId -> index into `decisions`, or -1
   size_t build_count = 0;
   size_t reuse_count = 0;
+  size_t clone_count = 0;
   /// Sources whose relation this run rebuilds with possibly other rows (their producer is
   /// built): what was measured of them before dbt ran must not be recorded as what their
   /// readers read.
@@ -94,10 +105,12 @@ bool is_decidable(const Node& node);
 
 /// Decides every decidable node of `selected` (any order; duplicates ignored). Each node's
 /// entry in `state` is the one `keys` (built on `graph`) names.
+/// With `other` (--reuse-from), a node that would be built is cloned instead where the other
+/// target's entry of it allows (docs/design.md, "Reusing another target's builds").
 Plan decide(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
             const std::vector<NodeId>& selected, const Observations& observed,
             const State& state, const StateKeys& keys, Micros now,
-            const DecideSettings& settings);
+            const DecideSettings& settings, const TargetEntries* other = nullptr);
 
 /// Each node's build_after: its own, else the smallest of its children's when every
 /// (non-test) child has one (of equal windows, one with updates_on `any`). Indexed by NodeId;

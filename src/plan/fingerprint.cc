@@ -364,13 +364,8 @@ void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
   sink.part(Part::Adapter, g_.adapter_type);
   sink.part(Part::Kind, expected_relation_kind(n));
 
-  std::vector<std::string> inputs;
-  for (NodeId s : in.sources) inputs.push_back(relation_identity(g_.nodes[s]));
-  for (NodeId p : in.nodes) inputs.push_back(relation_identity(g_.nodes[p]));
-  sort_unique(inputs);
-  HashBuilder ih;
-  for (const auto& i : inputs) ih.add(i);
-  sink.part(Part::Inputs, ih.hex());
+  sink.part(Part::Inputs,
+            inputs_with(id, [this](NodeId p) { return relation_identity(g_.nodes[p]); }));
 
   char hex[16];
   for (const auto& [key, value] : n.config) {
@@ -411,6 +406,18 @@ void Fingerprinter::emit(NodeId id, const StateEntry* recorded, Sink& sink) {
   }
   if (r.dynamic_env_var)
     sink.entry(Map::EnvVars, "(env var with a computed name)", kUnknownValue);
+}
+
+std::string Fingerprinter::inputs_with(NodeId id,
+                                       const std::function<std::string(NodeId)>& identity_of) {
+  const EffectiveInputs& in = lineage_.of(id);
+  std::vector<std::string> inputs;
+  for (NodeId s : in.sources) inputs.push_back(relation_identity(g_.nodes[s]));
+  for (NodeId p : in.nodes) inputs.push_back(identity_of(p));
+  sort_unique(inputs);
+  HashBuilder ih;
+  for (const auto& i : inputs) ih.add(i);
+  return ih.hex();
 }
 
 Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {

@@ -98,6 +98,10 @@ class Fingerprinter {
   std::optional<Volatility> volatility(NodeId id, VolatilityMode mode);
   /// volatility(id, mode) has a value.
   bool is_volatile(NodeId id, VolatilityMode mode) { return volatility(id, mode).has_value(); }
+  /// The `inputs` component of `id`'s fingerprint with each parent node's relation identity
+  /// given by `identity_of` (sources keep their own): what it is in another target, whose
+  /// parents are other relations (`--reuse-from`).
+  std::string inputs_with(NodeId id, const std::function<std::string(NodeId)>& identity_of);
   /// The var names read by `ids` (for the warehouse probe), sorted and unique.
   std::vector<std::string> vars_read(const std::vector<NodeId>& ids);
 

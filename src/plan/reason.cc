@@ -77,6 +77,20 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::BuildAfterWindow: return "build_after_window";
     case ReasonCode::BuildAfterWaitingForAll: return "build_after_waiting_for_all";
     case ReasonCode::TestParentsReused: return "test_parents_reused";
+    case ReasonCode::CloneUnchecked: return "clone_unchecked";
+    case ReasonCode::TargetHasNoEntry: return "target_has_no_entry";
+    case ReasonCode::FingerprintDiffersFromTarget: return "fingerprint_differs_from_target";
+    case ReasonCode::ReadsTarget: return "reads_target";
+    case ReasonCode::ParentNotCloned: return "parent_not_cloned";
+    case ReasonCode::TargetParentVersionDiffers: return "target_parent_version_differs";
+    case ReasonCode::NewDataSinceTargetBuild: return "new_data_since_target_build";
+    case ReasonCode::TargetRelationMissing: return "target_relation_missing";
+    case ReasonCode::TargetRelationUnverified: return "target_relation_unverified";
+    case ReasonCode::ParentCloned: return "parent_cloned";
+    case ReasonCode::ParentCloneUnchecked: return "parent_clone_unchecked";
+    case ReasonCode::CloneFailed: return "clone_failed";
+    case ReasonCode::ClonedFromTarget: return "cloned_from_target";
+    case ReasonCode::CloneStillCurrent: return "clone_still_current";
   }
   return "unknown";
 }
@@ -145,6 +159,43 @@ std::string reason_text(const Reason& r) {
       return fmt::format("build_after updates_on all{}: {} has no new data yet", detail, s);
     case ReasonCode::TestParentsReused:
       return "all parents reused and unchanged since the last run";
+    // --reuse-from: subject the other target (or the parent, source or relation named)
+    case ReasonCode::CloneUnchecked:
+      return fmt::format("its relation is a clone of target {}'s, checked only with "
+                         "--reuse-from {}", s, s);
+    case ReasonCode::TargetHasNoEntry:
+      return fmt::format("target {} has no state entry of it to clone{}", s, detail);
+    case ReasonCode::FingerprintDiffersFromTarget:
+      return fmt::format("not cloned: it differs from target {}'s build{}", s, detail);
+    case ReasonCode::ReadsTarget:
+      return fmt::format("not cloned: its code or a macro it calls reads target.* ({}), so it "
+                         "may render differently per target", s);
+    case ReasonCode::ParentNotCloned:
+      return fmt::format("not cloned: parent {} is not a clone of the other target's{}", s,
+                         detail);
+    case ReasonCode::TargetParentVersionDiffers:
+      return fmt::format("not cloned: the other target built it from another version of "
+                         "parent {}{}", s, detail);
+    case ReasonCode::NewDataSinceTargetBuild:
+      return fmt::format("not cloned: new data in {} since the other target's build{}", s,
+                         detail);
+    case ReasonCode::TargetRelationMissing:
+      return fmt::format("not cloned: the other target's relation {} is missing", s);
+    case ReasonCode::TargetRelationUnverified:
+      return fmt::format("not cloned: could not check that the other target's relation {} "
+                         "exists", s);
+    case ReasonCode::ParentCloned: return fmt::format("parent {} is cloned in this run", s);
+    case ReasonCode::ParentCloneUnchecked:
+      return fmt::format("parent {} is a clone of another target's relation that changed or "
+                         "was not checked in this run{}", s, detail);
+    case ReasonCode::CloneFailed:
+      return fmt::format("dbt clone did not clone it from target {}, so it is built", s);
+    case ReasonCode::ClonedFromTarget:
+      return fmt::format("cloned from target {}: same fingerprint, no new data since its "
+                         "build{}", s, detail);
+    case ReasonCode::CloneStillCurrent:
+      return fmt::format("clone of target {}'s relation, unchanged there since it was cloned",
+                         s);
   }
   return "unknown reason";
 }

@@ -41,12 +41,28 @@ enum class ReasonCode : uint8_t {
   TestsSource,
   Volatile,
   UnitTestNeedsModel,
+  // build, under --reuse-from (why a node was not cloned from the other target)
+  CloneUnchecked,
+  TargetHasNoEntry,
+  FingerprintDiffersFromTarget,
+  ReadsTarget,
+  ParentNotCloned,
+  TargetParentVersionDiffers,
+  NewDataSinceTargetBuild,
+  TargetRelationMissing,
+  TargetRelationUnverified,
+  ParentCloned,
+  ParentCloneUnchecked,
+  CloneFailed,
+  // clone
+  ClonedFromTarget,
   // reuse
   NoNewData,
   SeedUnchanged,
   BuildAfterWindow,
   BuildAfterWaitingForAll,
   TestParentsReused,
+  CloneStillCurrent,
 };
 
 /// A decision's reason: code, subject (may be empty) and detail (may be empty).

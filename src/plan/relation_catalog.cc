@@ -30,8 +30,14 @@ void RelationCatalog::add(std::string_view database, std::string_view schema,
 }
 
 std::optional<std::string> RelationCatalog::lookup(const Node& n) const {
-  if (!listed_schemas.count(schema_key(n.database, n.schema))) return std::nullopt;
-  auto it = kinds.find(relation_key(n.database, n.schema, n.alias));
+  return lookup(n.database, n.schema, n.alias);
+}
+
+std::optional<std::string> RelationCatalog::lookup(std::string_view database,
+                                                   std::string_view schema,
+                                                   std::string_view identifier) const {
+  if (!listed_schemas.count(schema_key(database, schema))) return std::nullopt;
+  auto it = kinds.find(relation_key(database, schema, identifier));
   return it == kinds.end() ? std::string() : it->second;
 }
 

@@ -25,6 +25,9 @@ struct RelationCatalog {
   /// The node's relation as listed: nullopt when its schema was not listed (cannot tell),
   /// "" when missing, else its kind ("unknown" when the listing gave none).
   std::optional<std::string> lookup(const Node& node) const;
+  /// The same for the relation `database`.`schema`.`identifier`.
+  std::optional<std::string> lookup(std::string_view database, std::string_view schema,
+                                    std::string_view identifier) const;
 };
 
 }  // namespace orc

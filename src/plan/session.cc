@@ -15,12 +15,14 @@ Session::Session(const Graph& graph, State& stored, const SessionSettings& setti
     keys_.filter(*filtered_);
     visible_ = &*filtered_;
   }
+  // Another target's entries are found by unique_id keys only (docs/design.md).
+  if (settings_.reuse_from && !keys_.scoped()) other_.emplace(*visible_, *settings_.reuse_from);
 }
 
 Plan Session::decide(const std::vector<NodeId>& selected, const Observations& observed,
                      Micros now) {
   return orc::decide(graph_, lineage_, fingerprints_, selected, observed, *visible_, keys_, now,
-                     settings_.decide);
+                     settings_.decide, other_ ? &*other_ : nullptr);
 }
 
 RunSavings Session::savings(const Plan& plan) const {
@@ -33,9 +35,20 @@ StateChange Session::record(const Plan& plan, const std::vector<NodeResult>& res
   // What was measured of a source before its relation was rebuilt is not what its readers
   // read: not recorded, so the next run measures it again (design.md).
   for (NodeId s : plan.sources_rebuilt) observed.forget_source(graph_.nodes[s].unique_id);
+  // A cloned test ran nowhere: it takes over the other target's passing result.
+  std::vector<NodeResult> with_tests;
+  const std::vector<NodeResult>* all = &results;
+  if (plan.clone_count > 0) {
+    with_tests = results;
+    for (const NodeDecision& d : plan.decisions)
+      if (d.action == Action::Clone && graph_.nodes[d.node].is_test())
+        with_tests.push_back({graph_.nodes[d.node].unique_id, "pass", fallback_time, 0.0});
+    all = &with_tests;
+  }
   StateChange change;
-  change.merged = entries_for_results(graph_, lineage_, fingerprints_, results, observed,
-                                      *visible_, keys_, fallback_time);
+  change.merged = entries_for_results(graph_, lineage_, fingerprints_, *all, observed,
+                                      *visible_, keys_, fallback_time, settings_.target_name,
+                                      &plan);
   if (savings) change.savings = savings_totals(*savings);
   return change;
 }

@@ -15,6 +15,7 @@
 #include "plan/savings.h"
 #include "plan/state_keys.h"
 #include "plan/state_update.h"
+#include "plan/target_entries.h"
 #include "state/state.h"
 #include "state/state_change.h"
 
@@ -25,6 +26,11 @@ struct SessionSettings {
   std::optional<std::string> integration_account_id;  ///< keys scoped with local_run false
   bool local_run = true;
   DecideSettings decide;
+  /// --reuse-from: the target whose entries may be cloned (docs/design.md, "Reusing another
+  /// target's builds"); ignored with account-scoped keys.
+  std::optional<std::string> reuse_from;
+  /// The run's dbt target (target.name), recorded in every entry; "" when unknown.
+  std::string target_name;
 };
 
 /// One run over one graph and one stored state. The graph and the stored state must outlive
@@ -42,6 +48,8 @@ class Session {
   const StateKeys& keys() const { return keys_; }
   /// The entries this run sees (StateKeys::filter of the stored state).
   const State& state() const { return *visible_; }
+  /// The entries of --reuse-from's target, or null (not asked, or keys are scoped).
+  const TargetEntries* reuse_from() const { return other_ ? &*other_ : nullptr; }
   Lineage& lineage() { return lineage_; }
   Fingerprinter& fingerprints() { return fingerprints_; }
 
@@ -79,6 +87,7 @@ class Session {
   State* visible_;                 ///< filtered_ or the stored document
   Lineage lineage_;
   Fingerprinter fingerprints_;
+  std::optional<TargetEntries> other_;
 };
 
 }  // namespace orc

@@ -8,10 +8,31 @@ bool is_success_status(const std::string& status) {
   return status == "success" || status == "pass";
 }
 
+namespace {
+
+/// What the entry `e` records of the sources of `in`: their freshness, tokens and change
+/// markers as `observed` holds them (unknown ones left out).
+void record_sources(const Graph& graph, const EffectiveInputs& in, const Observations& observed,
+                    StateEntry& e) {
+  for (NodeId s : in.sources) {
+    const std::string& sid = graph.nodes[s].unique_id;
+    auto f = observed.freshness.find(sid);
+    if (f != observed.freshness.end() && f->second) e.sources[sid] = *f->second;
+    auto t = observed.tokens.find(sid);
+    if (t != observed.tokens.end() && t->second.value) e.source_tokens[sid] = *t->second.value;
+    auto m = observed.markers.find(sid);
+    if (m != observed.markers.end() && graph.nodes[s].wants_change_marker())
+      e.source_markers[sid] = m->second;
+  }
+}
+
+}  // namespace
+
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const Observations& observed,
                           const State& before, const StateKeys& keys,
-                          const std::string& fallback_time) {
+                          const std::string& fallback_time, const std::string& target,
+                          const Plan* plan) {
   State out;
   // First pass: this run's new versions, so children can record parents built alongside them.
   std::unordered_map<NodeId, std::string> new_version;
@@ -31,17 +52,22 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
     e.fingerprint = fingerprints.of(id, keys.entry(before, id));
     e.last_updated = version;
     e.build_seconds = duration[id];
-    for (NodeId s : in.sources) {
-      const std::string& sid = graph.nodes[s].unique_id;
-      auto f = observed.freshness.find(sid);
-      if (f != observed.freshness.end() && f->second) e.sources[sid] = *f->second;
-      auto t = observed.tokens.find(sid);
-      if (t != observed.tokens.end() && t->second.value) e.source_tokens[sid] = *t->second.value;
-      auto m = observed.markers.find(sid);
-      if (m != observed.markers.end() && graph.nodes[s].wants_change_marker())
-        e.source_markers[sid] = m->second;
+    e.target = target;
+    const NodeDecision* d = plan ? plan->find(id) : nullptr;
+    if (d && d->action == Action::Clone && d->clone_of) {
+      // The relation shows the other target's build: what that build consumed.
+      const StateEntry& from = *d->clone_of;
+      e.sources = from.sources;
+      e.source_tokens = from.source_tokens;
+      e.source_markers = from.source_markers;
+      e.build_seconds = from.build_seconds;
+      e.cloned_from = from.target;
+      e.cloned_version = from.last_updated;
+    } else {
+      record_sources(graph, in, observed, e);
     }
     e.has_parents = true;
+
     for (NodeId p : in.nodes) {
       const std::string& pkey = keys.key(p);
       if (auto nv = new_version.find(p); nv != new_version.end()) {

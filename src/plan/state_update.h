@@ -27,11 +27,15 @@ bool is_success_status(const std::string& status);
 /// orc_build_seconds), each under the key `keys` gives it. `before` is the state the run
 /// started from; parents rebuilt in this run are recorded with their new version. When the
 /// entry under the node's key described another relation (another target), that entry is kept
-/// under its per-relation key so both targets' work stays reusable.
+/// under its per-relation key so both targets' work stays reusable. Each entry records
+/// `target` (the dbt target's name, may be ""). A node `plan` (may be null) decided to clone
+/// gets a clone entry: what the cloned entry consumed (sources, markers, tokens, build time),
+/// with the target and version it was cloned from.
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const Observations& observed,
                           const State& before, const StateKeys& keys,
-                          const std::string& fallback_time);
+                          const std::string& fallback_time, const std::string& target = {},
+                          const Plan* plan = nullptr);
 
 /// The state keys of the entries that describe the relations of the nodes in `results` (run
 /// with whatever status): what an --empty/--sample run must drop, since those relations now

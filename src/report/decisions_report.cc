@@ -57,12 +57,18 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
   out += ", \"run_command\": ";
   if (info.run_command.empty()) out += "null";
   else append_json_string_array(out, info.run_command);
+  if (!info.clone_command.empty()) {
+    out += ", \"clone_command\": ";
+    append_json_string_array(out, info.clone_command);
+  }
   if (info.not_run) {
     out += ", \"not_run\": ";
     append_json_string_array(out, *info.not_run);
   }
-  out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}}}",
+  out += fmt::format(", \"summary\": {{\"decided\": {}, \"build\": {}, \"reuse\": {}",
                      plan.decisions.size(), plan.build_count, plan.reuse_count);
+  if (plan.clone_count) out += fmt::format(", \"clone\": {}", plan.clone_count);
+  out += "}";
   if (info.savings) {
     const RunSavings& sv = *info.savings;
     auto number_or_null = [](std::optional<double> v, const char* format) {
@@ -84,7 +90,7 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
     first = false;
     append_kv(out, "unique_id", n.unique_id, false);
     append_kv(out, "resource_type", n.resource_type);
-    append_kv(out, "decision", d.action == Action::Build ? "build" : "reuse");
+    append_kv(out, "decision", action_name(d.action));
     append_kv(out, "reason", reason_text(d.reason));
     append_kv(out, "reason_code", reason_code_name(d.reason.code));
     append_kv(out, "reason_subject", d.reason.subject);
@@ -170,10 +176,11 @@ std::string plan_table(const Graph& graph, const Plan& plan) {
   std::string out = fmt::format("{:<{}}  {:<8}  {}\n", "node", width, "decision", "reason");
   for (const NodeDecision& d : plan.decisions)
     out += fmt::format("{:<{}}  {:<8}  {}: {}\n", graph.nodes[d.node].unique_id, width,
-                       d.action == Action::Build ? "build" : "reuse", reason_code_name(d.reason.code),
+                       action_name(d.action), reason_code_name(d.reason.code),
                        reason_text(d.reason));
-  out += fmt::format("{} nodes: {} to build, {} to reuse (nothing was run)\n",
-                     plan.decisions.size(), plan.build_count, plan.reuse_count);
+  out += fmt::format("{} nodes: {} to build, {} to reuse{} (nothing was run)\n",
+                     plan.decisions.size(), plan.build_count, plan.reuse_count,
+                     plan.clone_count ? fmt::format(", {} to clone", plan.clone_count) : "");
   return out;
 }
 
@@ -183,6 +190,8 @@ void log_decisions(const Graph& graph, const Plan& plan, size_t max_lines) {
     const Node& n = graph.nodes[d.node];
     if (d.action == Action::Reuse) {
       if (every_line) log_info("Reusing {}: {}", n.unique_id, reason_text(d.reason));
+    } else if (d.action == Action::Clone) {
+      log_debug("Cloning {}: {}", n.unique_id, reason_text(d.reason));
     } else {
       log_debug("Building {}: {}", n.unique_id, reason_text(d.reason));
     }

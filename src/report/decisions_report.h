@@ -21,6 +21,8 @@ struct RunInfo {
   /// the invocations made inside each.
   std::vector<DbtProcessRecord> dbt_processes;
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
+  /// The `dbt clone` command of the CLONE set under --reuse-from (empty: none).
+  std::vector<std::string> clone_command;
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;
   /// What reuse saved in this run (the reused nodes' node-seconds and the wall-clock estimate).

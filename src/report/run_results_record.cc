@@ -17,9 +17,13 @@ std::vector<WrittenResult> reused_results(const Graph& graph, const Plan& plan,
   std::vector<WrittenResult> out;
   out.reserve(plan.reuse_count + exposures.size());
   for (const NodeDecision& d : plan.decisions) {
-    if (d.action != Action::Reuse) continue;
     const Node& n = graph.nodes[d.node];
-    out.push_back({n.unique_id, status, "Reused: " + reason_text(d.reason), n.relation_name, {}});
+    if (d.action == Action::Reuse)
+      out.push_back({n.unique_id, status, "Reused: " + reason_text(d.reason), n.relation_name, {}});
+    else if (d.action == Action::Clone)  // dbt clone's own result is replaced by the build's
+      out.push_back({n.unique_id, n.is_test() ? "pass" : "success",
+                     "Cloned: " + reason_text(d.reason), n.relation_name,
+                     n.is_test() ? std::optional<int>(0) : std::nullopt});
   }
   for (const auto& id : exposures) out.push_back({id, "no-op", "NO-OP", "", 0});
   return out;
@@ -37,7 +41,7 @@ std::vector<std::string> RunResultsRecord::selection(
 }
 
 void RunResultsRecord::add_to_dbt_results(const std::filesystem::path& path) const {
-  if (!enabled_ || plan_.reuse_count == 0) return;
+  if (!enabled_ || plan_.reuse_count + plan_.clone_count == 0) return;
   try {
     const std::string text = read_file(path);
     auto dbt_version = parse_run_results(text, path.string()).dbt_version;

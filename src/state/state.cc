@@ -234,6 +234,12 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
                                               "a number", std::string_view(asset)));
             entry.build_seconds = seconds;
           }
+        } else if (f == "orc_target") {
+          entry.target = text_of(fv, origin, asset, f);
+        } else if (f == "orc_cloned_from") {
+          entry.cloned_from = text_of(fv, origin, asset, f);
+        } else if (f == "orc_cloned_version") {
+          entry.cloned_version = text_of(fv, origin, asset, f);
         } else if (f == "fingerprint") {
           if (!fv.is_null()) entry.fingerprint = read_fingerprint(fv, origin, asset);
         } else {
@@ -300,6 +306,16 @@ std::string serialize_state(const State& state) {
       append_fingerprint(out, *e.fingerprint);
     }
     if (e.build_seconds) out += fmt::format(", \"orc_build_seconds\": {:.3f}", *e.build_seconds);
+    auto optional_text = [&out](const char* field, const std::string& value) {
+      if (value.empty()) return;
+      out += ", \"";
+      out += field;
+      out += "\": ";
+      append_json_string(out, value);
+    };
+    optional_text("orc_target", e.target);
+    optional_text("orc_cloned_from", e.cloned_from);
+    optional_text("orc_cloned_version", e.cloned_version);
     if (!e.extra_fields.empty()) {
       out += ", ";
       out += e.extra_fields;

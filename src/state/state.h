@@ -50,6 +50,18 @@ struct StateEntry {
   /// orc's addition (`orc_build_seconds`): how long the node's last successful build took
   /// (run_results.json `execution_time`); what reusing it saves. Absent when unknown.
   std::optional<double> build_seconds;
+  /// orc's addition (`orc_target`): the dbt target (target.name) the node was built or cloned
+  /// for; "" when unknown (entries written before orc recorded it, or by the reference). What
+  /// `--reuse-from <target>` looks entries up by (docs/design.md, "Reusing another target's
+  /// builds").
+  std::string target;
+  /// orc's additions (`orc_cloned_from`, `orc_cloned_version`) on an entry whose relation is a
+  /// clone of another target's: that target, and the `last_updated` of its entry that was
+  /// cloned (the version of the data the clone shows). Empty on built entries.
+  std::string cloned_from;
+  std::string cloned_version;
+
+  bool is_clone() const { return !cloned_from.empty(); }
   /// Other fields of the entry, kept verbatim as `"key":value` pairs joined by ','.
   std::string extra_fields;
 };

@@ -50,6 +50,7 @@ ProbeRequest probe_request(const Graph& graph, const std::vector<NodeId>& select
     if (verify_relations && !expected_relation_kind(n).empty())
       schemas.emplace(n.database, n.schema);
   }
+  if (verify_relations) schemas.insert(scope.extra_schemas.begin(), scope.extra_schemas.end());
   r.schemas.assign(schemas.begin(), schemas.end());
   Fingerprinter reads(graph, lineage, {});
   r.vars = reads.vars_read(decidable);

@@ -18,6 +18,9 @@ namespace orc {
 struct ProbeScope {
   bool verify_relations = true;  ///< list the schemas of reusable relations
   bool source_tokens = true;     ///< change tokens of sources without loaded_at_*
+  /// (database, schema) pairs listed too when verifying relations: where --reuse-from's
+  /// target keeps the relations it may clone.
+  std::vector<std::pair<std::string, std::string>> extra_schemas;
 };
 
 /// The selection and what was learnt about it.

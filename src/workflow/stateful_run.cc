@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/file_io.h"
@@ -11,6 +13,7 @@
 #include "core/sha256.h"
 #include "core/temp_dir.h"
 #include "core/timestamp.h"
+#include "dbt/clone_manifest.h"
 #include "dbt/project_paths.h"
 #include "dbt/project_vars.h"
 #include "dbt/run_results.h"
@@ -74,6 +77,55 @@ void add_savings_to_store(StateStore& store, const RunSavings& run) {
   }
 }
 
+/// Runs `dbt clone` for the CLONE decisions of `plan` that have a relation (tests have none):
+/// each from the relation the other target's entry names, through a state manifest written
+/// from this run's manifest (docs/design.md, "Reusing another target's builds"). A node dbt
+/// did not clone is decided BUILD instead (its children here read it). Returns dbt clone's
+/// results (empty when it wrote none) and sets `previous_invocation` to its invocation.
+std::vector<NodeResult> clone_nodes(Graph& graph, Plan& plan, const DbtArgs& dargs,
+                                    const fs::path& manifest_path, const fs::path& results_path,
+                                    const std::string& started_at, const std::string& target,
+                                    DbtRequests& dbt, RunInfo& info,
+                                    std::string& previous_invocation) {
+  std::unordered_map<std::string, CloneSource> from;
+  std::vector<std::string> ids;
+  for (const NodeDecision& d : plan.decisions) {
+    const Node& n = graph.nodes[d.node];
+    if (d.action != Action::Clone || n.is_test()) continue;
+    auto parts = split_relation_name(d.clone_of->fingerprint->relation);
+    from.emplace(n.unique_id, CloneSource{*parts, d.clone_of->fingerprint->relation});
+    ids.push_back(n.unique_id);
+  }
+  std::vector<NodeResult> results;
+  if (ids.empty()) return results;
+  TempDir dir("orc-clone");
+  write_file_atomic(dir.path() / "manifest.json",
+                    clone_state_manifest(read_file(manifest_path), from, manifest_path.string()));
+  write_file_atomic(dir.path() / "run_results.json",
+                    synthetic_run_results(ids, "orc", started_at));
+  info.clone_command = clone_arguments(dargs, dir.path().string());
+  log_info("Cloning {} nodes from target {}", ids.size(), target);
+  dbt.build(info.clone_command);
+  if (auto r = read_run_results(results_path); r && r->invocation_id != previous_invocation) {
+    previous_invocation = r->invocation_id;
+    results = std::move(r->results);
+  }
+  std::unordered_set<std::string> cloned;
+  for (const NodeResult& r : results)
+    if (is_success_status(r.status)) cloned.insert(r.unique_id);
+  for (NodeDecision& d : plan.decisions) {
+    const Node& n = graph.nodes[d.node];
+    if (d.action != Action::Clone || n.is_test() || cloned.count(n.unique_id)) continue;
+    log_warn("dbt clone did not clone {}; it is built instead", n.unique_id);
+    d.reason = Reason{ReasonCode::CloneFailed, d.reason.subject, {}};
+    d.action = Action::Build;
+    d.clone_of = nullptr;
+    --plan.clone_count;
+    ++plan.build_count;
+  }
+  return results;
+}
+
 void stop_if_interrupted() {
   if (interrupt_received())
     throw Error("interrupted before dbt started; nothing was run or recorded",
@@ -96,6 +148,7 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   SessionSettings settings = session_settings(config);
   settings.decide.full_refresh = dargs.full_refresh;
   settings.decide.placeholder_data = dargs.placeholder_data;
+  settings.reuse_from = request.reuse_from;
 
   // `orc plan` leaves dbt's record of the last run as it was (dbt's `show` rewrites it).
   const fs::path results_path = paths.target_dir / "run_results.json";
@@ -109,7 +162,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   // are still asked, so that the entries it records let the next run reuse (docs/design.md,
   // "The run").
   const bool verify_relations = config.verify_relations_exist && !dargs.full_refresh;
-  const ProbeScope scope{verify_relations, !config.require_explicit_source_freshness};
+  ProbeScope scope{verify_relations, !config.require_explicit_source_freshness, {}};
+  if (settings.reuse_from && verify_relations)  // where the other target's relations are
+    scope.extra_schemas = TargetEntries(state, *settings.reuse_from).schemas();
   ResolvedSelection resolved =
       resolve_selection(subcommand, dargs, env, manifest_path, scope, dbt);
   if (resolved.dbt_exit_code != 0) return resolved.dbt_exit_code;
@@ -126,8 +181,23 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
     log_warn("vars of installed packages are unknown, so their readers are built: {}",
              context.scopes.problem);
   context.env = [&env](const std::string& name) { return env.get(name); };
+  settings.target_name = resolved.probed.target_name;
+  if (settings.reuse_from && *settings.reuse_from == settings.target_name)
+    throw Error(fmt::format("--reuse-from {} names the target this run builds; name the target "
+                            "whose builds to clone (e.g. --target ci --reuse-from prod)",
+                            *settings.reuse_from));
   // The engine, once: which entries are this run's, under which keys, and the decision.
   Session session(graph, state, settings, std::move(context));
+  if (settings.reuse_from) {
+    if (!session.reuse_from())
+      log_warn("--reuse-from {} is ignored: with integration_account_id and local_run false, "
+               "entries are keyed by relation and another target's cannot be found",
+               *settings.reuse_from);
+    else if (session.reuse_from()->size() == 0)
+      log_warn("--reuse-from {}: the state has no entry recorded for target {} (entries "
+               "record their target since orc 0.9: run it once with this orc)",
+               *settings.reuse_from, *settings.reuse_from);
+  }
   if (session.keys().scoped())
     log_debug("{} state entries are this account's", session.state().entries.size());
   log_debug("selected {} nodes; freshness known for {} sources; {} relations listed",
@@ -150,9 +220,6 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   info.savings->threads = dargs.threads ? dargs.threads : resolved.probed.threads;
   const bool record_savings = !dargs.placeholder_data && info.savings->reused > 0;
 
-  std::vector<std::string> to_build;
-  for (const NodeDecision& d : plan.decisions)
-    if (d.action == Action::Build) to_build.push_back(graph.nodes[d.node].unique_id);
   const size_t decided = plan.decisions.size();
   const RunResultsRecord run_results(config.reused_in_run_results, graph, plan,
                                      std::move(resolved.exposures));
@@ -162,6 +229,13 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
     write_file_atomic(decisions_path, decisions_json(graph, plan, info));
   };
 
+  auto build_set = [&] {
+    std::vector<std::string> out;
+    for (const NodeDecision& d : plan.decisions)
+      if (d.action == Action::Build) out.push_back(graph.nodes[d.node].unique_id);
+    return out;
+  };
+  std::vector<std::string> to_build = build_set();
   if (request.plan_only) {
     if (results_before) write_file_atomic(results_path, *results_before);
     else fs::remove(results_path, ec);
@@ -173,18 +247,37 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
       std::fflush(stdout);
     }
     if (request.plan_json || request.plan_quiet)  // the table ends with the same summary
-      log_info("Plan: {} of {} nodes would be built, {} reused (nothing was run)",
-               to_build.size(), decided, plan.reuse_count);
+      log_info("Plan: {} of {} nodes would be built, {} reused{} (nothing was run)",
+               to_build.size(), decided, plan.reuse_count,
+               plan.clone_count ? fmt::format(", {} cloned", plan.clone_count) : "");
     return 0;
   }
   // --full-refresh and --empty/--sample: dbt runs exactly as the user asked.
   const bool as_given = dargs.full_refresh || dargs.placeholder_data;
+  std::string previous_invocation;
+  if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
+  // 4a. Under --reuse-from, clones first: the build reads them.
+  std::vector<NodeResult> clone_results;
+  if (plan.clone_count > 0) {
+    write_decisions();
+    clone_results = clone_nodes(graph, plan, dargs, manifest_path, results_path, started_at,
+                                *settings.reuse_from, dbt, info, previous_invocation);
+    to_build = build_set();
+  }
   if (to_build.empty() && !as_given) {
     write_decisions();
     // Nothing ran: say so, rather than leave an earlier run's (or orc's own query's) results.
     run_results.write_without_dbt(results_path, subcommand, request.args, started_at);
     log_info("Nothing to build: dbt {} not started", subcommand);
-    if (record_savings) add_savings_to_store(store, *info.savings);
+    bool savings_recorded = false;
+    if (plan.clone_count > 0) {
+      StateChange change = session.record(plan, clone_results, std::move(observed),
+                                          format_timestamp(clock_now(env)),
+                                          record_savings ? info.savings : std::optional<RunSavings>());
+      if (int failed = write_change(store, change, "state not saved")) return failed;
+      savings_recorded = true;
+    }
+    if (record_savings && !savings_recorded) add_savings_to_store(store, *info.savings);
     log_info("{}", savings_line(*info.savings));
     return 0;
   }
@@ -203,8 +296,6 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   write_decisions();
 
   bool savings_recorded = false;
-  std::string previous_invocation;
-  if (auto before = read_run_results(results_path)) previous_invocation = before->invocation_id;
   log_info("Building {} of {} nodes", to_build.size(), decided);
   int code = dbt.build(info.run_command);
   private_dir.reset();
@@ -237,8 +328,10 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
       }
     }
     // One guarded write per run: the entries and the savings totals together.
+    std::vector<NodeResult> recorded = std::move(clone_results);
+    recorded.insert(recorded.end(), results->results.begin(), results->results.end());
     StateChange change =
-        session.record(plan, results->results, std::move(observed),
+        session.record(plan, recorded, std::move(observed),
                        format_timestamp(clock_now(env)),
                        record_savings ? info.savings : std::optional<RunSavings>());
     if (!change.merged.entries.empty()) {

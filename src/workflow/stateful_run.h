@@ -4,6 +4,7 @@
 // succeeded. It talks to dbt only through DbtRequests and to state only through StateStore, so
 // every path can be exercised with fakes.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct RunRequest {
   bool plan_json = false;
   /// With plan_only: print neither (the caller reads orc_decisions.json).
   bool plan_quiet = false;
+  /// --reuse-from / reuse_from: the target whose builds may be cloned (docs/design.md,
+  /// "Reusing another target's builds").
+  std::optional<std::string> reuse_from;
 };
 
 /// Runs the request. Returns the exit code: dbt's when dbt ran (or failed resolving the

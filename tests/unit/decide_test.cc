@@ -1380,3 +1380,232 @@ TEST(DecideVolatile, ATableFilteringOnTheClockIsBuiltAsVolatile) {
   w.node("model.proj.report").volatile_config.reset();
   EXPECT_EQ(w.decide_all().build_count, 0u);
 }
+
+// --reuse-from (docs/design.md, "Reusing another target's builds"): a CI target clones what the
+// production target built when a build here would give the same relation.
+namespace {
+
+/// simple_chain built for target "prod" (schema prod), then switched to target "ci" (schema
+/// ci): the warehouse lists both schemas with prod's relations only.
+struct TwoTargets {
+  World w = simple_chain_unrecorded();
+  std::string prod_built = kT0;
+
+  static World simple_chain_unrecorded() {
+    World w;
+    w.g.root_project = "proj";
+    w.add("source.proj.raw.orders", NodeKind::Source);
+    w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
+    w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+    w.add("test.proj.not_null_mart_id", NodeKind::Test, {"model.proj.mart"});
+    w.g.link();
+    w.freshness["source.proj.raw.orders"] = kSrcOld;
+    w.relations.enabled = true;
+    return w;
+  }
+  void use_schema(const std::string& schema) {
+    for (Node& n : w.g.nodes) {
+      if (n.kind == NodeKind::Source) continue;
+      n.database = "db";
+      n.schema = schema;
+      if (n.is_test()) {
+        n.relation_name.clear();
+        continue;
+      }
+      n.alias = n.unique_id.substr(n.unique_id.rfind('.') + 1);
+      n.relation_name = "\"db\".\"" + schema + "\".\"" + n.alias + "\"";
+    }
+  }
+  void list(const std::string& schema, bool with_relations = true) {
+    w.relations.listed_schemas.insert(RelationCatalog::schema_key("db", schema));
+    if (!with_relations) return;
+    w.relations.add("db", schema, "stg", "view");
+    w.relations.add("db", schema, "mart", "table");
+  }
+  /// Production builds every node at `when` (as a run with target prod records it).
+  void build_prod(const std::string& when) {
+    use_schema("prod");
+    w.g.link();
+    Lineage lineage(w.g);
+    Fingerprinter fp(w.g, lineage, w.context());
+    std::vector<NodeResult> rs;
+    for (const char* uid : {"model.proj.stg", "model.proj.mart", "test.proj.not_null_mart_id"})
+      rs.push_back({uid, uid[0] == 't' ? "pass" : "success", when, std::nullopt});
+    merge_state(w.state, entries_for_results(w.g, lineage, fp, rs, w.observations(), w.state,
+                                             w.keys(), when, "prod"));
+    prod_built = when;
+    use_schema("ci");
+  }
+  TwoTargets() {
+    build_prod(kT0);
+    list("prod");
+    list("ci", false);
+  }
+  Plan decide(const char* reuse_from = "prod") {
+    w.g.link();
+    std::vector<NodeId> all;
+    for (NodeId i = 0; i < w.g.nodes.size(); ++i) all.push_back(i);
+    Lineage lineage(w.g);
+    Fingerprinter fp(w.g, lineage, w.context());
+    std::optional<TargetEntries> other;
+    if (reuse_from) other.emplace(w.state, reuse_from);
+    return orc::decide(w.g, lineage, fp, all, w.observations(), w.state, w.keys(), w.now,
+                       w.settings, other ? &*other : nullptr);
+  }
+  /// Records what a CI run of `plan` did: its clones and builds succeeded at `when`.
+  void record_ci(const Plan& plan, const std::string& when) {
+    Lineage lineage(w.g);
+    Fingerprinter fp(w.g, lineage, w.context());
+    std::vector<NodeResult> rs;
+    for (const NodeDecision& d : plan.decisions)
+      if (d.action != Action::Reuse)
+        rs.push_back({w.g.nodes[d.node].unique_id, "success", when, std::nullopt});
+    merge_state(w.state, entries_for_results(w.g, lineage, fp, rs, w.observations(), w.state,
+                                             w.keys(), when, "ci", &plan));
+    for (const NodeDecision& d : plan.decisions) {  // a clone is a view on DuckDB/PostgreSQL
+      const Node& n = w.g.nodes[d.node];
+      if (d.action != Action::Reuse && !n.is_test())
+        w.relations.add("db", "ci", n.alias, d.action == Action::Clone ? "view" : n.materialized);
+    }
+  }
+};
+
+}  // namespace
+
+TEST(ReuseFrom, NothingChangedClonesEveryNodeFromProduction) {
+  TwoTargets t;
+  Plan p = t.decide();
+  EXPECT_EQ(p.clone_count, 3u);
+  for (const char* uid : {"model.proj.stg", "model.proj.mart", "test.proj.not_null_mart_id"}) {
+    const NodeDecision& d = t.w.of(p, uid);
+    EXPECT_EQ(d.action, Action::Clone) << uid << ": " << show(d.reason);
+    EXPECT_EQ(d.reason.code, ReasonCode::ClonedFromTarget) << uid;
+    ASSERT_NE(d.clone_of, nullptr);
+    EXPECT_EQ(d.clone_of->target, "prod");
+  }
+  EXPECT_EQ(t.w.of(p, "model.proj.mart").clone_of->fingerprint->relation,
+            "\"db\".\"prod\".\"mart\"");
+  Plan without = t.decide(nullptr);
+  EXPECT_EQ(without.clone_count, 0u) << "no --reuse-from: nothing is cloned";
+  EXPECT_EQ(t.w.of(without, "model.proj.stg").reason.code, ReasonCode::RelationChanged);
+}
+
+TEST(ReuseFrom, AnEditedModelBuildsWithItsDescendantsAndTheRestIsCloned) {
+  TwoTargets t;
+  t.w.node("model.proj.mart").raw_code = "select 2";
+  t.w.node("model.proj.mart").checksum = "edited";
+  Plan p = t.decide();
+  EXPECT_EQ(t.w.of(p, "model.proj.stg").action, Action::Clone);
+  const NodeDecision& mart = t.w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  EXPECT_EQ(mart.reason.code, ReasonCode::FingerprintDiffersFromTarget) << show(mart.reason);
+  const NodeDecision& test = t.w.of(p, "test.proj.not_null_mart_id");
+  EXPECT_EQ(test.action, Action::Build) << show(test.reason);
+
+  TwoTargets u;
+  u.w.node("model.proj.stg").raw_code = "select 3";
+  u.w.node("model.proj.stg").checksum = "edited";
+  Plan q = u.decide();
+  EXPECT_EQ(u.w.of(q, "model.proj.stg").action, Action::Build);
+  const NodeDecision& child = u.w.of(q, "model.proj.mart");
+  EXPECT_EQ(child.action, Action::Build);
+  EXPECT_EQ(child.reason.code, ReasonCode::ParentNotCloned) << show(child.reason);
+  EXPECT_EQ(child.reason.subject, "model.proj.stg");
+}
+
+TEST(ReuseFrom, NewDataAMissingRelationOrATargetReadIsNotCloned) {
+  TwoTargets fresh;
+  fresh.w.freshness["source.proj.raw.orders"] = kSrcNew;
+  Plan p = fresh.decide();
+  EXPECT_EQ(fresh.w.of(p, "model.proj.stg").reason.code, ReasonCode::NewDataSinceTargetBuild);
+  EXPECT_EQ(fresh.w.of(p, "model.proj.mart").reason.code, ReasonCode::ParentNotCloned);
+
+  TwoTargets dropped;
+  dropped.w.relations.kinds.clear();
+  dropped.list("prod", false);
+  Plan q = dropped.decide();
+  EXPECT_EQ(dropped.w.of(q, "model.proj.stg").reason.code, ReasonCode::TargetRelationMissing);
+
+  TwoTargets reads;
+  reads.w.node("model.proj.stg").raw_code =
+      "select * from x {% if target.name == 'prod' %} where 1 = 1 {% endif %}";
+  Plan r = reads.decide();
+  EXPECT_EQ(reads.w.of(r, "model.proj.stg").reason.code, ReasonCode::ReadsTarget);
+
+  TwoTargets none;
+  Plan s = none.decide("staging");
+  EXPECT_EQ(none.w.of(s, "model.proj.stg").reason.code, ReasonCode::TargetHasNoEntry);
+}
+
+TEST(ReuseFrom, AClonesEntryIsReusedWhileProductionKeepsThatVersion) {
+  TwoTargets t;
+  Plan first = t.decide();
+  t.record_ci(first, kT1);
+  const StateEntry* stg = find_entry(t.w.state, "model.proj.stg", "\"db\".\"ci\".\"stg\"");
+  ASSERT_NE(stg, nullptr);
+  EXPECT_EQ(stg->cloned_from, "prod");
+  EXPECT_EQ(stg->cloned_version, kT0);
+  EXPECT_EQ(stg->target, "ci");
+  EXPECT_EQ(stg->sources.at("source.proj.raw.orders"), kSrcOld) << "what production consumed";
+  ASSERT_NE(find_entry(t.w.state, "model.proj.stg", "\"db\".\"prod\".\"stg\""), nullptr)
+      << "production's entry is kept beside it";
+
+  Plan again = t.decide();
+  EXPECT_EQ(again.clone_count, 0u);
+  EXPECT_EQ(again.reuse_count, 3u);
+  EXPECT_EQ(t.w.of(again, "model.proj.mart").reason.code, ReasonCode::CloneStillCurrent);
+
+  Plan unchecked = t.decide(nullptr);
+  EXPECT_EQ(t.w.of(unchecked, "model.proj.stg").reason.code, ReasonCode::CloneUnchecked)
+      << "a view clone follows production: only --reuse-from can tell it is current";
+
+  // Production rebuilds after new data: the clones are taken again, at the new version.
+  t.w.freshness["source.proj.raw.orders"] = kSrcNew;
+  t.build_prod("2024-05-01T11:30:00Z");
+  Plan third = t.decide();
+  EXPECT_EQ(third.clone_count, 3u) << show(t.w.of(third, "model.proj.mart").reason);
+}
+
+TEST(ReuseFrom, ACiBuiltChildOfAnUnselectedCloneBuildsWhenProductionMoved) {
+  TwoTargets t;
+  t.w.node("model.proj.mart").raw_code = "select 2";
+  t.w.node("model.proj.mart").checksum = "edited";
+  Plan first = t.decide();
+  t.record_ci(first, kT1);  // stg cloned, mart and its test built here
+  Plan same = t.decide();
+  EXPECT_EQ(t.w.of(same, "model.proj.mart").reason.code, ReasonCode::NoNewData)
+      << show(t.w.of(same, "model.proj.mart").reason);
+
+  t.w.freshness["source.proj.raw.orders"] = kSrcNew;
+  t.build_prod("2024-05-01T11:30:00Z");
+  t.w.freshness["source.proj.raw.orders"] = kSrcNew;
+  Plan only_mart = [&] {
+    t.w.g.link();
+    Lineage lineage(t.w.g);
+    Fingerprinter fp(t.w.g, lineage, t.w.context());
+    TargetEntries other(t.w.state, "prod");
+    return orc::decide(t.w.g, lineage, fp, {*t.w.g.find("model.proj.mart")}, t.w.observations(),
+                       t.w.state, t.w.keys(), t.w.now, t.w.settings, &other);
+  }();
+  const NodeDecision& mart = t.w.of(only_mart, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Build);
+  ASSERT_EQ(mart.parents.size(), 1u);
+  ASSERT_TRUE(mart.parents[0].changed);
+  EXPECT_EQ(mart.parents[0].changed->code, ReasonCode::ParentCloneUnchecked);
+}
+
+TEST(ReuseFrom, RelationNamesSplitWithEveryAdaptersQuotes) {
+  auto parts = split_relation_name("\"my.db\".\"prod\".\"orders\"");
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->database, "my.db");
+  EXPECT_EQ(parts->schema, "prod");
+  EXPECT_EQ(parts->identifier, "orders");
+  EXPECT_EQ(split_relation_name("`proj`.`ds`.`t`")->schema, "ds");
+  EXPECT_EQ(split_relation_name("[db].[dbo].[t]")->identifier, "t");
+  EXPECT_EQ(split_relation_name("db.schema.t")->database, "db");
+  EXPECT_FALSE(split_relation_name("schema.t"));
+  EXPECT_FALSE(split_relation_name("\"db\".\"s\"."));
+  EXPECT_TRUE(reads_target_variable("{{ target.schema }}"));
+  EXPECT_TRUE(reads_target_variable("{% if target['name'] == 'x' %}"));
+  EXPECT_FALSE(reads_target_variable("select target_id, my_target.x from t"));
+}

@@ -374,8 +374,8 @@ TEST(WarehouseProbe, QueryListsSchemasAndHashesVars) {
   EXPECT_NE(q.find("local_md5(tojson(var('weight'"), std::string::npos) << q;
   EXPECT_NE(q.find("local_md5(tojson(var('region'"), std::string::npos) << q;
   EXPECT_NE(q.find("'var:weight'"), std::string::npos);
-  EXPECT_EQ(count(q, "\nunion all\n"), 5u)
-      << "one part per source, schema and var, and dbt's thread count";
+  EXPECT_EQ(count(q, "\nunion all\n"), 6u)
+      << "one part per source, schema and var, and dbt's thread count and target name";
   // Spark's `show table extended`: the name in tableName, the kind inside information.
   EXPECT_NE(q.find("'tableName' if 'tableName' in orc_c"), std::string::npos) << q;
   EXPECT_NE(q.find("'view' if 'Type: VIEW' in (r['information'] or '')"), std::string::npos)
@@ -496,8 +496,10 @@ TEST(WarehouseProbe, DbtsThreadCountIsAskedBesideTheOtherParts) {
   EXPECT_NE(q.find("{{ target.threads }}"), std::string::npos) << q;
   EXPECT_EQ(probe_query(g, ProbeRequest{}), "") << "never a reason to start dbt by itself";
   ProbeResult result;
-  read_probe_rows(g, r, {{"threads", "4"}}, result);
+  EXPECT_NE(q.find("{{ target.name }}"), std::string::npos) << q;
+  read_probe_rows(g, r, {{"threads", "4"}, {"target", "ci"}}, result);
   EXPECT_EQ(result.threads, 4);
+  EXPECT_EQ(result.target_name, "ci");
   for (const char* odd : {"", "0", "four", "-2", "99999999"}) {
     ProbeResult none;
     read_probe_rows(g, r, {{"threads", std::string(odd)}}, none);
