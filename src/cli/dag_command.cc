@@ -23,11 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// built | reused | failed | skipped, from the decision and this run's result (if any); a
-/// plan's nodes (nothing ran): would build | would reuse.
+/// built | reused | cloned | failed | skipped, from the decision and this run's result (if
+/// any); a plan's nodes (nothing ran): would build | would reuse | would clone.
 std::string node_status(const std::string& decision, const std::string* result, bool plan) {
-  if (plan) return decision == "reuse" ? "would reuse" : "would build";
+  if (plan) return "would " + (decision == "reuse" || decision == "clone" ? decision : "build");
   if (decision == "reuse") return "reused";
+  if (decision == "clone") return "cloned";  // the build's results do not list clones
   if (!result || *result == "skipped") return "skipped";
   if (*result == "error" || *result == "fail" || *result == "runtime error") return "failed";
   return "built";

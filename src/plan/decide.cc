@@ -305,10 +305,9 @@ class Decider {
   }
 
   /// Whether a node built for `why` may be cloned instead under --reuse-from: a model, seed or
-  /// data test built for a reason that is not "always built" or "reads the clock".
+  /// test (a unit test too) built for a reason that is not "always built" or "reads the clock".
   static bool may_clone(const Node& n, ReasonCode why) {
-    if (!(n.kind == NodeKind::Model || n.kind == NodeKind::Seed || n.kind == NodeKind::Test))
-      return false;
+    if (!(n.kind == NodeKind::Model || n.kind == NodeKind::Seed || n.is_test())) return false;
     switch (why) {
       case ReasonCode::FullRefresh:
       case ReasonCode::EmptyRun:

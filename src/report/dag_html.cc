@@ -27,12 +27,14 @@ const char* status_colour(const std::string& status) {
   if (status == "failed") return "#d62728";
   if (status == "would build") return "#8e44ad";
   if (status == "would reuse") return "#2471a3";
+  if (status == "cloned") return "#17a589";
+  if (status == "would clone") return "#48c9b0";
   return "#9e9e9e";  // skipped
 }
 
 const std::vector<std::string>& dag_statuses(bool plan) {
-  static const std::vector<std::string> run = {"built", "reused", "failed", "skipped"};
-  static const std::vector<std::string> planned = {"would build", "would reuse"};
+  static const std::vector<std::string> run = {"built", "reused", "cloned", "failed", "skipped"};
+  static const std::vector<std::string> planned = {"would build", "would reuse", "would clone"};
   return plan ? planned : run;
 }
 
