@@ -83,8 +83,9 @@ class Branches:
     @staticmethod
     def decisions(project_dir) -> dict:
         d = json.loads((project_dir / "target" / "orc_decisions.json").read_text())
-        return {n["unique_id"]: n for n in d["nodes"]} | {"_summary": d["summary"],
-                                                          "_clone": d.get("clone_command")}
+        return {n["unique_id"]: n for n in d["nodes"]} | {
+            "_summary": d["summary"], "_clone": d.get("clone_command"),
+            "_processes": d["dbt_processes"]}
 
     def relations(self, schema: str) -> dict[str, str]:
         rows = warehouse(self.p, "select table_name, table_type from information_schema.tables "
@@ -143,6 +144,9 @@ def test_ci_clones_production_and_builds_only_what_differs(branches: Branches):
     assert d[SLOW]["reason_code"] == "reads_target", "its code asks target.type"
     assert d["_summary"]["clone"] >= 20, d["_summary"]
     assert d["_clone"][0] == "clone" and "--full-refresh" in d["_clone"], d["_clone"]
+    [process] = d["_processes"]  # one dbt process: the query, the clones, then the build
+    verbs = [i.split()[1] for i in process["invocations"]]
+    assert verbs.index("clone") < verbs.index("build"), process
     ci_relations = b.relations(b.ci_schema)
     assert ci_relations[STG_ORDERS.rsplit(".", 1)[1]] == "VIEW"
     assert ci_relations[DIM_CUSTOMERS.rsplit(".", 1)[1]] == "VIEW", \
