@@ -74,7 +74,8 @@ def ci_schema(warehouse: Path) -> set[str]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {n for (n,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'ci'")}
+            "select table_name from information_schema.tables where table_schema = 'ci'"
+        ).fetchall()}
     finally:
         con.close()
 

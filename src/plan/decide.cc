@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "core/parallel.h"
 
 namespace orc {
@@ -72,6 +74,14 @@ std::optional<Reason> recorded_parent_changed(const Graph& g, const StateKeys& k
     return Reason{ReasonCode::ParentRebuilt, pid,
                   fmt::format("{} > {}", pe->last_updated, entry.last_updated)};
   return std::nullopt;
+}
+
+/// Whether `text` is a SHA-256 digest in hex (what dbt records for a seed it hashed).
+bool is_sha256_hex(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
 }
 
 /// Per selected node with a fingerprinted entry, one flag per parent of its lineage (in
@@ -348,6 +358,11 @@ class Decider {
     };
     const StateEntry* from = other_->find(keys_.key(id));
     if (!from || !from->fingerprint) return build(ReasonCode::TargetHasNoEntry, target);
+    // dbt's checksum of a seed over 1 MiB is its path, not its content: nothing to compare.
+    if (n.kind == NodeKind::Seed && !is_sha256_hex(n.checksum))
+      return build(ReasonCode::FingerprintDiffersFromTarget, target,
+                   "dbt does not hash this seed's file (over 1 MiB), so its content cannot be "
+                   "compared; seed_state_orchestration = true hashes it");
     // Its fingerprint as that target has it: that target's relation, read from its parents.
     Fingerprint now = fingerprints_.of(id, from);
     now.relation = from->fingerprint->relation;
