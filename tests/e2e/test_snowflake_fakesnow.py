@@ -137,3 +137,38 @@ def test_a_source_table_dropped_outside_dbt_is_unknown(snow_project):
         (missing, r.describe())
     assert d["model.snowproj.stg_missing"]["decision"] == "build"
     assert d["model.snowproj.stg_events"]["decision"] == "reuse"
+
+
+def test_reuse_from_clones_through_dbt_snowflake(snow_project):
+    """`--reuse-from` on Snowflake (issue 34): what this proves is that orc's clone step runs
+    through the real dbt-snowflake adapter inside orc's one dbt process and that the clone
+    decision, the state manifest with production's relations and the clone entries work
+    there: dbt-snowflake's clone materialization issues its zero-copy `create or replace
+    transient table CI.x clone ANALYTICS.x`, which fakesnow accepts. What a clone costs or
+    keeps on real Snowflake (time travel, storage) is Snowflake's, not provable here."""
+    project, env = snow_project
+    profiles = project / "profiles.yml"
+    text = profiles.read_text()
+    dev = text[text.index("    dev:"):]
+    profiles.write_text(text + dev.replace("    dev:", "    ci:").replace(
+        "schema: ANALYTICS", "schema: CI"))
+    model = project / "models" / "orders_table.sql"
+    model.write_text("{{ config(materialized='table') }}\nselect id, v from "
+                     "{{ source('raw', 'events') }}\n")
+    orc_build(project, env, "--select", "orders_table")
+    r = run_orc(["dbt", "build", "--select", "orders_table", "--target", "ci", "--reuse-from",
+                 "dev"], project, env)
+    d = {n["unique_id"]: n for n in read_json(project / "target" / "orc_decisions.json")["nodes"]}
+    node = d["model.snowproj.orders_table"]
+    assert (node["decision"], node["reason_code"]) == ("clone", "cloned_from_target"), \
+        (node, r.describe())
+    assert r.returncode == 0, r.describe()
+    log = (project / "logs" / "dbt.log").read_text()
+    assert "clone ORCDB.ANALYTICS.orders_table" in log, "dbt-snowflake's zero-copy clone ran"
+    entry = read_json(project / "state.json")["state"]["model.snowproj.orders_table"]
+    assert (entry["orc_target"], entry["orc_cloned_from"]) == ("ci", "dev"), entry
+    again = run_orc(["dbt", "build", "--select", "orders_table", "--target", "ci",
+                     "--reuse-from", "dev"], project, env)
+    assert again.returncode == 0, again.describe()
+    d = {n["unique_id"]: n for n in read_json(project / "target" / "orc_decisions.json")["nodes"]}
+    assert d["model.snowproj.orders_table"]["decision"] == "reuse", d["model.snowproj.orders_table"]
