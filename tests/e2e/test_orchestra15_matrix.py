@@ -22,7 +22,9 @@ from tests.compat.runner import run_matrix  # noqa: E402
 from tests.compat.twins import reference_binary  # noqa: E402
 
 
-def test_compatibility_matrix_subset(tmp_path):
+@pytest.mark.parametrize("combo", SUBSET, ids=lambda c: c.name)
+def test_compatibility_matrix_subset(tmp_path, combo):
+    """One combination per test, so that the end-to-end workers share the subset."""
     if not reference_binary().exists():
         message = (f"dbt-orchestra 1.5.0 not installed ({reference_binary()}): run VENV="
                    ".venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt "
@@ -30,9 +32,9 @@ def test_compatibility_matrix_subset(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    report = run_matrix(SUBSET, tmp_path, jobs=1, log=lambda _: None)
+    report = run_matrix([combo], tmp_path, jobs=1, log=lambda _: None)
     text = report.text()
     print(text)
     assert report.mismatches == 0, text
-    # Not vacuous: every step of the subset ran, in every combination.
-    assert [len(c.steps) for c in report.combos] == [len(c.steps) for c in SUBSET], text
+    # Not vacuous: every step of the combination ran.
+    assert [len(c.steps) for c in report.combos] == [len(combo.steps)], text
