@@ -76,6 +76,12 @@ std::optional<Reason> recorded_parent_changed(const Graph& g, const StateKeys& k
   return std::nullopt;
 }
 
+/// Whether dbt's clone materialization makes a table clone (not a view) on `adapter_type`.
+bool can_clone_tables(const std::string& adapter_type) {
+  return adapter_type == "snowflake" || adapter_type == "bigquery" ||
+         adapter_type == "databricks" || adapter_type == "spark";
+}
+
 /// Whether `text` is a SHA-256 digest in hex (what dbt records for a seed it hashed).
 bool is_sha256_hex(const std::string& text) {
   if (text.size() != 64) return false;
@@ -383,7 +389,7 @@ class Decider {
       // After this run, this target's relation of the parent must be that target's version.
       bool same = false;
       if (const NodeDecision* pd = plan_.find(p))
-        same = pd->action == Action::Clone ||
+        same = pd->clone_of != nullptr ||  // cloned, or a seed loaded like that target's
                (pd->action == Action::Reuse && pd->reason.code == ReasonCode::CloneStillCurrent);
       else if (const StateEntry* pe = entry_of(p); pe && pe->is_clone())
         same = clone_current(*pe, p);
@@ -422,10 +428,17 @@ class Decider {
         return d;
       }
     }
+    d.clone_of = from;
+    if (n.kind == NodeKind::Seed && !can_clone_tables(g_.adapter_type)) {
+      // dbt clones a table here as a view, and dbt cannot seed over a view later: the seed is
+      // loaded from the same file instead, which gives that target's very rows.
+      d.action = Action::Build;
+      d.reason = Reason{ReasonCode::SeedLoadedLikeTarget, target, {}};
+      return d;
+    }
     d.action = Action::Clone;
     d.reason = Reason{ReasonCode::ClonedFromTarget, target,
                       n.is_test() ? std::string() : "relation " + from->fingerprint->relation};
-    d.clone_of = from;
     return d;
   }
 

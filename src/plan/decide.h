@@ -78,7 +78,9 @@ struct NodeDecision {
   size_t watched_macros = 0;  ///< number of macros in its fingerprint
   std::optional<BuildAfter> build_after;
   bool build_after_inherited = false;
-  /// Clone: the other target's entry that is cloned (its relation in fingerprint.relation).
+  /// Clone: the other target's entry that is cloned (its relation in fingerprint.relation);
+  /// also set on a seed built from the same file as that entry (`seed_loaded_like_target`),
+  /// whose relation then holds that entry's rows too.
   const StateEntry* clone_of = nullptr;
 };
 

@@ -89,6 +89,7 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::ParentCloned: return "parent_cloned";
     case ReasonCode::ParentCloneUnchecked: return "parent_clone_unchecked";
     case ReasonCode::CloneFailed: return "clone_failed";
+    case ReasonCode::SeedLoadedLikeTarget: return "seed_loaded_like_target";
     case ReasonCode::ClonedFromTarget: return "cloned_from_target";
     case ReasonCode::CloneStillCurrent: return "clone_still_current";
   }
@@ -190,6 +191,9 @@ std::string reason_text(const Reason& r) {
                          "was not checked in this run{}", s, detail);
     case ReasonCode::CloneFailed:
       return fmt::format("dbt clone did not clone it from target {}, so it is built", s);
+    case ReasonCode::SeedLoadedLikeTarget:
+      return fmt::format("loaded from the same file as target {}'s seed (this adapter clones "
+                         "tables as views, and dbt cannot seed over a view)", s);
     case ReasonCode::ClonedFromTarget:
       return fmt::format("cloned from target {}: same fingerprint, no new data since its "
                          "build{}", s, detail);

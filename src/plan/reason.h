@@ -54,6 +54,7 @@ enum class ReasonCode : uint8_t {
   ParentCloned,
   ParentCloneUnchecked,
   CloneFailed,
+  SeedLoadedLikeTarget,
   // clone
   ClonedFromTarget,
   // reuse

@@ -54,8 +54,9 @@ State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& f
     e.build_seconds = duration[id];
     e.target = target;
     const NodeDecision* d = plan ? plan->find(id) : nullptr;
-    if (d && d->action == Action::Clone && d->clone_of) {
-      // The relation shows the other target's build: what that build consumed.
+    if (d && d->clone_of) {
+      // The relation shows the other target's build (a clone, or a seed loaded from the same
+      // file): what that build consumed.
       const StateEntry& from = *d->clone_of;
       e.sources = from.sources;
       e.source_tokens = from.source_tokens;

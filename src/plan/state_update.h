@@ -29,7 +29,7 @@ bool is_success_status(const std::string& status);
 /// entry under the node's key described another relation (another target), that entry is kept
 /// under its per-relation key so both targets' work stays reusable. Each entry records
 /// `target` (the dbt target's name, may be ""). A node `plan` (may be null) decided to clone
-/// gets a clone entry: what the cloned entry consumed (sources, markers, tokens, build time),
+/// (or a seed loaded like the other target's: NodeDecision::clone_of set) gets a clone entry: what the cloned entry consumed (sources, markers, tokens, build time),
 /// with the target and version it was cloned from.
 State entries_for_results(const Graph& graph, Lineage& lineage, Fingerprinter& fingerprints,
                           const std::vector<NodeResult>& results, const Observations& observed,

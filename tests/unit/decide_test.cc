@@ -1388,15 +1388,23 @@ namespace {
 /// simple_chain built for target "prod" (schema prod), then switched to target "ci" (schema
 /// ci): the warehouse lists both schemas with prod's relations only.
 struct TwoTargets {
-  World w = simple_chain_unrecorded();
+  bool with_seed = false;  ///< mart also reads seed.proj.lookup (DuckDB: no table clones)
+  World w;
   std::string prod_built = kT0;
 
-  static World simple_chain_unrecorded() {
+  World simple_chain_unrecorded() const {
     World w;
     w.g.root_project = "proj";
+    w.g.adapter_type = "duckdb";
     w.add("source.proj.raw.orders", NodeKind::Source);
     w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
-    w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+    if (with_seed) {
+      w.add("seed.proj.lookup", NodeKind::Seed, {}, "seed");
+      w.node("seed.proj.lookup").checksum = std::string(64, 'a');
+      w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg", "seed.proj.lookup"});
+    } else {
+      w.add("model.proj.mart", NodeKind::Model, {"model.proj.stg"});
+    }
     w.add("test.proj.not_null_mart_id", NodeKind::Test, {"model.proj.mart"});
     w.g.link();
     w.freshness["source.proj.raw.orders"] = kSrcOld;
@@ -1421,6 +1429,7 @@ struct TwoTargets {
     if (!with_relations) return;
     w.relations.add("db", schema, "stg", "view");
     w.relations.add("db", schema, "mart", "table");
+    if (with_seed) w.relations.add("db", schema, "lookup", "table");
   }
   /// Production builds every node at `when` (as a run with target prod records it).
   void build_prod(const std::string& when) {
@@ -1431,12 +1440,13 @@ struct TwoTargets {
     std::vector<NodeResult> rs;
     for (const char* uid : {"model.proj.stg", "model.proj.mart", "test.proj.not_null_mart_id"})
       rs.push_back({uid, uid[0] == 't' ? "pass" : "success", when, std::nullopt});
+    if (with_seed) rs.push_back({"seed.proj.lookup", "success", when, std::nullopt});
     merge_state(w.state, entries_for_results(w.g, lineage, fp, rs, w.observations(), w.state,
                                              w.keys(), when, "prod"));
     prod_built = when;
     use_schema("ci");
   }
-  TwoTargets() {
+  explicit TwoTargets(bool seed = false) : with_seed(seed), w(simple_chain_unrecorded()) {
     build_prod(kT0);
     list("prod");
     list("ci", false);
@@ -1608,4 +1618,27 @@ TEST(ReuseFrom, RelationNamesSplitWithEveryAdaptersQuotes) {
   EXPECT_TRUE(reads_target_variable("{{ target.schema }}"));
   EXPECT_TRUE(reads_target_variable("{% if target['name'] == 'x' %}"));
   EXPECT_FALSE(reads_target_variable("select target_id, my_target.x from t"));
+}
+
+TEST(ReuseFrom, ASeedIsLoadedLikeProductionsWhereTablesCloneAsViews) {
+  TwoTargets t(/*seed=*/true);
+  Plan p = t.decide();
+  const NodeDecision& seed = t.w.of(p, "seed.proj.lookup");
+  EXPECT_EQ(seed.action, Action::Build) << "dbt cannot seed over a view clone later";
+  EXPECT_EQ(seed.reason.code, ReasonCode::SeedLoadedLikeTarget) << show(seed.reason);
+  ASSERT_NE(seed.clone_of, nullptr);
+  const NodeDecision& mart = t.w.of(p, "model.proj.mart");
+  EXPECT_EQ(mart.action, Action::Clone) << "the seed holds production's rows: " << show(mart.reason);
+  t.record_ci(p, kT1);
+  const StateEntry* entry = find_entry(t.w.state, "seed.proj.lookup", "\"db\".\"ci\".\"lookup\"");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->cloned_from, "prod");
+  EXPECT_EQ(t.decide().clone_count, 0u) << "all still current";
+
+  TwoTargets big(/*seed=*/true);
+  big.w.node("seed.proj.lookup").checksum = "seeds/lookup.csv";  // dbt's checksum over 1 MiB
+  Plan q = big.decide();
+  EXPECT_EQ(big.w.of(q, "seed.proj.lookup").reason.code,
+            ReasonCode::FingerprintDiffersFromTarget);
+  EXPECT_EQ(big.w.of(q, "model.proj.mart").reason.code, ReasonCode::ParentNotCloned);
 }
