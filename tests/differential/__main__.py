@@ -96,7 +96,19 @@ REAL_CI_SEQUENCES = [
 # Covers clones of everything, clone_still_current, a branch SQL edit and its descendants,
 # a var only in CI, a branch env var, new source data after production's build, late rows,
 # a dropped production relation, production catching up, a production-only edit, a merge.
-BRANCH_CI_SEQUENCES: list[tuple[int, list[str]]] = []
+BRANCH_CI_SEQUENCES = [
+    (101, ["none:-:0/ci_build", "none:-:0/ci_build", "branch_sql_edit:stg_c:416/ci_build",
+           "insert:src_a:594/ci_build", "drop_relation:m02_filter:104/ci_build",
+           "update:src_b:3/prod_build", "none:-:0/ci_build"]),
+    (103, ["none:-:0/ci_build[v=6]", "branch_env_change:-:1/ci_build",
+           "late_insert:src_d:331/ci_build", "prod_sql_edit:m02_filter:4/ci_build",
+           "none:-:0/prod_build", "none:-:0/ci_build", "merge:-:0/prod_build",
+           "none:-:0/ci_build"]),
+    (105, ["branch_config_change:stg_d:120/ci_build", "branch_macro_edit:-:3/ci_build",
+           "advance_time:-:254/ci_build", "seed_edit:-:5/ci_build",
+           "branch_var_change:-:51/ci_build", "merge:-:135/prod_build",
+           "insert:src_c:353/ci_build"]),
+]
 
 
 def _start_server(tmp: Path) -> tuple[subprocess.Popen, Path]:
@@ -239,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _tidy(tmp: Path) -> None:
     """Removes the work dir unless it still holds a failing sequence's workspace."""
-    if not any(p.name.startswith("seq") for p in tmp.iterdir()):
+    if not any(p.name.startswith(("seq", "clone_failed")) for p in tmp.iterdir()):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -370,6 +382,12 @@ def _branch_summary(reports: list[SequenceReport]) -> None:
             codes.update(s.reasons)
         for code, n in codes.most_common():
             print(f"  {n:5d}  {code}")
+        fails = [f"seed {r.seed} step {s.index} [{s.step}]: {note}" for r in reports
+                 for s in r.step_reports for note in s.notes if note.startswith("clone_failed")]
+        if fails:
+            print(f"  dbt clone failed (orc built instead) in {len(fails)} CI runs (logs: "
+                  "clone_failed-*.log in the work dir):" + "".join(f"\n    {x}"
+                                                                   for x in fails[:10]))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import random
+import shutil
 import subprocess
 import time
 
@@ -251,6 +252,12 @@ class BranchRun(SequenceRun):
             if d:
                 key = f"{d['decision']} {reason_code(d)}"
                 rep.reasons[key] = rep.reasons.get(key, 0) + 1
+        failed = sorted(u for u, d in decisions.items() if reason_code(d) == "clone_failed")
+        if failed:
+            # orc's fallback (built instead): not stale, but worth a look; keep the log
+            rep.notes.append("clone_failed: " + ", ".join(failed))
+            keep = self.opts.work_root / f"clone_failed-seed{self.seed}-step{index:02d}.log"
+            shutil.copyfile(self.logs / f"step{index:02d}-orc0.log", keep)
         rep.cloned = sum(d["decision"] == "clone" for u, d in decisions.items()
                          if u in relations)
         rep.built = sum(d["decision"] == "build" for u, d in decisions.items()

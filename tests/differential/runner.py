@@ -772,7 +772,9 @@ def run_sequence(seed: int, steps: list[Step], opts: Options,
             if opts.verbose:
                 print(f"  seed {seed} step {i} {sr.step}: {sr.seconds:.1f}s "
                       f"(orc {sr.seconds_orc:.1f}s, shadow {sr.seconds_shadow:.1f}s) "
-                      f"built {sr.built} reused {sr.reused} stale {len(sr.findings)}",
+                      f"built {sr.built} reused {sr.reused}"
+                      + (f" cloned {sr.cloned}" if sr.target == "ci" else "")
+                      + f" stale {len(sr.findings)}",
                       flush=True)
                 for f in sr.findings:
                     print("    STALE " + f.line(), flush=True)
