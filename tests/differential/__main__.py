@@ -91,6 +91,26 @@ REAL_CI_SEQUENCES = [
 ]
 
 
+# The two-target CI subset (`--ci --targets 2`): production and a CI branch copy over one
+# warehouse and state file; every ci_build compared with a from-scratch build of the branch.
+# Covers clones of everything, clone_still_current, a branch SQL edit and its descendants,
+# a var only in CI, a branch env var, new source data after production's build, late rows,
+# a dropped production relation, production catching up, a production-only edit, a merge.
+BRANCH_CI_SEQUENCES = [
+    (101, ["none:-:0/ci_build", "none:-:0/ci_build", "branch_sql_edit:stg_c:416/ci_build",
+           "insert:src_a:594/ci_build", "drop_relation:m02_filter:104/ci_build",
+           "update:src_b:3/prod_build", "none:-:0/ci_build"]),
+    (103, ["none:-:0/ci_build[v=6]", "branch_env_change:-:1/ci_build",
+           "late_insert:src_d:331/ci_build", "prod_sql_edit:m02_filter:4/ci_build",
+           "none:-:0/prod_build", "none:-:0/ci_build", "merge:-:0/prod_build",
+           "none:-:0/ci_build"]),
+    (105, ["branch_config_change:stg_d:120/ci_build", "branch_macro_edit:-:3/ci_build",
+           "advance_time:-:254/ci_build", "seed_edit:-:5/ci_build",
+           "branch_var_change:-:51/ci_build", "merge:-:135/prod_build",
+           "insert:src_c:353/ci_build"]),
+]
+
+
 def _start_server(tmp: Path) -> tuple[subprocess.Popen, Path]:
     """Starts the dbt fork server; returns it and the client to use as dbt."""
     from .dbt_server import write_client
@@ -128,8 +148,9 @@ def _shrink_task(task) -> tuple:
     return finding, [s.text() for s in minimal], trials
 
 
-def _replay_line(seed: int, steps: list[str], world: str = "base") -> str:
+def _replay_line(seed: int, steps: list[str], world: str = "base", targets: int = 1) -> str:
     flag = " --world real" if world == "real" else ""
+    flag += " --targets 2" if targets == 2 else ""
     return (f"python -m tests.differential --replay {seed}{flag} "
             f"--steps \"{' '.join(steps)}\"")
 
@@ -150,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="base: the original generated projects; real: grown towards real "
                     "projects (packages with vars and upgrades, relation sources, late rows, "
                     "--empty, audit timestamps). Default: $DIFF_WORLD, else base")
+    ap.add_argument("--targets", type=int, choices=[1, 2], default=1,
+                    help="2: a production project and a CI branch copy over one warehouse "
+                    "and state file, CI runs with --target ci --reuse-from dev, each checked "
+                    "against a from-scratch dbt build of the branch (branches.py; base "
+                    "world only)")
     ap.add_argument("--no-shrink", action="store_true", help="do not shrink stale findings")
     ap.add_argument("--shrink-limit", type=int, default=8,
                     help="findings to shrink (one per category of finding; default 8)")
@@ -177,7 +203,14 @@ def main(argv: list[str] | None = None) -> int:
         server, dbt = _start_server(tmp)
     opts = Options(orc_bin=orc_bin, dbt=dbt, work_root=tmp, keep=args.keep,
                    orc_dbt=VENV_BIN / "dbt" if args.orc_dbt == "driver" else dbt,
-                   verbose=args.verbose or args.replay is not None, world=args.world)
+                   verbose=args.verbose or args.replay is not None, world=args.world,
+                   targets=args.targets)
+    if args.targets == 2 and args.world == "real":
+        print("--targets 2 runs the base world only", file=sys.stderr)
+        return 2
+    draw = draw_sequence
+    if args.targets == 2:
+        from .branches import draw_branch_sequence as draw
     print(f"orc: {orc_bin} (dbt: {args.orc_dbt})  world: {args.world}  shadow dbt: "
           f"{'real' if args.real_dbt else 'fork server'}  work: {tmp}",
           flush=True)
@@ -188,18 +221,19 @@ def main(argv: list[str] | None = None) -> int:
                 steps = args.steps.split()
             else:
                 world = generate(args.replay, real=args.world == "real")
-                steps = [s.text() for s in draw_sequence(
+                steps = [s.text() for s in draw(
                     world, random.Random(args.replay * 7919 + 1), args.steps_per_seq)]
             tasks = [(args.replay, steps)]
             jobs = 1
         elif args.ci:
-            tasks = REAL_CI_SEQUENCES if args.world == "real" else CI_SEQUENCES
+            tasks = (BRANCH_CI_SEQUENCES if args.targets == 2 else
+                     REAL_CI_SEQUENCES if args.world == "real" else CI_SEQUENCES)
             jobs = args.jobs
         else:
             tasks = []
             for seed in range(args.seed, args.seed + args.n):
                 world = generate(seed, real=args.world == "real")
-                steps = draw_sequence(world, random.Random(seed * 7919 + 1), args.steps_per_seq)
+                steps = draw(world, random.Random(seed * 7919 + 1), args.steps_per_seq)
                 tasks.append((seed, [s.text() for s in steps]))
             jobs = args.jobs
         no_shrink = args.no_shrink or args.ci or args.replay is not None
@@ -217,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _tidy(tmp: Path) -> None:
     """Removes the work dir unless it still holds a failing sequence's workspace."""
-    if not any(p.name.startswith("seq") for p in tmp.iterdir()):
+    if not any(p.name.startswith(("seq", "clone_failed")) for p in tmp.iterdir()):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -260,7 +294,8 @@ def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int,
             for f in rep.findings:
                 print("  STALE " + f.line(), flush=True)
             if rep.findings:
-                print("  replay: " + _replay_line(rep.seed, rep.steps, opts.world),
+                print("  replay: " + _replay_line(rep.seed, rep.steps, opts.world,
+                                                  opts.targets),
                       flush=True)
             for h in (h for s in rep.step_reports for h in s.harness):
                 print("  HARNESS " + h, flush=True)
@@ -278,10 +313,11 @@ def _campaign(tasks, opts: Options, jobs: int, shrink_limit: int,
             if todo:
                 print(f"shrinking {len(todo)} findings (one per category) ...", flush=True)
                 shrunk = list(pool.imap_unordered(_shrink_task, todo))
-    return _summary(reports, shrunk, opts.world)
+    return _summary(reports, shrunk, opts.world, opts.targets)
 
 
-def _summary(reports: list[SequenceReport], shrunk, world: str = "base") -> int:
+def _summary(reports: list[SequenceReport], shrunk, world: str = "base",
+             targets: int = 1) -> int:
     steps = [s for r in reports for s in r.step_reports]
     findings = [f for r in reports for f in r.findings]
     needless = collections.Counter(code for s in steps for _, code, _ in s.needless)
@@ -313,7 +349,10 @@ def _summary(reports: list[SequenceReport], shrunk, world: str = "base") -> int:
               + ", ".join(f"{k} {v}" for k, v in steps_of.most_common()) + ")")
     for finding, minimal, trials in shrunk:
         print(f"  minimal ({trials} runs) for {finding.node} [{finding.category}], "
-              f"seed {finding.seed}:\n    " + _replay_line(finding.seed, minimal, world))
+              f"seed {finding.seed}:\n    " + _replay_line(finding.seed, minimal, world,
+                                                            targets))
+    if targets == 2:
+        _branch_summary(reports)
     print(f"needless builds: {sum(needless.values())}"
           + "".join(f"\n  {n:4d}  {code}\n          {examples[code][:160]}"
                     for code, n in needless.most_common()))
@@ -321,6 +360,34 @@ def _summary(reports: list[SequenceReport], shrunk, world: str = "base") -> int:
           + "".join(f"\n  {v}" for v in verdicts[:30])
           + (f"\n  ... {len(verdicts) - 30} more" if len(verdicts) > 30 else ""))
     return 1 if findings or crashed or harness else 0
+
+
+def _branch_summary(reports: list[SequenceReport]) -> None:
+    """The two-target mode's figures: CI runs, their decisions over relation nodes (models
+    and seeds), reason codes, and the stale CI relations among the findings."""
+    steps = [s for r in reports for s in r.step_reports]
+    ci = [s for s in steps if s.target == "ci"]
+    prod = [s for s in steps if s.target == "prod"]
+    stale_ci = sum(len(s.findings) for s in ci)
+    stale_prod = sum(len(s.findings) for s in prod)
+    print(f"two targets: prod_build steps {len(prod)} (stale {stale_prod}), ci_build steps "
+          f"{len(ci)} (stale CI relations {stale_ci})")
+    if ci:
+        print(f"  CI relation nodes: cloned {sum(s.cloned for s in ci)}, built "
+              f"{sum(s.built for s in ci)}, reused {sum(s.reused for s in ci)}; ci_builds "
+              f"with a clone {sum(1 for s in ci if s.cloned)}, with a build "
+              f"{sum(1 for s in ci if s.built)}")
+        codes = collections.Counter()
+        for s in ci:
+            codes.update(s.reasons)
+        for code, n in codes.most_common():
+            print(f"  {n:5d}  {code}")
+        fails = [f"seed {r.seed} step {s.index} [{s.step}]: {note}" for r in reports
+                 for s in r.step_reports for note in s.notes if note.startswith("clone_failed")]
+        if fails:
+            print(f"  dbt clone failed (orc built instead) in {len(fails)} CI runs (logs: "
+                  "clone_failed-*.log in the work dir):" + "".join(f"\n    {x}"
+                                                                   for x in fails[:10]))
 
 
 if __name__ == "__main__":

@@ -213,10 +213,18 @@ def serve(socket_path: str) -> None:
         if pid == 0:
             server.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 0
             try:
                 _handle(conn)
+            except SystemExit as exc:
+                # the dbt grandchild's sys.exit (see _handle) unwinds to here: it must exit
+                # with dbt's code, not the handler's 0 (before, every dbt run exited 0)
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None
+                                                                   else 1)
             finally:
-                os._exit(0)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code & 0xFF)
         conn.close()
 
 

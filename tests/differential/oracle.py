@@ -21,19 +21,21 @@ from .generator import AUDIT_COLUMNS
 Content = tuple  # ("BASE TABLE" | "VIEW", rows) ; ("ERROR", message) ; or None when missing
 
 
-def read_relations(db_path: Path, relations: dict[str, str]) -> dict[str, Content | None]:
-    """{key: content} for each {key: relation name in schema main} (None when missing).
+def read_relations(db_path: Path, relations: dict[str, str],
+                   schema: str = "main") -> dict[str, Content | None]:
+    """{key: content} for each {key: relation name in `schema`} (None when missing).
     Opens the file read-only; call only when no dbt process is using it."""
     out: dict[str, Content | None] = {}
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         kinds = dict(con.execute(
             "select table_name, table_type from information_schema.tables "
-            "where table_schema = 'main'").fetchall())
+            "where table_schema = ?", [schema]).fetchall())
         columns: dict[str, list[str]] = {}
         for table, column in con.execute(
                 "select table_name, column_name from information_schema.columns "
-                "where table_schema = 'main' order by table_name, ordinal_position").fetchall():
+                "where table_schema = ? order by table_name, ordinal_position",
+                [schema]).fetchall():
             if column not in AUDIT_COLUMNS:
                 columns.setdefault(table, []).append(f'"{column}"')
         for key, rel in relations.items():
@@ -43,7 +45,7 @@ def read_relations(db_path: Path, relations: dict[str, str]) -> dict[str, Conten
                 continue
             try:
                 cols = ", ".join(columns.get(rel, [])) or "*"
-                rows = con.execute(f'select {cols} from main."{rel}"').fetchall()
+                rows = con.execute(f'select {cols} from "{schema}"."{rel}"').fetchall()
                 out[key] = (kind, tuple(sorted(tuple(_text(v) for v in r) for r in rows)))
             except duckdb.Error as exc:
                 out[key] = ("ERROR", str(exc).splitlines()[0][:200])

@@ -81,6 +81,7 @@ class Options:
     stop_at_first_stale: bool = False
     verbose: bool = False
     world: str = "base"          # base | real (generate(seed, real=True))
+    targets: int = 1             # 2: production + a CI branch target (branches.py)
 
 
 @dataclass
@@ -92,6 +93,9 @@ class StepReport:
     seconds_shadow: float = 0.0
     built: int = 0
     reused: int = 0
+    cloned: int = 0
+    target: str = ""             # two-target mode: "prod" | "ci" (whose run the step is)
+    reasons: dict[str, int] = field(default_factory=dict)  # ci: relation nodes by decision/code
     orc_exit: list[int] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     needless: list[tuple[str, str, str]] = field(default_factory=list)  # (node, code, reason)
@@ -128,6 +132,8 @@ def _sha(*parts) -> str:
 
 class SequenceRun:
     """One sequence's workspace and the harness's memory of it between steps."""
+
+    initial_step = INITIAL_STEP
 
     def __init__(self, seed: int, opts: Options):
         self.seed = seed
@@ -478,16 +484,24 @@ class SequenceRun:
             rep.notes.append(eff.note)
         self._sync_files()
         self._apply_to_warehouse(eff.raw_tables, eff.drop)
+        return self._orc_step(rep, step, step.commands, t0)
+
+    def _orc_step(self, rep: StepReport, step: Step, commands: list[Command],
+                  t0: float) -> StepReport:
+        """orc's run of `commands` on the (production) project, the shadow run and the
+        oracle (run_step after the mutation; the two-target mode's prod_build too)."""
+        w = self.world
         relations = self.relation_nodes()
         pre = read_relations(self.orc_db, relations)
         self._copy_db(self.orc_db, self.pre_db)
         now = sim_now(w)
-        cli = step.commands[0].cli_vars()
-        empty = any(c.empty for c in step.commands)
+        index = rep.index
+        cli = commands[0].cli_vars()
+        empty = any(c.empty for c in commands)
         rel_sources = [s.name for s in w.rel_sources]
 
         t1 = time.monotonic()
-        rep.orc_exit, decisions, orc_status, orc_timing = self._run_orc(step.commands, now,
+        rep.orc_exit, decisions, orc_status, orc_timing = self._run_orc(commands, now,
                                                                         index)
         rep.seconds_orc = time.monotonic() - t1
         post = read_relations(self.orc_db, relations)
@@ -505,7 +519,7 @@ class SequenceRun:
         frozen = [uid.split(".")[-1] for uid in frozen_ids]
         self._copy_db(self.pre_db, self.shadow_db)
         t2 = time.monotonic()
-        _, shadow_status, timing, compiled = self._run_shadow(step.commands, frozen, now, index)
+        _, shadow_status, timing, compiled = self._run_shadow(commands, frozen, now, index)
         again = self.raced(rel_sources, shadow_status, timing)
         if again:
             # readers ran before the node behind their source was rebuilt: run them (and
@@ -514,7 +528,7 @@ class SequenceRun:
                                if w.model(d).unique_id in shadow_status}
             rep.notes.append("shadow: readers of a relation source run again: "
                              + ", ".join(sorted(closure)))
-            _, status2, _, compiled2 = self._run_shadow(step.commands, frozen, now, index,
+            _, status2, _, compiled2 = self._run_shadow(commands, frozen, now, index,
                                                         only=sorted(closure))
             shadow_status.update(status2)
             compiled.update(compiled2)
@@ -526,7 +540,7 @@ class SequenceRun:
             rep.notes.append("orc: readers of a relation source raced the node behind it "
                              "(not compared in this step): " + ", ".join(sorted(raced)))
 
-        full_refresh = any(c.full_refresh for c in step.commands)
+        full_refresh = any(c.full_refresh for c in commands)
         self._check_model(rep, cli, shadow_status, compiled, empty, shadow, relations)
         self._classify(rep, step, relations, decisions, orc_status, shadow_status,
                        pre, post, shadow, set(frozen_ids), now, cli, full_refresh, empty,
@@ -745,16 +759,22 @@ def run_sequence(seed: int, steps: list[Step], opts: Options,
     that node is stale (used while shrinking); with opts.stop_at_first_stale at any."""
     rep = SequenceReport(seed, [s.text() for s in steps])
     t0 = time.monotonic()
-    run = SequenceRun(seed, opts)
+    if opts.targets == 2:
+        from .branches import BranchRun
+        run = BranchRun(seed, opts)
+    else:
+        run = SequenceRun(seed, opts)
     rep.workspace = str(run.root)
     try:
-        for i, step in enumerate([INITIAL_STEP, *steps]):
+        for i, step in enumerate([run.initial_step, *steps]):
             sr = run.run_step(i, step)
             rep.step_reports.append(sr)
             if opts.verbose:
                 print(f"  seed {seed} step {i} {sr.step}: {sr.seconds:.1f}s "
                       f"(orc {sr.seconds_orc:.1f}s, shadow {sr.seconds_shadow:.1f}s) "
-                      f"built {sr.built} reused {sr.reused} stale {len(sr.findings)}",
+                      f"built {sr.built} reused {sr.reused}"
+                      + (f" cloned {sr.cloned}" if sr.target == "ci" else "")
+                      + f" stale {len(sr.findings)}",
                       flush=True)
                 for f in sr.findings:
                     print("    STALE " + f.line(), flush=True)

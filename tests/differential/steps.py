@@ -102,7 +102,7 @@ class Command:
 
     @staticmethod
     def parse(text: str) -> "Command":
-        m = re.fullmatch(r"(build|run|test)(!?)(?:\[(.*)\])?", text)
+        m = re.fullmatch(r"(build|run|test|prod_build|ci_build)(!?)(?:\[(.*)\])?", text)
         if not m:
             raise ValueError(f"bad command {text!r}")
         cmd = Command(m.group(1), bool(m.group(2)))
