@@ -379,6 +379,10 @@ class Decider {
     if (auto differs = compare_fingerprints(*from->fingerprint, now, n.unique_id))
       return build(ReasonCode::FingerprintDiffersFromTarget, target, reason_text(*differs));
     if (reads_target(id)) return build(ReasonCode::ReadsTarget, n.original_file_path);
+    // Where dbt clones through its view materialization, the node's hooks run on the view
+    // (a post-hook deleting from {{ this }} fails there): such a node is built.
+    if (!n.hooks_text.empty() && !n.is_test() && !can_clone_tables(g_.adapter_type))
+      return build(ReasonCode::HooksOnViewClone, n.original_file_path);
     if (n.kind != NodeKind::Seed)
       if (auto why = fingerprints_.volatility(id, settings_.volatility))
         return build(ReasonCode::Volatile, why->file, volatile_reason(*why).detail);

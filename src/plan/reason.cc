@@ -90,6 +90,7 @@ const char* reason_code_name(ReasonCode code) {
     case ReasonCode::ParentCloneUnchecked: return "parent_clone_unchecked";
     case ReasonCode::CloneFailed: return "clone_failed";
     case ReasonCode::SeedLoadedLikeTarget: return "seed_loaded_like_target";
+    case ReasonCode::HooksOnViewClone: return "hooks_on_view_clone";
     case ReasonCode::ClonedFromTarget: return "cloned_from_target";
     case ReasonCode::CloneStillCurrent: return "clone_still_current";
   }
@@ -191,6 +192,9 @@ std::string reason_text(const Reason& r) {
                          "was not checked in this run{}", s, detail);
     case ReasonCode::CloneFailed:
       return fmt::format("dbt clone did not clone it from target {}, so it is built", s);
+    case ReasonCode::HooksOnViewClone:
+      return fmt::format("not cloned: it has hooks ({}), which dbt clone would run on a view "
+                         "(this adapter clones tables as views)", s);
     case ReasonCode::SeedLoadedLikeTarget:
       return fmt::format("loaded from the same file as target {}'s seed (this adapter clones "
                          "tables as views, and dbt cannot seed over a view)", s);

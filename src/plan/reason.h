@@ -55,6 +55,7 @@ enum class ReasonCode : uint8_t {
   ParentCloneUnchecked,
   CloneFailed,
   SeedLoadedLikeTarget,
+  HooksOnViewClone,
   // clone
   ClonedFromTarget,
   // reuse

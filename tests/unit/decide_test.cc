@@ -1389,13 +1389,14 @@ namespace {
 /// ci): the warehouse lists both schemas with prod's relations only.
 struct TwoTargets {
   bool with_seed = false;  ///< mart also reads seed.proj.lookup (DuckDB: no table clones)
+  std::string adapter = "duckdb";
   World w;
   std::string prod_built = kT0;
 
   World simple_chain_unrecorded() const {
     World w;
     w.g.root_project = "proj";
-    w.g.adapter_type = "duckdb";
+    w.g.adapter_type = adapter;
     w.add("source.proj.raw.orders", NodeKind::Source);
     w.add("model.proj.stg", NodeKind::Model, {"source.proj.raw.orders"}, "view");
     if (with_seed) {
@@ -1446,7 +1447,8 @@ struct TwoTargets {
     prod_built = when;
     use_schema("ci");
   }
-  explicit TwoTargets(bool seed = false) : with_seed(seed), w(simple_chain_unrecorded()) {
+  explicit TwoTargets(bool seed = false, std::string adapter_type = "duckdb")
+      : with_seed(seed), adapter(std::move(adapter_type)), w(simple_chain_unrecorded()) {
     build_prod(kT0);
     list("prod");
     list("ci", false);
@@ -1641,4 +1643,18 @@ TEST(ReuseFrom, ASeedIsLoadedLikeProductionsWhereTablesCloneAsViews) {
   EXPECT_EQ(big.w.of(q, "seed.proj.lookup").reason.code,
             ReasonCode::FingerprintDiffersFromTarget);
   EXPECT_EQ(big.w.of(q, "model.proj.mart").reason.code, ReasonCode::ParentNotCloned);
+}
+
+TEST(ReuseFrom, ANodeWithHooksIsBuiltWhereTheCloneWouldBeAView) {
+  TwoTargets t;
+  t.w.node("model.proj.mart").hooks_text = "[\"delete from {{ this }} where 1 = 0\"]";
+  Plan p = t.decide();
+  EXPECT_EQ(t.w.of(p, "model.proj.mart").reason.code, ReasonCode::HooksOnViewClone);
+  EXPECT_EQ(t.w.of(p, "model.proj.stg").action, Action::Clone);
+  TwoTargets snow(false, "snowflake");  // a zero-copy table clone: hooks run on a table
+  snow.w.node("model.proj.mart").hooks_text = t.w.node("model.proj.mart").hooks_text;
+  snow.build_prod(kT0);
+  Plan q = snow.decide();
+  EXPECT_EQ(snow.w.of(q, "model.proj.mart").action, Action::Clone)
+      << show(snow.w.of(q, "model.proj.mart").reason);
 }
