@@ -51,6 +51,10 @@ for world in ${DIFF_WORLD:-base real}; do
   DIFF_WORLD=$world "$VENV/bin/python" -m tests.differential --ci --orc-dbt fork \
     -j "${PYTEST_WORKERS:-2}" || status=1
 done
+# Two targets (issue #34): production and a CI branch over one warehouse, CI runs with
+# --reuse-from, every CI relation checked against a from-scratch build of the branch.
+"$VENV/bin/python" -m tests.differential --ci --targets 2 --orc-dbt fork \
+  -j "${PYTEST_WORKERS:-2}" || status=1
 # Issue #18: the clang ASan+UBSan build (unit tests, fuzz regressions, an end-to-end subset),
 # a short fuzz run of every target and a short kill campaign (ORC_SKIP_HOSTILE=1 skips them).
 if [ "${ORC_SKIP_HOSTILE:-0}" != 1 ]; then
