@@ -197,7 +197,7 @@ def test_dag_of_a_plan_is_drawn_as_a_plan(project: Project, tmp_path: Path):
     assert "></span>would build" in text and "></span>would reuse" in text
     assert "></span>built" not in text and "></span>reused" not in text
     colours = json.loads(re.search(r"const colours = (\{.*?\});", text).group(1))
-    assert set(colours) == {"would build", "would reuse"}
+    assert set(colours) == {"would build", "would reuse", "would clone"}  # --reuse-from
 
     dom = headless(html, "--virtual-time-budget=5000", "--dump-dom", tmp_path=tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
