@@ -39,9 +39,10 @@ VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/instal
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
 # Three workers on two cores: a dbt run waits on files and PostgreSQL part of the time, so a
 # third test keeps both cores busy (E2E_WORKERS overrides, PYTEST_WORKERS sets every stage).
+# The slowest tests start first (conftest.py); each test's time lands in build/e2e-junit.xml.
 "$VENV/bin/python" -m pytest tests/e2e -q -p no:cacheprovider \
   -n "${E2E_WORKERS:-${PYTEST_WORKERS:-3}}" \
-  --durations=15 ${PYTEST_ARGS:-} || status=1
+  --durations=15 --junitxml="$BUILD/e2e-junit.xml" ${PYTEST_ARGS:-} || status=1
 stage "differential harness, fixed subsets of both worlds (tests/differential)"
 # orc gets the fork-server client here (fast); the one-process driver path is covered by
 # the end-to-end suite, and `make differential` campaigns use it by default. The real world
@@ -52,9 +53,10 @@ for world in ${DIFF_WORLD:-base real}; do
     -j "${PYTEST_WORKERS:-2}" || status=1
 done
 # Two targets (issue #34): production and a CI branch over one warehouse, CI runs with
-# --reuse-from, every CI relation checked against a from-scratch build of the branch.
+# --reuse-from, every CI relation checked against a from-scratch build of the branch. Its
+# three sequences run at once (two at a time would leave one running alone).
 "$VENV/bin/python" -m tests.differential --ci --targets 2 --orc-dbt fork \
-  -j "${PYTEST_WORKERS:-2}" || status=1
+  -j "${PYTEST_WORKERS:-3}" || status=1
 # Issue #18: the clang ASan+UBSan build (unit tests, fuzz regressions, an end-to-end subset),
 # a short fuzz run of every target and a short kill campaign (ORC_SKIP_HOSTILE=1 skips them).
 if [ "${ORC_SKIP_HOSTILE:-0}" != 1 ]; then

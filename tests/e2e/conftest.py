@@ -84,6 +84,20 @@ def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
     return project, warehouse
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow(seconds): among the slowest tests; collected "
+                            "first, longest first (helpers.slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first, longest first (a stable sort otherwise): xdist hands tests out in
+    collection order, and a slow test collected last would run alone while the others idle."""
+    def rank(item) -> int:
+        mark = item.get_closest_marker("slow")
+        return -mark.kwargs.get("seconds", 1) if mark else 0
+    items.sort(key=rank)
+
+
 def _schema_name(node_name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", node_name.lower()).strip("_")[:30]
     return f"orc_{slug}_{uuid.uuid4().hex[:8]}"

@@ -11,7 +11,7 @@ import re
 import stat
 from pathlib import Path
 
-from helpers import Project, assert_tree_unchanged, dbt_invocations
+from helpers import slow, Project, assert_tree_unchanged, dbt_invocations
 from test_fingerprint import warehouse
 from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, STG_ORDERS, assert_ran_exactly,
                                 decisions_by_id, reused, run_ok)
@@ -49,6 +49,7 @@ def test_a_run_is_one_dbt_process_the_build_included(project: Project):
     assert_tree_unchanged(project, before)
 
 
+@slow(80)
 def test_process_mode_gives_the_same_decisions(make_project):
     a, b = make_project("duckdb", "a"), make_project("duckdb", "b")
     for p in (a, b):
@@ -144,6 +145,7 @@ def assert_no_python_noise(r) -> None:
     assert frame is None, (frame.group(0), r.describe(200))
 
 
+@slow(70)
 def test_no_python_traceback_reaches_the_user_on_failing_queries_and_nodes(make_project):
     """Issue 32 (4.2): what orc prints of its own (captured) dbt invocations, and what the
     driver prints when it ends, holds no Python traceback, whatever failed."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, read_json
+from helpers import slow, Project, read_json
 from test_fingerprint import FP_ORDERS, MONEY, add_fingerprint_models, edit
 from test_stateful_core import FCT_ORDERS, P, STG_CUSTOMERS, STG_ORDERS, decisions_by_id
 
@@ -256,6 +256,7 @@ WALL = re.compile(r"nodes reused: ([\d.]+) node-seconds of warehouse work skippe
                   r"\(~([\d.]+)s wall-clock at (\d+) threads?\)")
 
 
+@slow(80)
 def test_the_wall_clock_estimate_is_not_more_than_the_measured_saving(project: Project):
     """Issue 32 (4.3): node-seconds overlap across dbt's threads; the wall-clock estimate
     (max of the longest chain of reused nodes and node-seconds / threads) must not exceed

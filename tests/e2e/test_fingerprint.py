@@ -26,7 +26,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from helpers import Project, assert_tree_unchanged
+from helpers import slow, Project, assert_tree_unchanged
 from test_stateful_core import FCT_ORDERS, ORDERS_BY_STATUS, P, STG_ORDERS, decisions_by_id
 
 FP_ORDERS = f"model.{P}.fp_orders"
@@ -304,6 +304,7 @@ def test_dropped_table_is_rebuilt(any_project: Project):
     assert warehouse(p, f"select count(*) from {fq(p, 'orders_by_status')}")[0][0] > 0
 
 
+@slow(75)
 def test_targets_never_share_reuse(project: Project):
     p = project
     add_fingerprint_models(p)

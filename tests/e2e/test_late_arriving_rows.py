@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Project
+from helpers import slow, Project
 from test_fingerprint import schema_of, warehouse
 from test_implicit_freshness import build
 from test_stateful_core import FCT_ORDERS, ORDERS_BY_STATUS, P, STG_CUSTOMERS, STG_ORDERS
@@ -46,6 +46,7 @@ def insert_late_order(p: Project) -> None:
               fetch=False)
 
 
+@slow(65)
 def test_a_late_row_is_seen_and_built_like_a_plain_dbt_build(any_project: Project):
     p = any_project
     build(p)
@@ -157,6 +158,7 @@ def test_a_late_row_in_a_loaded_at_query_source_is_seen(project: Project):
 ORDERS_ALL = f"model.{P}.orders_all"
 
 
+@slow(65)
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
 def test_a_column_added_to_a_source_rebuilds_what_selects_every_column(make_project, target):
     """Schema drift: a column added to a source (no new row, no newer loaded_at) changes what

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, Project, assert_tree_unchanged, run_process
+from helpers import slow, REPO, Project, assert_tree_unchanged, run_process
 from test_stateful_core import STG_ORDERS, decisions_by_id
 
 REFERENCE_VENV = Path(os.environ.get("ORC_REFERENCE_VENV") or REPO / ".venv-orchestra15")
@@ -40,6 +40,7 @@ def entry_count(p: Project) -> int:
     return len(p.read_state()["state"])
 
 
+@slow(85)
 def test_state_is_shared_both_ways_with_dbt_orchestra_15(project: Project):
     p = project
     p.write_config(use_stateful=True, state_file="state.json")

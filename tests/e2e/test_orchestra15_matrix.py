@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, slow
 
 sys.path.insert(0, str(REPO))
 
@@ -22,6 +22,7 @@ from tests.compat.runner import run_matrix  # noqa: E402
 from tests.compat.twins import reference_binary  # noqa: E402
 
 
+@slow(130)
 @pytest.mark.parametrize("combo", SUBSET, ids=lambda c: c.name)
 def test_compatibility_matrix_subset(tmp_path, combo):
     """One combination per test, so that the end-to-end workers share the subset."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, base_env, read_json, run_dbt, run_orc
+from helpers import FULL_ONLY, slow, REPO, base_env, read_json, run_dbt, run_orc
 
 SOURCE = REPO / "tests" / "e2e" / "projects" / "shape_pkg"
 PKG = "shape_pkg"
@@ -108,6 +108,10 @@ def settle(twins) -> None:
     step(twins)
 
 
+# `make test-full` only (about 3.5 minutes of CI): `make test` covers package vars, upgrades
+# and the seed a source reads with the real-world differential subset.
+@FULL_ONLY
+@slow(200)
 def test_package_project_step_by_step_matches_plain_dbt(twins):
     orc, plain = twins
     settle(twins)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helpers import ORC_THREAD_ID, Project, assert_tree_unchanged, dbt_invocations, read_json
+from helpers import slow, ORC_THREAD_ID, Project, assert_tree_unchanged, dbt_invocations, read_json
 
 P = "orc_tutorial"
 STG_ORDERS = f"model.{P}.stg_orders"
@@ -218,6 +218,7 @@ def _age_entry(project: Project, uid: str, hours: float) -> None:
     project.write_state(state)
 
 
+@slow(90)
 def test_build_after_window_and_updates_on_all(exact_project: Project):
     p = exact_project
     before = p.tree_snapshot()
