@@ -131,7 +131,10 @@ def main() -> int:
         for name, cmd in variants.items():
             walls = []
             for i in range(runs):
-                ci_warehouse = work / f"ci-{len(rows)}-{i}.duckdb"
+                # Same file name in a directory of its own: DuckDB names the database after
+                # the file, and production's relations are `prod.main.*` in every copy.
+                ci_warehouse = work / f"ci-{len(rows)}-{i}" / warehouse.name
+                ci_warehouse.parent.mkdir()
                 shutil.copy(warehouse, ci_warehouse)
                 shutil.copy(saved_state, state)
                 shutil.rmtree(project / "target", ignore_errors=True)
