@@ -18,6 +18,7 @@ RunSavings reuse_savings(const Graph& graph, const Plan& plan, const State& stat
   out.decided = plan.decisions.size();
   std::vector<double> seconds(graph.nodes.size(), 0);
   for (const NodeDecision& d : plan.decisions) {
+    if (d.action == Action::Clone) ++out.cloned;
     if (d.action != Action::Reuse) continue;
     ++out.reused;
     const StateEntry* e = keys.entry(state, d.node);

@@ -25,6 +25,7 @@ struct RunSavings {
   /// dbt's thread count, when the workflow knows it (see build_threads() in
   /// dbt/run_results.h); without it there is no wall-clock estimate.
   std::optional<int> threads;
+  size_t cloned = 0;  ///< nodes decided CLONE (--reuse-from): not reused, not built either
 
   /// The wall-clock time the skipped work would have taken: max(critical path, node-seconds
   /// / threads); nullopt when the threads are unknown.

@@ -23,8 +23,9 @@ std::string node_seconds(double seconds) {
 }  // namespace
 
 std::string savings_line(const RunSavings& run) {
-  std::string out = fmt::format("{}/{} nodes reused: {}", run.reused, run.decided,
-                                node_seconds(run.node_seconds));
+  std::string out = fmt::format("{}/{} nodes reused", run.reused, run.decided);
+  if (run.cloned > 0) out += fmt::format(", {} cloned", run.cloned);
+  out += ": " + node_seconds(run.node_seconds);
   if (auto wall = run.wall_seconds_estimate(); wall && run.reused > 0)
     out += fmt::format(" (~{} wall-clock at {} thread{})", format_duration(*wall), *run.threads,
                        *run.threads == 1 ? "" : "s");

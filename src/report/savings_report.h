@@ -11,7 +11,8 @@ namespace orc {
 /// A duration for people: "0.4s", "12.3s", "4m 05s", "2h 03m".
 std::string format_duration(double seconds);
 
-/// The end-of-run line: "N/M nodes reused: X node-seconds of warehouse work skipped", then
+/// The end-of-run line: "N/M nodes reused: X node-seconds of warehouse work skipped" (with
+/// ", C cloned" after "reused" when --reuse-from cloned nodes), then
 /// " (~W wall-clock at T threads)" when the threads are known, and how many reused nodes
 /// have no recorded duration.
 std::string savings_line(const RunSavings& run);

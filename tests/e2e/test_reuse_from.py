@@ -17,7 +17,8 @@ import json
 
 import pytest
 
-from helpers import FULL_ONLY, slow, Project, copy_prepared_project, run_dbt, run_orc
+from helpers import (FULL_ONLY, slow, Project, copy_prepared_project, project_tree_snapshot,
+                     run_dbt, run_orc, tree_diff)
 from test_fingerprint import warehouse
 
 P = "orc_tutorial"
@@ -75,10 +76,16 @@ class Branches:
         return self.decisions(self.p.dir)
 
     def ci(self, *extra: str) -> dict:
+        """A CI run; the branch's project files stay byte-identical. The decisions, and the
+        run's savings line under "_savings"."""
+        before = project_tree_snapshot(self.ci_dir)
         r = run_orc(["dbt", "build", "--target", "ci", "--reuse-from", self.prod_target, *extra],
                     self.ci_dir, self.p.env, self.p.orc_bin)
         assert r.returncode == 0, r.describe()
-        return self.decisions(self.ci_dir)
+        changed = tree_diff(before, project_tree_snapshot(self.ci_dir))
+        assert not changed, f"project files changed: {changed}"
+        savings = [line for line in (r.stdout + r.stderr).splitlines() if " nodes reused" in line]
+        return self.decisions(self.ci_dir) | {"_savings": savings}
 
     @staticmethod
     def decisions(project_dir) -> dict:
@@ -146,6 +153,7 @@ def test_ci_clones_production_and_builds_only_what_differs(branches: Branches):
             d[uid]
     assert d[SLOW_MODEL]["reason_code"] == "reads_target", "its code asks target.type"
     assert d["_summary"]["clone"] >= 20, d["_summary"]
+    assert f'{d["_summary"]["clone"]} cloned' in d["_savings"][-1], d["_savings"]
     assert d["_clone"][0] == "clone" and "--full-refresh" in d["_clone"], d["_clone"]
     [process] = d["_processes"]  # one dbt process: the query, the clones, then the build
     verbs = [i.split()[1] for i in process["invocations"]]

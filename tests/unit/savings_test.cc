@@ -87,6 +87,16 @@ TEST(Savings, BuiltNodesBreakNoChainButWeighNothing) {
   EXPECT_DOUBLE_EQ(*s.wall_seconds_estimate(), 5);
 }
 
+TEST(Savings, ClonesAreCountedApartFromReuse) {
+  Fixture f({{"a", {}}, {"b", {"a"}}}, {-1, -1});
+  f.plan.decisions[0].action = Action::Clone;  // --reuse-from cloned a, built b
+  RunSavings s = f.savings(4);
+  EXPECT_EQ(s.cloned, 1u);
+  EXPECT_EQ(s.reused, 0u);
+  EXPECT_EQ(savings_line(s), "0/2 nodes reused, 1 cloned: 0.0 node-seconds of warehouse work "
+                             "skipped");
+}
+
 TEST(Savings, NothingReusedSavesNothing) {
   Fixture f({{"a", {}}, {"b", {"a"}}}, {-1, -1});
   RunSavings s = f.savings(4);
@@ -106,6 +116,10 @@ TEST(Savings, TheLineSaysNodeSecondsAndTheEstimateWithItsThreads) {
   s.reused_without_duration = 2;
   EXPECT_EQ(savings_line(s), "30/34 nodes reused: 11.0 node-seconds of warehouse work skipped "
                              "(~11.0s wall-clock at 1 thread); 2 reused nodes without a "
+                             "recorded duration");
+  s.cloned = 3;  // --reuse-from: clones are neither reused nor built
+  EXPECT_EQ(savings_line(s), "30/34 nodes reused, 3 cloned: 11.0 node-seconds of warehouse work "
+                             "skipped (~11.0s wall-clock at 1 thread); 2 reused nodes without a "
                              "recorded duration");
   SavingsTotals t{3, 60, 102, 22.5};
   EXPECT_EQ(savings_totals_line(t),
