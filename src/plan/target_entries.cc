@@ -1,6 +1,7 @@
 #include "plan/target_entries.h"
 
 #include <cctype>
+#include <set>
 
 #include "core/timestamp.h"
 
@@ -24,17 +25,13 @@ const StateEntry* TargetEntries::find(const std::string& key) const {
 }
 
 std::vector<std::pair<std::string, std::string>> TargetEntries::schemas() const {
-  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::pair<std::string, std::string>> found;  // sorted: the same probe every run
   for (const auto& [key, entry] : by_key_) {
     if (!entry->fingerprint) continue;
-    if (auto parts = split_relation_name(entry->fingerprint->relation)) {
-      std::pair<std::string, std::string> s{parts->database, parts->schema};
-      bool seen = false;
-      for (const auto& o : out) seen |= o == s;
-      if (!seen) out.push_back(std::move(s));
-    }
+    if (auto parts = split_relation_name(entry->fingerprint->relation))
+      found.emplace(std::move(parts->database), std::move(parts->schema));
   }
-  return out;
+  return {found.begin(), found.end()};
 }
 
 std::optional<RelationParts> split_relation_name(std::string_view name) {

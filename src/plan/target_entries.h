@@ -26,8 +26,8 @@ class TargetEntries {
   const StateEntry* find(const std::string& key) const;
   /// Number of entries found.
   size_t size() const { return by_key_.size(); }
-  /// (database, schema) of every entry's relation that splits into three parts, each once: the
-  /// schemas the warehouse probe lists so that the relations can be checked.
+  /// (database, schema) of every entry's relation that splits into three parts, each once and
+  /// sorted: the schemas the warehouse probe lists so that the relations can be checked.
   std::vector<std::pair<std::string, std::string>> schemas() const;
 
  private:
