@@ -377,6 +377,9 @@ def _branch_summary(reports: list[SequenceReport]) -> None:
               f"{sum(s.built for s in ci)}, reused {sum(s.reused for s in ci)}; ci_builds "
               f"with a clone {sum(1 for s in ci if s.cloned)}, with a build "
               f"{sum(1 for s in ci if s.built)}")
+        needless = sum(1 for s in ci for _, code, _ in s.needless if code.startswith("CI "))
+        print(f"  CI builds whose rows equal production's relation (a clone would have "
+              f"matched): {needless}, by reason under 'needless builds' (\"CI <code>\")")
         codes = collections.Counter()
         for s in ci:
             codes.update(s.reasons)

@@ -246,6 +246,7 @@ class BranchRun(SequenceRun):
         relations = self._ci_relation_nodes()
         post = read_relations(self.orc_db, relations, schema=CI_SCHEMA)
         truth = read_relations(self.shadow_db, relations, schema=CI_SCHEMA)
+        self._needless_ci_builds(rep, relations, decisions, orc_status, post)
 
         for uid in relations:
             d = decisions.get(uid)
@@ -274,6 +275,20 @@ class BranchRun(SequenceRun):
                           truth, skipped)
         rep.seconds = time.monotonic() - t0
         return rep
+
+    def _needless_ci_builds(self, rep: StepReport, relations, decisions, orc_status,
+                            post) -> None:
+        """A node CI built whose relation now holds the same rows as production's: a clone
+        would have given the same (orc missed one, or the build was its rule's price, e.g. a
+        seed on a warehouse that clones tables as views). Counted as "CI <reason code>"."""
+        prod = read_relations(self.orc_db, relations, schema="main")
+        for uid in relations:
+            d = decisions.get(uid)
+            if not d or d["decision"] != "build" or orc_status.get(uid) != "success":
+                continue
+            a, p = post.get(uid), prod.get(uid)
+            if a and p and "ERROR" not in (a[0], p[0]) and a[1] == p[1]:
+                rep.needless.append((uid, f"CI {reason_code(d)}", d.get("reason", "")))
 
     def _ci_relation_nodes(self) -> dict[str, str]:
         w = self.ci_world
