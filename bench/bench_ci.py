@@ -100,6 +100,13 @@ def counts(project: Path) -> dict:
     return out
 
 
+def measure(project: Path, ci_warehouse: Path, models_total: int) -> dict:
+    """What a CI run left: counts() of its results, the CI schema's relations and whether
+    they are every model."""
+    relations = len(ci_schema(ci_warehouse))
+    return {**counts(project), "relations": relations, "complete": relations >= models_total}
+
+
 def main() -> int:
     models = int(os.environ.get("CI_MODELS", "1000"))
     runs = int(os.environ.get("CI_RUNS", "1"))
@@ -144,9 +151,7 @@ def main() -> int:
                 shutil.rmtree(project / "target", ignore_errors=True)
                 log(f"{name} (run {i + 1})")
                 walls.append(run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)}))
-                c = counts(project)
-                c["complete"] = len(ci_schema(ci_warehouse)) >= models_total
-                c["relations"] = len(ci_schema(ci_warehouse))
+                c = measure(project, ci_warehouse, models_total)
             rows.append({"variant": name, "wall_s": min(walls), **c})
             if name == "plain dbt build":
                 continue
@@ -156,9 +161,7 @@ def main() -> int:
             shutil.rmtree(project / "target", ignore_errors=True)
             log(f"{name}, next push")
             wall = run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)})
-            c = counts(project)
-            c["relations"] = len(ci_schema(ci_warehouse))
-            c["complete"] = c["relations"] >= models_total
+            c = measure(project, ci_warehouse, models_total)
             rows.append({"variant": f"{name}, next push", "wall_s": wall, **c})
             edit.write_text(edited_sql(original_sql, 1))
 

@@ -49,6 +49,7 @@ from .steps import Command, Step, apply_mutation
 PROD_TARGET = "dev"
 CI_TARGET = "ci"
 CI_SCHEMA = "ci"
+PROD_SCHEMA = "main"  # production's schema (runner.py's profile)
 PROFILES_2 = PROFILES + f"""    {CI_TARGET}:
       type: duckdb
       path: "{{{{ env_var('DIFF_DUCKDB_PATH') }}}}"
@@ -282,7 +283,7 @@ class BranchRun(SequenceRun):
         """A node CI built whose relation now holds the same rows as production's: a clone
         would have given the same (orc missed one, or the build was its rule's price, e.g. a
         seed on a warehouse that clones tables as views). Counted as "CI <reason code>"."""
-        prod = read_relations(self.orc_db, relations, schema="main")
+        prod = read_relations(self.orc_db, relations, schema=PROD_SCHEMA)
         for uid in relations:
             d = decisions.get(uid)
             if not d or d["decision"] != "build" or orc_status.get(uid) != "success":

@@ -38,11 +38,10 @@ DEFAULT_TIMEOUT = 600
 # listings, change tokens, the probe's SQL) run on both in every run.
 LOGIC_TARGETS = ["duckdb", "postgres"] if os.environ.get("ORC_E2E_FULL") == "1" else ["duckdb"]
 
-# A test too slow for `make test` whose subject CI covers another way (named in its
-# reason): skipped unless ORC_E2E_FULL=1 (`make test-full`), which runs it.
+# A test too slow for `make test` whose subject another `make test` stage covers (a comment
+# at the test says which): skipped unless ORC_E2E_FULL=1 (`make test-full`), which runs it.
 FULL_ONLY = pytest.mark.skipif(os.environ.get("ORC_E2E_FULL") != "1",
                                reason="slow; `make test-full` runs it")
-
 
 
 def slow(seconds: int):
