@@ -49,7 +49,7 @@ echo "== end-to-end subset against $ORC =="
 # the venv's dbt, is_warn on a real run. Node ids rather than -k, so that a renamed test
 # fails here instead of silently dropping out.
 E2E=tests/e2e
-ORC_BIN=$ORC ORC_TEST_VENV=$TVENV "$DEV_VENV/bin/python" -m pytest -q -p no:cacheprovider \
+ORC_E2E_FORK=0 ORC_BIN=$ORC ORC_TEST_VENV=$TVENV "$DEV_VENV/bin/python" -m pytest -q -p no:cacheprovider \
   -n "${PYTEST_WORKERS:-2}" \
   "$E2E/test_remote_state_s3.py::test_build_twice_with_s3_state_reuses" \
   "$E2E/test_remote_state_s3.py::test_save_to_missing_object_creates_it_then_reload_merges" \

@@ -111,22 +111,17 @@ BRANCH_CI_SEQUENCES = [
 ]
 
 
-def _start_server(tmp: Path) -> tuple[subprocess.Popen, Path]:
-    """Starts the dbt fork server; returns it and the client to use as dbt."""
-    from .dbt_server import write_client
+def _start_server(tmp: Path):
+    """Starts the dbt fork server (tests/dbt_fork_server.py); returns it (its `dbt` is the
+    script to run as dbt)."""
+    from tests.dbt_fork_server import start
 
-    sock = str(tmp / "dbt.sock")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "ORC_"))}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.differential.dbt_server", sock],
-                            cwd=REPO, env=env, stdout=open(tmp / "dbt_server.log", "w"),
-                            stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while not Path(sock + ".ready").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"dbt fork server did not start; see {tmp / 'dbt_server.log'}")
-        time.sleep(0.1)
-    return proc, write_client(tmp / "dbt", sock, VENV_BIN / "dbt")
+    try:
+        return start(tmp / "fork", str(VENV_BIN / "python"), env, REPO)
+    except RuntimeError as e:
+        raise SystemExit(str(e))
 
 
 _OPTS: Options | None = None
@@ -183,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orc-dbt", choices=["driver", "fork"], default="driver",
                     help="how orc runs dbt: `driver` (default) gives orc the real dbt, which it "
                     "runs as one Python process per run, as users get it; `fork` gives orc the "
-                    "fork-server client (faster; orc then runs one forked dbt per invocation)")
+                    "fork server's dbt (faster; orc's driver then runs in a forked warm Python)")
     ap.add_argument("--keep", action="store_true", help="keep every workspace")
     ap.add_argument("--work-dir", help="where workspaces go (default: a temp dir)")
     ap.add_argument("--results", help="append each sequence's report to this JSON-lines "
@@ -200,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.real_dbt:
         dbt = VENV_BIN / "dbt"
     else:
-        server, dbt = _start_server(tmp)
+        server = _start_server(tmp)
+        dbt = server.dbt
     opts = Options(orc_bin=orc_bin, dbt=dbt, work_root=tmp, keep=args.keep,
                    orc_dbt=VENV_BIN / "dbt" if args.orc_dbt == "driver" else dbt,
                    verbose=args.verbose or args.replay is not None, world=args.world,
@@ -241,8 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                          results=Path(args.results) if args.results else None)
     finally:
         if server:
-            server.terminate()
-            server.wait()
+            server.stop()
         if not args.keep:
             _tidy(tmp)
     print(f"wall time: {time.monotonic() - t0:.0f}s", flush=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from helpers import (LOGIC_TARGETS, REPO, TUTORIAL, Project, base_env, copy_prepared_project,
-                     dbt_binary, orc_binary, run_dbt)
+                     dbt_binary, orc_binary, real_dbt_binary, run_dbt, use_real_dbt)
 
 _TEMPLATE_IGNORE = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml",
                                           "*.duckdb", "*.duckdb.wal", "__pycache__")
@@ -40,12 +40,22 @@ def orc_bin() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(autouse=True)
+def _dbt_processes(request):
+    """Real dbt processes for tests marked `real_dbt`, the fork server's for the others
+    (helpers.dbt_binary)."""
+    use_real_dbt(request.node.get_closest_marker("real_dbt") is not None)
+    yield
+    use_real_dbt(False)
+
+
+@pytest.fixture
 def dbt_bin() -> Path:
-    path = dbt_binary()
-    if not path.is_file():
-        pytest.fail(f"dbt not found at {path}: run scripts/install_deps.sh", pytrace=False)
-    return path
+    """The dbt this test runs (helpers.dbt_binary)."""
+    real = real_dbt_binary()
+    if not real.is_file():
+        pytest.fail(f"dbt not found at {real}: run scripts/install_deps.sh", pytrace=False)
+    return dbt_binary()
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +76,7 @@ def pg_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
+def tutorial_template(tmp_path_factory) -> tuple[Path, Path]:
     """One copy of the tutorial per session with `dbt deps` done, and a DuckDB warehouse with
     the raw tables (`dbt run-operation setup_raw`). Returns (project dir, warehouse file).
     Tests copy both; nobody writes to the template."""
@@ -76,7 +86,7 @@ def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
     warehouse = root / "warehouse.duckdb"
     env = base_env() | {"DBT_PROFILES_DIR": str(project), "ORC_DUCKDB_PATH": str(warehouse)}
     for args in (["deps"], ["run-operation", "setup_raw"]):
-        r = run_dbt(args, project, env, dbt_bin)
+        r = run_dbt(args, project, env)
         if r.returncode != 0:
             pytest.fail(f"preparing the tutorial failed:\n{r.describe()}", pytrace=False)
     shutil.rmtree(project / "target", ignore_errors=True)  # tests start without artifacts
@@ -87,6 +97,8 @@ def tutorial_template(tmp_path_factory, dbt_bin) -> tuple[Path, Path]:
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow(seconds): among the slowest tests; collected "
                             "first, longest first (helpers.slow)")
+    config.addinivalue_line("markers", "real_dbt: runs the real dbt executable, not the "
+                            "fork server's (helpers.dbt_binary)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -74,17 +74,70 @@ def orc_binary() -> Path:
     return Path(os.environ.get("ORC_BIN") or REPO / "build" / "orc").resolve()
 
 
-def dbt_binary() -> Path:
+def real_dbt_binary() -> Path:
     """The dbt executable of the project's venv."""
     return VENV_BIN / "dbt"
 
 
+# dbt through a warm fork server (tests/dbt_fork_server.py): every dbt process of a test
+# (orc's driver, which orc starts through the server's `dbt` script as it would through
+# the real one, and the plain-dbt runs) is forked from a Python that has dbt imported,
+# saving 2-3 s of CPU each. One server per test process, started on first use. Tests marked
+# `real_dbt` (conftest.py) and every run with ORC_E2E_FORK=0 use the real executable.
+_FORK_ENABLED = os.environ.get("ORC_E2E_FORK", "1") != "0"
+_fork_server = None
+_real_dbt_for_this_test = False
+
+
+def use_real_dbt(real: bool) -> None:
+    """Makes dbt_binary() and base_env() give the real dbt (True) or the fork server's (False)
+    until called again; conftest.py calls it before each test from its `real_dbt` marker."""
+    global _real_dbt_for_this_test
+    _real_dbt_for_this_test = real
+
+
+def _fork_dbt() -> Path | None:
+    """The fork server's dbt script (the server started on first use), or None when the
+    real dbt is to be used."""
+    global _fork_server
+    if not _FORK_ENABLED or _real_dbt_for_this_test:
+        return None
+    if _fork_server is None:
+        import atexit
+        import sys
+        import tempfile
+
+        sys.path.insert(0, str(REPO))
+        from tests.dbt_fork_server import start
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
+        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        env.pop("PYTHONPATH", None)
+        work = Path(tempfile.mkdtemp(prefix="orc-e2e-fork-"))
+        _fork_server = start(work, str(VENV_BIN / "python"), env, REPO)
+
+        def stop_and_tidy():
+            _fork_server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        atexit.register(stop_and_tidy)
+    return _fork_server.dbt
+
+
+def dbt_binary() -> Path:
+    """The dbt the tests run: the fork server's (see above) or the venv's real one."""
+    return _fork_dbt() or real_dbt_binary()
+
+
 def base_env() -> dict[str, str]:
-    """The caller's environment without orc/dbt/cloud settings, with the venv first on PATH."""
+    """The caller's environment without orc/dbt/cloud settings, with the venv first on PATH;
+    ORC_DBT names the fork server's dbt when the test uses it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env.pop("PYTHONPATH", None)
+    fork = _fork_dbt()
+    if fork:
+        env["ORC_DBT"] = str(fork)
     return env
 
 

@@ -11,6 +11,8 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
+
 from helpers import slow, Project, assert_tree_unchanged, dbt_invocations
 from test_fingerprint import warehouse
 from test_stateful_core import (FCT_ORDERS, FCT_PAYMENTS, STG_ORDERS, assert_ran_exactly,
@@ -27,6 +29,7 @@ def write_script(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.real_dbt  # the real interpreter and process, as users get them
 def test_a_run_is_one_dbt_process_the_build_included(project: Project):
     before = project.tree_snapshot()
     r = run_ok(project, "build")
@@ -145,6 +148,7 @@ def assert_no_python_noise(r) -> None:
     assert frame is None, (frame.group(0), r.describe(200))
 
 
+@pytest.mark.real_dbt  # the real interpreter and process, as users get them
 @slow(70)
 def test_no_python_traceback_reaches_the_user_on_failing_queries_and_nodes(make_project):
     """Issue 32 (4.2): what orc prints of its own (captured) dbt invocations, and what the

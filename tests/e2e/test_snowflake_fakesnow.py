@@ -17,6 +17,8 @@ import pytest
 from helpers import base_env, read_json, run_orc
 
 VENV = Path(__file__).resolve().parents[2] / ".venv-snowflake"
+# dbt-snowflake lives in its own venv: real dbt processes (no fork server of .venv's dbt).
+pytestmark = pytest.mark.real_dbt
 
 PROJECT = {
     "dbt_project.yml": "name: snowproj\nversion: '1.0'\nconfig-version: 2\nprofile: snow\n",

@@ -24,6 +24,8 @@ from helpers import (Result, assert_tree_unchanged, base_env, dbt_invocations,
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("ORC_SPARK_VENV") or REPO / ".venv-spark")
+# dbt-spark lives in its own venv: real dbt processes (no fork server of .venv's dbt).
+pytestmark = pytest.mark.real_dbt
 
 if os.environ.get("ORC_TEST_SPARK") != "1":
     pytest.skip("the Spark/Delta test is heavy (JVM, pyspark): run it with `make test-spark`",
