@@ -418,10 +418,12 @@ def write_clients(directory: Path, socket_path: str, python: str) -> Path:
 
 
 class ForkServer:
-    """A running fork server (started by `start`): `dbt` is the dbt script to run."""
+    """A running fork server (started by `start`): `dbt` is the dbt script to run, `bin` the
+    directory of the clients (put it first on PATH to make `dbt` this one)."""
 
     def __init__(self, proc: subprocess.Popen, dbt: Path, log: Path):
         self.proc, self.dbt, self.log = proc, dbt, log
+        self.bin = dbt.parent  # `python-fork` and `dbt`
 
     def stop(self) -> None:
         """Ends the server and every handler it still has (its own process group)."""

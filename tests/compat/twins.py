@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from helpers import (TUTORIAL, Result, base_env, copy_prepared_project,  # noqa: E402
-                     dbt_binary, orc_binary, project_tree_snapshot, run_dbt, run_process,
-                     toml_value, tree_diff)
+                     dbt_binary, fork_server, orc_binary, project_tree_snapshot, run_dbt,
+                     run_process, toml_value, tree_diff)
 
 REFERENCE_VENV = Path(os.environ.get("ORC_REFERENCE_VENV") or REPO / ".venv-orchestra15")
 TOOLS = ("reference", "orc")
@@ -144,8 +144,11 @@ class Twin:
     def env(self) -> dict[str, str]:
         env = base_env() | {"DBT_PROFILES_DIR": str(self.project),
                             "ORC_DUCKDB_PATH": str(self.warehouse)}
-        if self.tool == "reference":  # its own dbt first on PATH
+        if self.tool == "reference":  # its own dbt first on PATH (through its fork server)
             env["PATH"] = f"{REFERENCE_VENV / 'bin'}{os.pathsep}{env['PATH']}"
+            server = fork_server(REFERENCE_VENV / "bin")
+            if server:
+                env["PATH"] = f"{server.bin}{os.pathsep}{env['PATH']}"
         return env | self.store.env | self.config_env
 
     def run(self, args: list[str]) -> ToolRun:
@@ -155,9 +158,12 @@ class Twin:
             (self.target / name).unlink(missing_ok=True)
         files = _file_bytes(self.project)
         before = project_tree_snapshot(self.project)
-        binary = reference_binary() if self.tool == "reference" else orc_binary()
+        command = [orc_binary()]
+        if self.tool == "reference":
+            server = fork_server(REFERENCE_VENV / "bin")  # the reference is a Python script
+            command = ([server.bin / "python-fork"] if server else []) + [reference_binary()]
         started = time.monotonic()
-        result = run_process([binary, "dbt", *args], self.project, self.env())
+        result = run_process([*command, "dbt", *args], self.project, self.env())
         seconds = time.monotonic() - started
         changed = tree_diff(before, project_tree_snapshot(self.project))
         if changed:

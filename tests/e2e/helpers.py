@@ -85,42 +85,52 @@ def real_dbt_binary() -> Path:
 # saving 2-3 s of CPU each. One server per test process, started on first use. Tests marked
 # `real_dbt` (conftest.py) and every run with ORC_E2E_FORK=0 use the real executable.
 _FORK_ENABLED = os.environ.get("ORC_E2E_FORK", "1") != "0"
-_fork_server = None
+_fork_servers: dict[Path, Any] = {}
 _real_dbt_for_this_test = False
 
 
 def use_real_dbt(real: bool) -> None:
-    """Makes dbt_binary() and base_env() give the real dbt (True) or the fork server's (False)
-    until called again; conftest.py calls it before each test from its `real_dbt` marker."""
+    """Makes dbt_binary(), base_env() and fork_server() give the real dbt (True) or the fork
+    server's (False) until called again; conftest.py calls it before each test from its
+    `real_dbt` marker."""
     global _real_dbt_for_this_test
     _real_dbt_for_this_test = real
 
 
-def _fork_dbt() -> Path | None:
-    """The fork server's dbt script (the server started on first use), or None when the
-    real dbt is to be used."""
-    global _fork_server
+def fork_server(venv_bin: Path = VENV_BIN):
+    """The fork server (tests/dbt_fork_server.ForkServer) of the venv whose bin directory is
+    `venv_bin`, started on first use in this process; None when real processes are to be
+    used. Its `bin` directory holds `python-fork` (run a script of that venv through it) and
+    `dbt`."""
     if not _FORK_ENABLED or _real_dbt_for_this_test:
         return None
-    if _fork_server is None:
+    if venv_bin not in _fork_servers:
         import atexit
         import sys
         import tempfile
 
-        sys.path.insert(0, str(REPO))
+        if str(REPO) not in sys.path:
+            sys.path.insert(0, str(REPO))
         from tests.dbt_fork_server import start
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
         env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         env.pop("PYTHONPATH", None)
         work = Path(tempfile.mkdtemp(prefix="orc-e2e-fork-"))
-        _fork_server = start(work, str(VENV_BIN / "python"), env, REPO)
+        server = start(work, str(venv_bin / "python"), env, REPO)
+        _fork_servers[venv_bin] = server
 
         def stop_and_tidy():
-            _fork_server.stop()
+            server.stop()
             shutil.rmtree(work, ignore_errors=True)
         atexit.register(stop_and_tidy)
-    return _fork_server.dbt
+    return _fork_servers[venv_bin]
+
+
+def _fork_dbt() -> Path | None:
+    """The fork server's dbt script, or None when the real dbt is to be used."""
+    server = fork_server()
+    return server.dbt if server else None
 
 
 def dbt_binary() -> Path:
