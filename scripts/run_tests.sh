@@ -37,9 +37,10 @@ VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/in
 # dbt-snowflake and fakesnow, for the Snowflake metadata freshness test (test_snowflake_fakesnow).
 VENV=.venv-snowflake REQUIREMENTS=requirements-snowflake.txt bash scripts/install_deps.sh
 export ORC_BIN="$PWD/$BUILD/orc" PATH="$PWD/$VENV/bin:$PATH"
-# Every dbt process of this stage is forked from a warm dbt (tests/dbt_fork_server.py; tests
-# marked real_dbt run the real executable); the dbt-version and wheel stages below run real
-# dbt processes throughout (ORC_E2E_FORK=0), as users get them.
+# Every dbt process of this stage (and of the dbt-version subsets below) is forked from a
+# warm dbt of the venv (tests/dbt_fork_server.py; tests marked real_dbt run the real
+# executable); the wheel's stage runs real dbt processes throughout (ORC_E2E_FORK=0), as
+# users get them.
 # Three workers on two cores: a dbt run waits on files and PostgreSQL part of the time, so a
 # third test keeps both cores busy (E2E_WORKERS overrides, PYTEST_WORKERS sets every stage).
 # The slowest tests start first (conftest.py); each test's time lands in build/e2e-junit.xml.
@@ -75,7 +76,7 @@ if [ "${ORC_SKIP_VERSIONS:-0}" != 1 ]; then
   for version in 110 112; do
     stage "end-to-end subset on dbt-core ${version:0:1}.${version:1} (pytest)"
     VENV=.venv-dbt$version REQUIREMENTS=requirements-dbt$version.txt bash scripts/install_deps.sh
-    ORC_E2E_FORK=0 ORC_TEST_VENV="$PWD/.venv-dbt$version" "$VENV/bin/python" -m pytest tests/e2e -q \
+    ORC_TEST_VENV="$PWD/.venv-dbt$version" "$VENV/bin/python" -m pytest tests/e2e -q \
       -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" -k "(${ORC_VERSION_SUBSET:-first_run or \
 nothing_to_build or new_rows or child_that_failed or slim_ci or ephemeral_children or \
 test_seed_matches_dbt or runs_from_anywhere}) and not postgres" || status=1
