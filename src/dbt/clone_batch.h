@@ -29,12 +29,16 @@ struct CloneJob {
 /// What the batch did.
 struct CloneBatchAnswer {
   enum class Outcome {
-    Cloned,    ///< every job's relation was made and committed
+    Cloned,    ///< every job's relation was made and committed, but those in `left`
     Declined,  ///< nothing was done: this adapter or project clones in a way the batch
                ///< does not reproduce (`why` says which)
     Failed,    ///< dbt failed (nothing committed, as far as the adapter is transactional)
   } outcome = Outcome::Failed;
   std::string why;  ///< Declined / Failed: the reason, for the log
+  /// Cloned: the jobs' unique_ids it left alone, because dbt would make their clone with
+  /// the adapter's or the project's own view materialization (e.g. a view clone on
+  /// Snowflake, whose table clones the batch does make). Made by `dbt clone` instead.
+  std::vector<std::string> left;
 };
 
 /// "cloned", "declined" or "failed".
@@ -42,7 +46,9 @@ const char* outcome_name(CloneBatchAnswer::Outcome outcome);
 
 /// Whether the batch makes node `n`'s clone exactly as `dbt clone --full-refresh` would: a
 /// SQL model, seed or snapshot whose clone runs nothing but the clone statement (no pre- or
-/// post-hooks, grants, persist_docs or sql_header, which dbt's materialization applies).
+/// post-hooks, grants, persist_docs or sql_header, which dbt's materialization applies) and
+/// sets none of the config the adapters' clone statements read from the model (Snowflake's
+/// `transient` and `copy_grants`: in the batch, `config` is the inline query's).
 bool batch_clonable(const Graph& graph, const Node& n);
 
 /// The inline Jinja-SQL of the batch for `jobs`: the jobs as one JSON literal, then one loop
@@ -50,9 +56,10 @@ bool batch_clonable(const Graph& graph, const Node& n);
 /// then per job either `create_or_replace_clone` (the other relation is a table and
 /// `can_clone_table()`; an existing relation of another kind dropped first) or a view
 /// `select * from <the other relation_name>` through `get_create_view_as_sql` (an existing
-/// relation dropped first, in the same transaction), then one commit. It answers one row
-/// ("cloned", <number of jobs>), or ("declined", <why>) without running anything when the
-/// adapter or the project overrides dbt's clone or view materialization.
+/// relation dropped first, in the same transaction; only where the view materialization is
+/// dbt's default, else the job is left), then one commit. It answers ("cloned", <number of
+/// relations made>) and ("left", <unique_id>) per job left, or ("declined", <why>) without
+/// running anything when the adapter or the project replaces dbt's clone materialization.
 std::string clone_batch_query(const std::vector<CloneJob>& jobs);
 
 /// Reads the rows the batch answered (parse_probe_output's rows) for `expected` jobs.

@@ -14,6 +14,7 @@ namespace orc {
 /// What the clone batch of a --reuse-from run did (dbt/clone_batch.h).
 struct CloneBatchRecord {
   size_t nodes = 0;     ///< the relations it was given
+  size_t left = 0;      ///< of those, left to dbt clone (CloneBatchAnswer::left)
   std::string outcome;  ///< "cloned", "declined" or "failed"
   std::string why;      ///< declined or failed: the reason ("" otherwise)
 };

@@ -82,7 +82,8 @@ void add_savings_to_store(StateStore& store, const RunSavings& run) {
 /// each from the relation the other target's entry names (docs/design.md, "Reusing another
 /// target's builds"): first, in one batch (dbt/clone_batch.h), every node the batch clones as
 /// dbt would; then, with `dbt clone` through a state manifest written from this run's
-/// manifest, the others and, when the batch declined or failed, the batch's nodes too. A
+/// manifest, the others, those the batch left, and, when it declined or failed, all of its
+/// nodes. A
 /// node not cloned is decided BUILD instead (its children here read it). `listed` gives the
 /// other target's relation kinds (the probe's listing). Returns a success result per cloned
 /// node (the batch's, made up like dbt clone's: no completion time) and dbt clone's results;
@@ -114,13 +115,17 @@ std::vector<NodeResult> clone_nodes(Graph& graph, Plan& plan, const DbtArgs& dar
   if (!batch.empty()) {
     log_info("Cloning {} nodes from target {} in one batch", batch.size(), target);
     CloneBatchAnswer a = dbt.clone(batch, dargs);
-    info.clone_batch = CloneBatchRecord{batch.size(), outcome_name(a.outcome), a.why};
-    if (a.outcome == CloneBatchAnswer::Outcome::Cloned) {
-      for (const CloneJob& j : batch) results.push_back({j.unique_id, "success", "", 0.0});
-    } else {
+    info.clone_batch =
+        CloneBatchRecord{batch.size(), a.left.size(), outcome_name(a.outcome), a.why};
+    const bool made = a.outcome == CloneBatchAnswer::Outcome::Cloned;
+    if (!made)
       log_warn("the clone batch {}: {}; dbt clone clones its {} nodes instead",
                outcome_name(a.outcome), a.why, batch.size());
-      for (CloneJob& j : batch) {
+    const std::unordered_set<std::string> left(a.left.begin(), a.left.end());
+    for (CloneJob& j : batch) {
+      if (made && !left.count(j.unique_id)) {
+        results.push_back({j.unique_id, "success", "", 0.0});
+      } else {
         ids.push_back(j.unique_id);
         from.emplace(j.unique_id, std::move(j.from));
       }

@@ -35,7 +35,7 @@ TEST(CloneBatch, TakesNodesWhoseCloneIsTheStatementAlone) {
   hooked.hooks_text = R"(["grant select on {{ this }} to r"])";
   EXPECT_FALSE(batch_clonable(g, hooked)) << "dbt clone runs a view clone's hooks";
 
-  for (const char* key : {"grants", "persist_docs", "sql_header"}) {
+  for (const char* key : {"grants", "persist_docs", "sql_header", "transient", "copy_grants"}) {
     Node n = model(key);
     set_config(g, n, key);
     EXPECT_FALSE(batch_clonable(g, n)) << key << ": applied by dbt's materialization";
@@ -78,6 +78,13 @@ TEST(CloneBatch, ReadsTheAnswer) {
   EXPECT_EQ(short_count.outcome, O::Failed);
   EXPECT_NE(short_count.why.find("all 3"), std::string::npos) << short_count.why;
   EXPECT_EQ(read_clone_batch_rows({}, 3).outcome, O::Failed);
+  // Jobs left to dbt clone (their view clone is the adapter's own materialization's).
+  CloneBatchAnswer left =
+      read_clone_batch_rows({{"cloned", "1"}, {"left", "model.p.a"}, {"left", "model.p.b"}}, 3);
+  EXPECT_EQ(left.outcome, O::Cloned);
+  EXPECT_EQ(left.left, (std::vector<std::string>{"model.p.a", "model.p.b"}));
+  EXPECT_EQ(read_clone_batch_rows({{"cloned", "2"}, {"left", "model.p.a"}}, 2).outcome,
+            O::Failed);
   CloneBatchAnswer declined =
       read_clone_batch_rows({{"declined", "materialization_view_x replaces the default"}}, 3);
   EXPECT_EQ(declined.outcome, O::Declined);

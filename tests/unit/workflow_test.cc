@@ -112,7 +112,7 @@ class FakeDbt : public DbtRequests {
   CloneBatchAnswer clone(const std::vector<CloneJob>& jobs, const DbtArgs&) override {
     invoked.push_back("clone");
     cloned_in_batch += jobs.size();
-    return {CloneBatchAnswer::Outcome::Cloned, {}};
+    return {CloneBatchAnswer::Outcome::Cloned, {}, {}};
   }
 
   int build(const std::vector<std::string>& args) override {
