@@ -26,13 +26,7 @@ constexpr std::array<std::string_view, 5> kNotTheBatchs = {"grants", "persist_do
 std::string jobs_json(const std::vector<CloneJob>& jobs) {
   std::string out = "[";
   auto parts = [&out](const RelationParts& p) {
-    out += '[';
-    append_json_string(out, p.database);
-    out += ',';
-    append_json_string(out, p.schema);
-    out += ',';
-    append_json_string(out, p.identifier);
-    out += ']';
+    append_json_string_array(out, {p.database, p.schema, p.identifier});
   };
   for (const CloneJob& j : jobs) {
     if (out.size() > 1) out += ',';
@@ -65,8 +59,9 @@ std::string jinja_string(std::string_view text) {
 
 /// The batch's Jinja program; `{jobs}` is the jobs' JSON as a Jinja string literal and `{t}`
 /// dbt's text type. Rendered by dbt only when `execute` (never while parsing the inline node).
-/// The checks first: where the adapter or the project replaces dbt's clone or view
-/// materialization, the clone would not be what dbt's defaults make, so the batch declines.
+/// The checks first: where the adapter or the project replaces dbt's clone materialization,
+/// its clones would not be what dbt's default makes, so the batch declines; where it
+/// replaces the view materialization, the view clones are left (their ids answered).
 /// The quote policy is the project's (dbt builds a node's relation with it), read back
 /// through quote_as_configured. Relations in this target's schemas are looked up with
 /// adapter.get_relation (dbt show has cached those schemas); the other target's kind comes

@@ -58,8 +58,8 @@ TEST(CloneBatch, QueryCarriesTheJobsAsOneJsonLiteral) {
   EXPECT_EQ(q.rfind("{# orc clone batch #}", 0), 0u) << q.substr(0, 80);
   // Inside a single-quoted Jinja string: quotes and backslashes escaped for Jinja, the JSON's
   // own escapes (\") kept.
-  EXPECT_NE(q.find(R"(fromjson('[{"uid":"model.p.o\'k","this":["db","ci","o\'k"],)"
-                   R"("other":["db","main","o\'k"],"name":"\\"db\\".\\"main\\".\\"o\'k\\"",)"
+  EXPECT_NE(q.find(R"(fromjson('[{"uid":"model.p.o\'k","this":["db", "ci", "o\'k"],)"
+                   R"("other":["db", "main", "o\'k"],"name":"\\"db\\".\\"main\\".\\"o\'k\\"",)"
                    R"("kind":"table"}]'))"),
             std::string::npos)
       << q;
