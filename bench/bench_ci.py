@@ -19,7 +19,8 @@ orc cloned, tests run, and whether the CI schema holds every model afterwards (s
 not: it builds only the modified models and defers the rest to production). Results go to
 stdout and bench/results_ci.md.
 
-Knobs: CI_MODELS (default 1000), CI_RUNS (default 1: every variant once).
+Knobs: CI_MODELS (default 1000), CI_RUNS (default 1: every variant once), CI_LOGS (a
+directory: each CI run's output is kept there).
 """
 from __future__ import annotations
 
@@ -45,11 +46,19 @@ def log(msg: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  bench-ci: {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd: list[str], cwd: Path, env: dict) -> float:
-    """Runs `cmd`; returns its wall time. A failure stops the benchmark with its output."""
+def run(cmd: list[str], cwd: Path, env: dict, name: str = "") -> float:
+    """Runs `cmd`; returns its wall time. A failure stops the benchmark with its output. With
+    CI_LOGS set, the output goes to `$CI_LOGS/<name>.log` too (orc's lines are timestamped:
+    where a run's time goes)."""
     start = time.monotonic()
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     took = time.monotonic() - start
+    if os.environ.get("CI_LOGS") and name:
+        logs = Path(os.environ["CI_LOGS"])
+        logs.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "_" for c in name)
+        (logs / f"{slug}.log").write_text(f"$ {' '.join(cmd)}\n{r.stdout}{r.stderr}"
+                                          f"\nwall {took:.1f} s\n")
     if r.returncode != 0:
         sys.exit(f"bench-ci: {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}"
                  f"\n{r.stderr[-2000:]}")
@@ -150,7 +159,8 @@ def main() -> int:
                 shutil.copy(saved_state, state)
                 shutil.rmtree(project / "target", ignore_errors=True)
                 log(f"{name} (run {i + 1})")
-                walls.append(run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)}))
+                walls.append(run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)},
+                                 f"{name} {i + 1}"))
                 c = measure(project, ci_warehouse, models_total)
             rows.append({"variant": name, "wall_s": min(walls), **c})
             if name == "plain dbt build":
@@ -160,7 +170,8 @@ def main() -> int:
             edit.write_text(edited_sql(original_sql, 2))
             shutil.rmtree(project / "target", ignore_errors=True)
             log(f"{name}, next push")
-            wall = run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)})
+            wall = run(cmd, project, env | {"ORC_DUCKDB_PATH": str(ci_warehouse)},
+                       f"{name} next push")
             c = measure(project, ci_warehouse, models_total)
             rows.append({"variant": f"{name}, next push", "wall_s": wall, **c})
             edit.write_text(edited_sql(original_sql, 1))

@@ -181,6 +181,15 @@ std::vector<std::string> project_arguments(const DbtArgs& args) {
   return out;
 }
 
+std::vector<std::string> show_inline_arguments(const std::string& query, bool write_json,
+                                               const std::vector<std::string>& project_args) {
+  std::vector<std::string> out = {"show", "--inline", query, "--output", "json", "--limit", "-1",
+                                  "--quiet", write_json ? "--write-json" : "--no-write-json",
+                                  "--log-format", "text", "--no-use-colors"};
+  append(out, project_args);
+  return out;
+}
+
 std::vector<std::string> ls_arguments(const std::string& subcommand, const DbtArgs& args) {
   std::vector<std::string> out = {"ls"};
   for (const auto& g : args.groups) {

@@ -80,4 +80,11 @@ std::vector<std::string> clone_arguments(const DbtArgs& args, const std::string&
 /// Arguments for `dbt show` / `dbt source freshness` helpers: the project settings only.
 std::vector<std::string> project_arguments(const DbtArgs& args);
 
+/// Arguments for `dbt show --inline <query>`, the one way orc asks dbt a Jinja-SQL question
+/// (the warehouse probe, the clone batch): every row (no limit) as JSON on stdout, quietly,
+/// plain-text logs without colours; target/manifest.json (and run_results.json) are written
+/// only with `write_json`; then `project_args` (project_arguments()).
+std::vector<std::string> show_inline_arguments(const std::string& query, bool write_json,
+                                               const std::vector<std::string>& project_args);
+
 }  // namespace orc

@@ -28,6 +28,10 @@ bool DbtCommands::ask(const Graph& graph, const ProbeRequest& request, const Dbt
                          write_manifest);
 }
 
+CloneBatchAnswer DbtCommands::clone(const std::vector<CloneJob>& jobs, const DbtArgs& args) {
+  return run_clone_batch(jobs, invoker_, project_arguments(args));
+}
+
 int DbtCommands::build(const std::vector<std::string>& command) { return invoker_.run(command); }
 
 std::vector<DbtProcessRecord> DbtCommands::processes() const { return invoker_.processes(); }

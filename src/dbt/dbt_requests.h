@@ -1,12 +1,14 @@
 #pragma once
 // dbt as a stateful run asks things of it, in orc's own terms (docs/design.md, "The run"):
-// resolve this selection, answer these warehouse questions, build this command. One
-// implementation speaks dbt command lines through a DbtInvoker (`dbt ls`, one
-// `dbt show --inline` query split on failure, the build); the workflow's unit tests answer
-// the same requests from tables, without reading orc's SQL.
+// resolve this selection, answer these warehouse questions, clone these relations in one
+// batch, build this command. One implementation speaks dbt command lines through a
+// DbtInvoker (`dbt ls`, one `dbt show --inline` query split on failure, one `dbt show
+// --inline` clone batch, the build); the workflow's unit tests answer the same requests from
+// tables, without reading orc's SQL.
 #include <string>
 #include <vector>
 
+#include "dbt/clone_batch.h"
 #include "dbt/dbt_args.h"
 #include "dbt/dbt_invoker.h"
 #include "dbt/warehouse_probe.h"
@@ -31,6 +33,9 @@ class DbtRequests {
   /// target/manifest.json. Returns false when nothing was asked (no dbt invocation).
   virtual bool ask(const Graph& graph, const ProbeRequest& request, const DbtArgs& args,
                    ProbeResult& result, bool write_manifest) = 0;
+  /// Makes every relation of `jobs` in one dbt invocation (clone_batch.h): all of them, or
+  /// (Declined, Failed) none that the caller can count on.
+  virtual CloneBatchAnswer clone(const std::vector<CloneJob>& jobs, const DbtArgs& args) = 0;
   /// Runs the build `dbt <command>` with the user's terminal; dbt's exit code.
   virtual int build(const std::vector<std::string>& command) = 0;
   /// Every dbt process started so far, with the invocations made inside each.
@@ -44,6 +49,7 @@ class DbtCommands : public DbtRequests {
   SelectionAnswer resolve(const std::string& subcommand, const DbtArgs& args) override;
   bool ask(const Graph& graph, const ProbeRequest& request, const DbtArgs& args,
            ProbeResult& result, bool write_manifest) override;
+  CloneBatchAnswer clone(const std::vector<CloneJob>& jobs, const DbtArgs& args) override;
   int build(const std::vector<std::string>& command) override;
   std::vector<DbtProcessRecord> processes() const override;
 

@@ -248,12 +248,8 @@ void run_parts(const Graph& graph, const ProbeRequest& r, const std::vector<Part
                DbtInvoker& dbt, const std::vector<std::string>& project_args,
                ProbeResult& result, bool write_manifest) {
   if (parts.empty()) return;
-  std::vector<std::string> args = {"show", "--inline", query_of(graph, r, parts),
-                                   "--output", "json", "--limit", "-1", "--quiet",
-                                   write_manifest ? "--write-json" : "--no-write-json",
-                                   "--log-format", "text", "--no-use-colors"};
-  args.insert(args.end(), project_args.begin(), project_args.end());
-  ProcessResult out = dbt.capture(args);
+  ProcessResult out =
+      dbt.capture(show_inline_arguments(query_of(graph, r, parts), write_manifest, project_args));
   if (out.exit_code == 0) {
     try {
       read_probe_rows(graph, r, parse_probe_output(out.stdout_text), result);

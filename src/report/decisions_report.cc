@@ -57,6 +57,13 @@ std::string decisions_json(const Graph& graph, const Plan& plan, const RunInfo& 
   out += ", \"run_command\": ";
   if (info.run_command.empty()) out += "null";
   else append_json_string_array(out, info.run_command);
+  if (info.clone_batch) {
+    out += fmt::format(", \"clone_batch\": {{\"nodes\": {}", info.clone_batch->nodes);
+    if (info.clone_batch->left) out += fmt::format(", \"left\": {}", info.clone_batch->left);
+    append_kv(out, "outcome", info.clone_batch->outcome);
+    if (!info.clone_batch->why.empty()) append_kv(out, "why", info.clone_batch->why);
+    out += "}";
+  }
   if (!info.clone_command.empty()) {
     out += ", \"clone_command\": ";
     append_json_string_array(out, info.clone_command);

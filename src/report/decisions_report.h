@@ -11,6 +11,14 @@
 
 namespace orc {
 
+/// What the clone batch of a --reuse-from run did (dbt/clone_batch.h).
+struct CloneBatchRecord {
+  size_t nodes = 0;     ///< the relations it was given
+  size_t left = 0;      ///< of those, left to dbt clone (CloneBatchAnswer::left)
+  std::string outcome;  ///< "cloned", "declined" or "failed"
+  std::string why;      ///< declined or failed: the reason ("" otherwise)
+};
+
 /// Facts about the invocation recorded beside the decisions.
 struct RunInfo {
   std::string command;                  ///< build | run | test
@@ -21,7 +29,9 @@ struct RunInfo {
   /// the invocations made inside each.
   std::vector<DbtProcessRecord> dbt_processes;
   std::vector<std::string> run_command;    ///< the dbt command that runs the BUILD set (empty: none)
-  /// The `dbt clone` command of the CLONE set under --reuse-from (empty: none).
+  /// Under --reuse-from: the clone batch, when one ran.
+  std::optional<CloneBatchRecord> clone_batch;
+  /// The `dbt clone` command of the CLONE nodes the batch did not clone (empty: none ran).
   std::vector<std::string> clone_command;
   /// After dbt finished: nodes decided BUILD that dbt did not run (absent or skipped).
   std::optional<std::vector<std::string>> not_run;

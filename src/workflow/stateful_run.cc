@@ -13,6 +13,7 @@
 #include "core/sha256.h"
 #include "core/temp_dir.h"
 #include "core/timestamp.h"
+#include "dbt/clone_batch.h"
 #include "dbt/clone_manifest.h"
 #include "dbt/project_paths.h"
 #include "dbt/project_vars.h"
@@ -77,38 +78,72 @@ void add_savings_to_store(StateStore& store, const RunSavings& run) {
   }
 }
 
-/// Runs `dbt clone` for the CLONE decisions of `plan` that have a relation (tests have none):
-/// each from the relation the other target's entry names, through a state manifest written
-/// from this run's manifest (docs/design.md, "Reusing another target's builds"). A node dbt
-/// did not clone is decided BUILD instead (its children here read it). Returns dbt clone's
-/// results (empty when it wrote none) and sets `previous_invocation` to its invocation.
+/// Makes the clones of the CLONE decisions of `plan` that have a relation (tests have none),
+/// each from the relation the other target's entry names (docs/design.md, "Reusing another
+/// target's builds"): first, in one batch (dbt/clone_batch.h), every node the batch clones as
+/// dbt would; then, with `dbt clone` through a state manifest written from this run's
+/// manifest, the others, those the batch left, and, when it declined or failed, all of its
+/// nodes. A
+/// node not cloned is decided BUILD instead (its children here read it). `listed` gives the
+/// other target's relation kinds (the probe's listing). Returns a success result per cloned
+/// node (the batch's, made up like dbt clone's: no completion time) and dbt clone's results;
+/// sets `previous_invocation` to dbt clone's invocation.
 std::vector<NodeResult> clone_nodes(Graph& graph, Plan& plan, const DbtArgs& dargs,
-                                    const fs::path& manifest_path, const fs::path& results_path,
-                                    const std::string& started_at, const std::string& target,
-                                    DbtRequests& dbt, RunInfo& info,
+                                    const RelationCatalog& listed, const fs::path& manifest_path,
+                                    const fs::path& results_path, const std::string& started_at,
+                                    const std::string& target, DbtRequests& dbt, RunInfo& info,
                                     std::string& previous_invocation) {
-  std::unordered_map<std::string, CloneSource> from;
+  std::vector<CloneJob> batch;
+  std::unordered_map<std::string, CloneSource> from;  // for dbt clone
   std::vector<std::string> ids;
   for (const NodeDecision& d : plan.decisions) {
     const Node& n = graph.nodes[d.node];
     if (d.action != Action::Clone || n.is_test()) continue;
     auto parts = split_relation_name(d.clone_of->fingerprint->relation);
-    from.emplace(n.unique_id, CloneSource{*parts, d.clone_of->fingerprint->relation});
-    ids.push_back(n.unique_id);
+    CloneSource source{*parts, d.clone_of->fingerprint->relation};
+    if (batch_clonable(graph, n)) {
+      std::string kind =
+          listed.lookup(parts->database, parts->schema, parts->identifier).value_or("");
+      batch.push_back({n.unique_id, {n.database, n.schema, n.alias}, std::move(source),
+                       std::move(kind)});
+    } else {
+      from.emplace(n.unique_id, std::move(source));
+      ids.push_back(n.unique_id);
+    }
   }
   std::vector<NodeResult> results;
-  if (ids.empty()) return results;
-  TempDir dir("orc-clone");
-  write_file_atomic(dir.path() / "manifest.json",
-                    clone_state_manifest(read_file(manifest_path), from, manifest_path.string()));
-  write_file_atomic(dir.path() / "run_results.json",
-                    synthetic_run_results(ids, "orc", started_at));
-  info.clone_command = clone_arguments(dargs, dir.path().string());
-  log_info("Cloning {} nodes from target {}", ids.size(), target);
-  dbt.build(info.clone_command);
-  if (auto r = read_run_results(results_path); r && r->invocation_id != previous_invocation) {
-    previous_invocation = r->invocation_id;
-    results = std::move(r->results);
+  if (!batch.empty()) {
+    log_info("Cloning {} nodes from target {} in one batch", batch.size(), target);
+    CloneBatchAnswer a = dbt.clone(batch, dargs);
+    info.clone_batch =
+        CloneBatchRecord{batch.size(), a.left.size(), outcome_name(a.outcome), a.why};
+    const bool made = a.outcome == CloneBatchAnswer::Outcome::Cloned;
+    if (!made)
+      log_warn("the clone batch {}: {}; dbt clone clones its {} nodes instead",
+               outcome_name(a.outcome), a.why, batch.size());
+    const std::unordered_set<std::string> left(a.left.begin(), a.left.end());
+    for (CloneJob& j : batch) {
+      if (made && !left.count(j.unique_id)) {
+        results.push_back({j.unique_id, "success", "", 0.0});
+      } else {
+        ids.push_back(j.unique_id);
+        from.emplace(j.unique_id, std::move(j.from));
+      }
+    }
+  }
+  if (!ids.empty()) {
+    TempDir dir("orc-clone");
+    write_file_atomic(dir.path() / "manifest.json",
+                      clone_state_manifest(read_file(manifest_path), from, manifest_path.string()));
+    write_file_atomic(dir.path() / "run_results.json",
+                      synthetic_run_results(ids, "orc", started_at));
+    info.clone_command = clone_arguments(dargs, dir.path().string());
+    log_info("Cloning {} nodes from target {} with dbt clone", ids.size(), target);
+    dbt.build(info.clone_command);
+    if (auto r = read_run_results(results_path); r && r->invocation_id != previous_invocation) {
+      previous_invocation = r->invocation_id;
+      results.insert(results.end(), r->results.begin(), r->results.end());
+    }
   }
   std::unordered_set<std::string> cloned;
   for (const NodeResult& r : results)
@@ -260,8 +295,9 @@ int run_stateful(const RunRequest& request, const Config& config, DbtRequests& d
   std::vector<NodeResult> clone_results;
   if (plan.clone_count > 0) {
     write_decisions();
-    clone_results = clone_nodes(graph, plan, dargs, manifest_path, results_path, started_at,
-                                *settings.reuse_from, dbt, info, previous_invocation);
+    clone_results = clone_nodes(graph, plan, dargs, observed.relations, manifest_path,
+                                results_path, started_at, *settings.reuse_from, dbt, info,
+                                previous_invocation);
     to_build = build_set();
   }
   if (to_build.empty() && !as_given) {

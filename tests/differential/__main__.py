@@ -372,6 +372,10 @@ def _branch_summary(reports: list[SequenceReport]) -> None:
               f"{sum(s.built for s in ci)}, reused {sum(s.reused for s in ci)}; ci_builds "
               f"with a clone {sum(1 for s in ci if s.cloned)}, with a build "
               f"{sum(1 for s in ci if s.built)}")
+        batches = collections.Counter(s.clone_batch for s in ci if s.clone_batch)
+        print(f"  clone batches: {sum(batches.values())} ("
+              + ", ".join(f"{n} {outcome}" for outcome, n in sorted(batches.items()))
+              + "; a batch not cloned hands its nodes to dbt clone)")
         needless = sum(1 for s in ci for _, code, _ in s.needless if code.startswith("CI "))
         print(f"  CI builds whose rows equal production's relation (a clone would have "
               f"matched): {needless}, by reason under 'needless builds' (\"CI <code>\")")

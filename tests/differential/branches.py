@@ -31,6 +31,7 @@ not compared; snapshots and ephemeral models never are; audit columns are left o
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import random
@@ -222,6 +223,9 @@ class BranchRun(SequenceRun):
         rep.seconds_orc = time.monotonic() - t1
         decisions = read_decisions(target) or {}
         orc_status = read_run_results(target)
+        with contextlib.suppress(OSError, ValueError):
+            batch = json.loads((target / "orc_decisions.json").read_text()).get("clone_batch")
+            rep.clone_batch = batch["outcome"] if batch else ""
         if not decisions:
             rep.notes.append(f"orc wrote no decisions (exit {rep.orc_exit})")
 

@@ -94,6 +94,7 @@ class StepReport:
     built: int = 0
     reused: int = 0
     cloned: int = 0
+    clone_batch: str = ""        # two-target mode: the clone batch's outcome ("" when none ran)
     target: str = ""             # two-target mode: "prod" | "ci" (whose run the step is)
     reasons: dict[str, int] = field(default_factory=dict)  # ci: relation nodes by decision/code
     orc_exit: list[int] = field(default_factory=list)

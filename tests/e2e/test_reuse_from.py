@@ -14,6 +14,8 @@ with its twin there, row by row (dbt's snapshot columns left out: they hold buil
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,8 +92,11 @@ class Branches:
     @staticmethod
     def decisions(project_dir) -> dict:
         d = json.loads((project_dir / "target" / "orc_decisions.json").read_text())
+        cloned_tests = sum(1 for n in d["nodes"] if n["decision"] == "clone"
+                           and n["unique_id"].startswith(("test.", "unit_test.")))
         return {n["unique_id"]: n for n in d["nodes"]} | {
             "_summary": d["summary"], "_clone": d.get("clone_command"),
+            "_batch": d.get("clone_batch"), "_cloned_tests": cloned_tests,
             "_processes": d["dbt_processes"]}
 
     def relations(self, schema: str) -> dict[str, str]:
@@ -154,14 +159,25 @@ def test_ci_clones_production_and_builds_only_what_differs(branches: Branches):
     assert d[SLOW_MODEL]["reason_code"] == "reads_target", "its code asks target.type"
     assert d["_summary"]["clone"] >= 20, d["_summary"]
     assert f'{d["_summary"]["clone"]} cloned' in d["_savings"][-1], d["_savings"]
-    assert d["_clone"][0] == "clone" and "--full-refresh" in d["_clone"], d["_clone"]
+    # Every clone in one batch (one `dbt show --inline` of dbt's own macros), no `dbt clone`.
+    assert d["_batch"] == {"nodes": d["_summary"]["clone"] - d["_cloned_tests"],
+                           "outcome": "cloned"}, d["_batch"]
+    assert d["_clone"] is None, d["_clone"]
     [process] = d["_processes"]  # one dbt process: the query, the clones, then the build
     verbs = [i.split()[1] for i in process["invocations"]]
-    assert verbs.index("clone") < verbs.index("build"), process
+    assert "clone" not in verbs, process
+    batch = next(i for i, line in enumerate(process["invocations"]) if "orc clone batch" in line)
+    assert verbs[batch] == "show" and batch < verbs.index("build"), process
     ci_relations = b.relations(b.ci_schema)
     assert ci_relations[STG_ORDERS.rsplit(".", 1)[1]] == "VIEW"
     assert ci_relations[DIM_CUSTOMERS.rsplit(".", 1)[1]] == "VIEW", \
-        "DuckDB and PostgreSQL cannot clone tables: dbt clone makes a view on production's"
+        "DuckDB and PostgreSQL cannot clone tables: a clone is a view on production's"
+    cloned = [uid.rsplit(".", 1)[1] for uid, n in d.items() if not uid.startswith("_")
+              and n["decision"] == "clone" and uid.startswith("model.")]
+    assert len(cloned) >= 10, cloned
+    for name in cloned:  # each a view holding production's rows
+        assert ci_relations[name] == "VIEW", (name, ci_relations)
+        assert b.rows(b.ci_schema, name) == b.rows(b.prod_schema, name), name
     entry = b.p.read_state()["state"][DIM_CUSTOMERS]
     assert (entry["orc_target"], entry["orc_cloned_from"]) == ("ci", b.prod_target), entry
     compared = b.assert_ci_equals_a_fresh_build()
@@ -215,3 +231,49 @@ def test_reuse_from_names_another_target(project: Project):
     assert r.returncode != 0
     assert "--reuse-from duckdb names the target this run builds" in r.output, r.describe()
     assert b.p.read_state() == {"state": {}}, "nothing recorded"
+
+
+def test_a_failed_clone_batch_falls_back_to_dbt_clone(branches: Branches, tmp_path):
+    """Production drops a relation after orc's query saw it and before the clones (a
+    production run replacing it, say): the batch's view on it fails, which rolls the whole
+    batch back; `dbt clone` then clones every other node, and the node whose relation is gone
+    is built in CI instead (`clone_failed`)."""
+    b = branches
+    b.prod()
+    gone = "orders_by_status"
+    drop = f'drop table "{b.prod_schema}"."{gone}"'
+    if b.p.target == "postgres":
+        drop += " cascade"
+    # A `dbt` that drops the relation just before the batch, then runs the real dbt. Not a
+    # Python console script, so orc runs one dbt process per invocation.
+    dropper = tmp_path / "drop_before_batch.py"
+    dropper.write_text(
+        "import sys\nsys.path.insert(0, %r)\n" % str(Path(__file__).parent)
+        + "from test_fingerprint import warehouse\nfrom types import SimpleNamespace\n"
+        + "p = SimpleNamespace(target=%r, workspace=__import__('pathlib').Path(%r), env=%r)\n"
+        % (b.p.target, str(b.p.workspace), dict(b.p.env))
+        + "warehouse(p, %r, fetch=False)\n" % drop)
+    wrapper = tmp_path / "dbt"
+    wrapper.write_text(
+        "#!/bin/bash\n"
+        'for a in "$@"; do case "$a" in *"orc clone batch"*) '
+        f'"{sys.executable}" "{dropper}" || exit 9;; esac; done\n'
+        f'exec "{b.p.dbt_bin}" "$@"\n')
+    wrapper.chmod(0o755)
+    b.p.env["ORC_DBT"] = str(wrapper)
+    try:
+        d = b.ci()
+    finally:
+        del b.p.env["ORC_DBT"]
+    assert d["_batch"]["outcome"] == "failed", d["_batch"]
+    assert d["_clone"][0] == "clone" and "--full-refresh" in d["_clone"], d["_clone"]
+    verbs = [i.split()[1] for p in d["_processes"] for i in p["invocations"]]
+    assert verbs.index("clone") < verbs.index("build"), verbs
+    uid = f"model.{P}.{gone}"
+    assert (d[uid]["decision"], d[uid]["reason_code"]) == ("build", "clone_failed"), d[uid]
+    for other in (STG_ORDERS, FCT_ORDERS, DIM_CUSTOMERS, PAYMENTS):
+        assert (d[other]["decision"], d[other]["reason_code"]) == \
+            ("clone", "cloned_from_target"), d[other]
+    entry = b.p.read_state()["state"][DIM_CUSTOMERS]
+    assert (entry["orc_target"], entry["orc_cloned_from"]) == ("ci", b.prod_target), entry
+    b.assert_ci_equals_a_fresh_build()

@@ -142,11 +142,11 @@ def test_a_source_table_dropped_outside_dbt_is_unknown(snow_project):
 
 
 def test_reuse_from_clones_through_dbt_snowflake(snow_project):
-    """`--reuse-from` on Snowflake (issue 34): what this proves is that orc's clone step runs
+    """`--reuse-from` on Snowflake (issue 34): what this proves is that orc's clone batch runs
     through the real dbt-snowflake adapter inside orc's one dbt process and that the clone
-    decision, the state manifest with production's relations and the clone entries work
-    there: dbt-snowflake's clone materialization issues its zero-copy `create or replace
-    transient table CI.x clone ANALYTICS.x`, which fakesnow accepts. What a clone costs or
+    decision and the clone entries work there: dbt-snowflake's create_or_replace_clone issues
+    its zero-copy `create or replace transient table CI.x clone ANALYTICS.x`, which fakesnow
+    accepts. What a clone costs or
     keeps on real Snowflake (time travel, storage) is Snowflake's, not provable here."""
     project, env = snow_project
     profiles = project / "profiles.yml"
@@ -167,6 +167,11 @@ def test_reuse_from_clones_through_dbt_snowflake(snow_project):
     assert r.returncode == 0, r.describe()
     log = (project / "logs" / "dbt.log").read_text()
     assert "clone ORCDB.ANALYTICS.orders_table" in log, "dbt-snowflake's zero-copy clone ran"
+    # Made by orc's clone batch (dbt-snowflake's create_or_replace_clone in one inline query;
+    # its own view materialization would only matter for a view clone), not by `dbt clone`.
+    record = read_json(project / "target" / "orc_decisions.json")
+    assert record["clone_batch"] == {"nodes": 1, "outcome": "cloned"}, record["clone_batch"]
+    assert "clone_command" not in record, record["clone_command"]
     entry = read_json(project / "state.json")["state"]["model.snowproj.orders_table"]
     assert (entry["orc_target"], entry["orc_cloned_from"]) == ("ci", "dev"), entry
     again = run_orc(["dbt", "build", "--select", "orders_table", "--target", "ci",

@@ -76,7 +76,8 @@ class FakeDbt : public DbtRequests {
   bool write_results = true;
   double execution_time = 0;  ///< each built node's, when > 0
   std::string threads = "";   ///< dbt's `target.threads` ("": not answered)
-  std::vector<std::string> invoked;  ///< `ls` (resolve), `show` (ask), `build`, in order
+  std::vector<std::string> invoked;  ///< `ls` (resolve), `show` (ask), `clone`, `build`, in order
+  size_t cloned_in_batch = 0;        ///< relations the clone batches were given
 
   SelectionAnswer resolve(const std::string&, const DbtArgs&) override {
     invoked.push_back("ls");
@@ -106,6 +107,12 @@ class FakeDbt : public DbtRequests {
     }
     if (!threads.empty()) result.threads = std::stoi(threads);
     return true;
+  }
+
+  CloneBatchAnswer clone(const std::vector<CloneJob>& jobs, const DbtArgs&) override {
+    invoked.push_back("clone");
+    cloned_in_batch += jobs.size();
+    return {CloneBatchAnswer::Outcome::Cloned, {}, {}};
   }
 
   int build(const std::vector<std::string>& args) override {
