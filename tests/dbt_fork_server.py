@@ -323,8 +323,18 @@ def serve(socket_path: str) -> None:
     server.bind(socket_path)
     server.listen(64)
     Path(socket_path + ".ready").write_text(str(os.getpid()))
+    # The server ends with the process that started it, even one killed without a chance to
+    # stop it (a pytest worker killed by xdist): no orphaned servers.
+    parent = os.getppid()
+    server.settimeout(2.0)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            if os.getppid() != parent:
+                return
+            continue
+        conn.settimeout(None)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
