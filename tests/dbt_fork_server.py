@@ -267,8 +267,10 @@ def _become_python(request: dict, fds: list[int]) -> int:
     """In the grandchild: take over the client's descriptors, cwd and environment and do what
     `python ARGV...` does (a `-c` program, a `-m` module or a script). Returns the exit code."""
     if any(target >= _LOW_FDS for target in request["fds"]):
-        os.write(fds[2], f"dbt fork server: descriptor numbers {request['fds']} reach "
-                         f"{_LOW_FDS}, where the server's own are\n".encode())
+        stderr = dict(zip(request["fds"], fds)).get(2)
+        if stderr is not None:
+            os.write(stderr, f"dbt fork server: descriptor numbers {request['fds']} reach "
+                             f"{_LOW_FDS}, where the server's own are\n".encode())
         return 70
     _take_fds(request["fds"], fds)
     os.chdir(request["cwd"])

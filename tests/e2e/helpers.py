@@ -113,11 +113,8 @@ def fork_server(venv_bin: Path = VENV_BIN):
             sys.path.insert(0, str(REPO))
         from tests.dbt_fork_server import start
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
-        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-        env.pop("PYTHONPATH", None)
         work = Path(tempfile.mkdtemp(prefix="orc-e2e-fork-"))
-        server = start(work, str(venv_bin / "python"), env, REPO)
+        server = start(work, str(venv_bin / "python"), _scrubbed_env(), REPO)
         _fork_servers[venv_bin] = server
 
         def stop_and_tidy():
@@ -138,13 +135,20 @@ def dbt_binary() -> Path:
     return _fork_dbt() or real_dbt_binary()
 
 
+def _scrubbed_env() -> dict[str, str]:
+    """The caller's environment without orc/dbt/cloud settings and PYTHONPATH, dbt's anonymous
+    usage statistics off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 def base_env() -> dict[str, str]:
     """The caller's environment without orc/dbt/cloud settings, with the venv first on PATH;
     ORC_DBT names the fork server's dbt when the test uses it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_ENV_PREFIXES)}
+    env = _scrubbed_env()
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    env.pop("PYTHONPATH", None)
     fork = _fork_dbt()
     if fork:
         env["ORC_DBT"] = str(fork)
