@@ -124,8 +124,8 @@ std::string normalize_code(std::string_view code, std::string_view language) {
 
 namespace {
 
-/// The var()/env_var() calls of `code`, which is all Jinja (the inside of one `{{ }}` or
-/// `{% %}` block).
+/// The var()/env_var()/dispatch() calls of `code`, which is all Jinja (the inside of one
+/// `{{ }}` or `{% %}` block).
 void collect_calls(std::string_view code, CodeReferences& out) {
   size_t i = 0;
   while (i < code.size()) {
@@ -136,10 +136,15 @@ void collect_calls(std::string_view code, CodeReferences& out) {
     const size_t start = i;
     while (i < code.size() && is_ident(code[i])) ++i;
     const std::string_view word = code.substr(start, i - start);
-    if (word != "var" && word != "env_var") continue;
-    if (start > 0 && code[start - 1] == '.') continue;  // a method, e.g. x.var(...)
     const size_t open = skip_space(code, i);
     if (open >= code.size() || code[open] != '(') continue;
+    if (word == "dispatch") {  // adapter.dispatch('name', 'namespace')
+      if (auto name = literal_name(code, open)) out.dispatched.emplace_back(*name);
+      else out.dynamic_dispatch = true;
+      continue;
+    }
+    if (word != "var" && word != "env_var") continue;
+    if (start > 0 && code[start - 1] == '.') continue;  // a method, e.g. x.var(...)
     const bool env = word == "env_var";
     if (auto name = literal_name(code, open)) {
       (env ? out.env_vars : out.vars).emplace_back(*name);
@@ -170,6 +175,7 @@ void collect_references(std::string_view code, CodeReferences& out) {
   }
   sort_unique(out.vars);
   sort_unique(out.env_vars);
+  sort_unique(out.dispatched);
 }
 
 std::optional<ClockWord> find_clock_word(std::string_view code, size_t from) {

@@ -16,16 +16,19 @@ namespace orc {
 /// byte-exact. For `language == "python"` the code is returned unchanged (indentation matters).
 std::string normalize_code(std::string_view code, std::string_view language = "sql");
 
-/// Names of dbt vars and environment variables a piece of Jinja/SQL reads.
+/// Names of dbt vars and environment variables a piece of Jinja/SQL reads, and the macro
+/// names it dispatches to.
 struct CodeReferences {
   std::vector<std::string> vars;      ///< var('name') / var("name"), first argument a literal
   std::vector<std::string> env_vars;  ///< env_var('NAME')
+  std::vector<std::string> dispatched;  ///< adapter.dispatch('name', ...): calls <prefix>__name
   bool dynamic_var = false;           ///< var(...) whose name is not a string literal
   bool dynamic_env_var = false;       ///< env_var(...) whose name is not a string literal
+  bool dynamic_dispatch = false;      ///< dispatch(...) whose macro name is not a literal
 };
 
-/// Adds the var()/env_var() names read in `code` to `out` (sorted, without duplicates after
-/// the call). Scans the Jinja of the raw code: every `{{ }}` and `{% %}` block, SQL comments
+/// Adds the var()/env_var() names read and the dispatch() macro names called in `code` to
+/// `out` (sorted, without duplicates after the call). Scans the Jinja of the raw code: every `{{ }}` and `{% %}` block, SQL comments
 /// included (dbt renders Jinja inside them); plain text and `{# #}` comments are not called.
 void collect_references(std::string_view code, CodeReferences& out);
 

@@ -83,8 +83,17 @@ Fingerprinter::Fingerprinter(const Graph& graph, Lineage& lineage, FingerprintCo
   std::unordered_map<std::string_view, bool> builtin_names;
   for (uint32_t i = 0; i < g_.macros.size(); ++i) {
     const Macro& m = g_.macros[i];
-    if (is_builtin_macro_package(m.package_name)) builtin_names.emplace(m.name, true);
-    else by_name_[m.name].push_back(i);
+    if (is_builtin_macro_package(m.package_name)) {
+      builtin_names.emplace(m.name, true);
+      continue;
+    }
+    by_name_[m.name].push_back(i);
+    const std::string_view name = m.name;
+    if (const size_t sep = name.find("__"); sep != std::string_view::npos && sep > 0 &&
+                                            sep + 2 < name.size()) {
+      dispatch_by_name_[name.substr(sep + 2)].push_back(i);
+      dispatch_all_.push_back(i);
+    }
   }
   // A project or package macro named like a built-in one replaces it wherever dbt dispatches
   // to it (materializations, adapter macros): it counts for every node.
@@ -106,18 +115,31 @@ const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
   if (closure_state_[macro] == 2) return closures_[macro];
   // Depth-first over the macro graph from `macro` (recursive macros form cycles, so partial
   // results are never memoised); fingerprinted macros only.
-  std::vector<uint32_t> out;
+  // Built-in macros are not walked, but what they dispatch to is (a project override of
+  // `<adapter>__name` for a dispatching dbt macro).
+  std::vector<uint32_t> out, next;
   std::vector<uint8_t> seen(g_.macros.size(), 0);
   std::vector<uint32_t> stack{macro};
   seen[macro] = 1;
+  auto visit = [&](const std::vector<uint32_t>& ids) {
+    for (uint32_t id : ids)
+      if (!seen[id]) seen[id] = 1, stack.push_back(id);
+    next.clear();
+  };
   while (!stack.empty()) {
     uint32_t m = stack.back();
     stack.pop_back();
     out.push_back(m);
+    dispatch_targets(m, next);
+    visit(next);
     for (const std::string& dep : g_.macros[m].depends_on) {
       auto it = g_.macro_index.find(dep);
       if (it == g_.macro_index.end() || seen[it->second]) continue;
-      if (is_builtin_macro_package(g_.macros[it->second].package_name)) continue;
+      if (is_builtin_macro_package(g_.macros[it->second].package_name)) {
+        dispatch_targets(it->second, next);
+        visit(next);
+        continue;
+      }
       seen[it->second] = 1;
       stack.push_back(it->second);
     }
@@ -126,6 +148,17 @@ const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
   closures_[macro] = std::move(out);
   closure_state_[macro] = 2;
   return closures_[macro];
+}
+
+void Fingerprinter::dispatch_targets(uint32_t macro, std::vector<uint32_t>& out) {
+  const CodeReferences& r = macro_refs(macro);
+  if (r.dynamic_dispatch) {
+    out.insert(out.end(), dispatch_all_.begin(), dispatch_all_.end());
+    return;
+  }
+  for (const std::string& name : r.dispatched)
+    if (auto it = dispatch_by_name_.find(name); it != dispatch_by_name_.end())
+      out.insert(out.end(), it->second.begin(), it->second.end());
 }
 
 const std::string& Fingerprinter::macro_hash(uint32_t macro) {
@@ -165,8 +198,9 @@ CodeScan scan_node(const Graph& g, const Node& node) {
   for (const std::string& dep : node.macro_deps) {
     auto it = g.macro_index.find(dep);
     if (it == g.macro_index.end()) continue;
-    if (is_builtin_macro_package(g.macros[it->second].package_name)) continue;
-    out.macros.push_back(it->second);
+    if (is_builtin_macro_package(g.macros[it->second].package_name))
+      out.builtin_macros.push_back(it->second);
+    else out.macros.push_back(it->second);
   }
   return out;
 }
@@ -226,7 +260,9 @@ const NodeReads& Fingerprinter::reads(NodeId id) {
     refs.dynamic_var |= s.refs.dynamic_var;
     refs.dynamic_env_var |= s.refs.dynamic_env_var;
     out.volatile_code = out.volatile_code || s.volatile_code;
-    for (uint32_t m : s.macros) {
+    std::vector<uint32_t> called = s.macros;
+    for (uint32_t b : s.builtin_macros) dispatch_targets(b, called);
+    for (uint32_t m : called) {
       const auto& c = closure(m);
       macros.insert(macros.end(), c.begin(), c.end());
       // Only macros the code calls make it volatile: overrides of built-ins and

@@ -58,6 +58,7 @@ struct CodeScan {
   bool volatile_code = false;     ///< its raw code reads the clock or randomness (not seeds)
   std::vector<uint32_t> macros;   ///< its macro_deps that are fingerprinted, as Graph::macros
                                   ///< indices (built-in and unknown ones left out)
+  std::vector<uint32_t> builtin_macros;  ///< its built-in macro_deps (for what they dispatch to)
 };
 
 /// What the decision needs of a node's current fingerprint, computed without building it.
@@ -107,6 +108,12 @@ class Fingerprinter {
 
  private:
   const std::vector<uint32_t>& closure(uint32_t macro);
+  /// Appends the fingerprinted macros that `macro`'s adapter.dispatch() calls may pick: every
+  /// project or package macro named `<prefix>__<name>` for a dispatched name (any prefix and
+  /// package: the adapter's prefixes and the `dispatch:` search order are not modelled), all
+  /// such macros for a computed name. dbt's depends_on lists only the namespace's own
+  /// implementations, so a root-project override would otherwise go unseen.
+  void dispatch_targets(uint32_t macro, std::vector<uint32_t>& out);
   const std::string& macro_hash(uint32_t macro);
   const CodeReferences& macro_refs(uint32_t macro);
   bool macro_volatile(uint32_t macro);
@@ -123,6 +130,9 @@ class Fingerprinter {
   FingerprintContext ctx_;
   std::vector<uint32_t> global_;  ///< user overrides of built-in macros, and their closure
   std::unordered_map<std::string, std::vector<uint32_t>> by_name_;  ///< fingerprinted macros
+  /// `name` -> fingerprinted macros named `<prefix>__name`; and all of them, in id order.
+  std::unordered_map<std::string_view, std::vector<uint32_t>> dispatch_by_name_;
+  std::vector<uint32_t> dispatch_all_;
   std::vector<std::vector<uint32_t>> closures_;
   std::vector<uint8_t> closure_state_;  ///< 2 once closures_[m] is computed
   std::vector<std::string> hashes_;

@@ -161,3 +161,30 @@ def test_package_project_step_by_step_matches_plain_dbt(twins):
     d = step(twins)
     assert built_models(d) == MODELS, codes(d, MODELS)
     assert orc.relations()["shape__team_counts"] != []
+
+
+@slow(60)
+def test_root_override_of_a_dispatched_package_macro_rebuilds_its_readers(twins):
+    """dbt's depends_on names only the package's own implementations of a dispatched macro;
+    the root project's `duckdb__clean_status` is what dbt runs. Editing, removing and adding
+    it again rebuild the model that calls `clean_status` (the binary before reused it, stale:
+    found by the real-world differential campaign, seed 8001)."""
+    settle(twins)
+    override = "integration_tests/macros/duckdb__clean_status.sql"
+    for t in twins:
+        t.edit(override, "lower(trim({{ column }}))", "lower(trim({{ column }})) || '!'")
+    d = step(twins)
+    assert codes(d, [STG_ISSUE]) == {STG_ISSUE: ("build", "macro_changed")}
+    assert d[STG_ISSUE]["reason_subject"] == "macro.shape_integration_tests.duckdb__clean_status"
+    assert built_models(d) == {STG_ISSUE, ENHANCED, TEAMS}, codes(d, MODELS)
+    saved = (twins[0].pkg / override).read_text()
+    for t in twins:  # removed: the package's default__clean_status runs again
+        (t.pkg / override).unlink()
+    d = step(twins)
+    assert codes(d, [STG_ISSUE]) == {STG_ISSUE: ("build", "macro_changed")}
+    for t in twins:  # added back
+        (t.pkg / override).write_text(saved)
+    d = step(twins)
+    assert codes(d, [STG_ISSUE]) == {STG_ISSUE: ("build", "macro_changed")}
+    d = step(twins)
+    assert built_models(d) == set(), codes(d, MODELS)

@@ -252,6 +252,17 @@ TEST(CodeNormalizerRefs, EnvVarIsNotAVar) {
   EXPECT_FALSE(r.dynamic_var);
 }
 
+TEST(CodeNormalizerRefs, DispatchedMacroNames) {
+  const CodeReferences r =
+      refs("{{ return(adapter.dispatch('star', 'dbt_utils')(from)) }} "
+           "{% set f = adapter.dispatch(\"datediff\", macro_namespace='dbt') %} "
+           "-- {{ adapter.dispatch('in_sql_comment') }}\n{# adapter.dispatch('not_called') #}");
+  EXPECT_EQ(r.dispatched, (Names{"datediff", "in_sql_comment", "star"}));
+  EXPECT_FALSE(r.dynamic_dispatch);
+  EXPECT_TRUE(refs("{{ adapter.dispatch(name ~ '_x')() }}").dynamic_dispatch);
+  EXPECT_TRUE(refs("adapter.dispatch('plain text')").dispatched.empty());
+}
+
 TEST(CodeNormalizerRefs, OnlyStandaloneCallsCount) {
   const CodeReferences r = refs("{{ my_var('a') }} {{ x.var('b') }} {{ env_var2('c') }} "
                                 "{% set var = 1 %} {{ var }} {{ var.x }} {{ varx('d') }}");

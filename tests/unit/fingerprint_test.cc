@@ -153,6 +153,46 @@ TEST(Fingerprint, PackageMacrosAreFingerprinted) {
   EXPECT_EQ(p.macros_of("model.proj.m"), Names{"macro.dbt_utils.star"});
 }
 
+// dbt's depends_on of a dispatching macro names only its namespace's implementations; a
+// root-project override (`duckdb__aux_scale` for `adapter.dispatch('aux_scale', 'auxpkg')`)
+// is what dbt runs, so it counts (found by the differential campaign: adding the override
+// left a package view reused with its old values).
+TEST(Fingerprint, ProjectOverrideOfADispatchedPackageMacroCounts) {
+  Project p;
+  p.macro("macro.auxpkg.aux_scale",
+          "{% macro aux_scale(x) %}{{ return(adapter.dispatch('aux_scale', 'auxpkg')(x)) }}"
+          "{% endmacro %}",
+          {"macro.auxpkg.default__aux_scale"});
+  p.macro("macro.auxpkg.default__aux_scale");
+  p.macro("macro.proj.duckdb__aux_scale");
+  p.macro("macro.proj.duckdb__other");
+  p.model("model.proj.m", {"macro.auxpkg.aux_scale"});
+  EXPECT_EQ(p.macros_of("model.proj.m"),
+            (Names{"macro.auxpkg.aux_scale", "macro.auxpkg.default__aux_scale",
+                   "macro.proj.duckdb__aux_scale"}));
+}
+
+// The same through one of dbt's own dispatching macros called directly by the node
+// (`{{ dbt.dateadd(...) }}` with a project `duckdb__dateadd`), and a computed dispatch name
+// (every `<prefix>__name` macro counts).
+TEST(Fingerprint, DispatchThroughABuiltinMacroAndAComputedNameCounts) {
+  Project p;
+  p.macro("macro.dbt.dateadd",
+          "{% macro dateadd(a, b, c) %}{{ return(adapter.dispatch('dateadd', 'dbt')(a, b, c)) }}"
+          "{% endmacro %}");
+  p.macro("macro.proj.duckdb__dateadd", "", {"macro.proj.helper"});
+  p.macro("macro.proj.helper");
+  p.macro("macro.proj.any_of", "{% macro any_of(n) %}{{ adapter.dispatch(n)() }}{% endmacro %}");
+  p.macro("macro.proj.default__thing");
+  p.model("model.proj.m", {"macro.dbt.dateadd"});
+  p.model("model.proj.n", {"macro.proj.any_of"});
+  EXPECT_EQ(p.macros_of("model.proj.m"),
+            (Names{"macro.proj.duckdb__dateadd", "macro.proj.helper"}));
+  EXPECT_EQ(p.macros_of("model.proj.n"),
+            (Names{"macro.proj.any_of", "macro.proj.default__thing", "macro.proj.duckdb__dateadd",
+                   "macro.proj.helper"}));
+}
+
 TEST(Fingerprint, OverrideOfABuiltinMacroCountsForEveryNode) {
   Project p;
   p.macro("macro.dbt.create_table_as");
