@@ -11,9 +11,15 @@ CMAKE_FLAGS ?= $(if $(filter true,$(CI)),-DCMAKE_BUILD_TYPE=Release,)
 deps:
 	@bash scripts/install_deps.sh
 
-build: deps
+# The build needs the Debian packages only; in CI the Python venvs install in the background
+# meanwhile (scripts/prefetch_deps.sh), and the last line waits for .venv (so every target that
+# depends on `build` finds it, as it finds `deps`).
+build:
+	@bash scripts/install_deps.sh system
+	@$(if $(filter true,$(CI)),bash scripts/prefetch_deps.sh,true)
 	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD)
+	@bash scripts/install_deps.sh
 
 test: build
 	@bash scripts/run_tests.sh

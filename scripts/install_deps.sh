@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing orc needs, only what is missing: Debian packages and a
 # Python venv (.venv) with dbt. Idempotent and fast when everything is present.
+# Usage: install_deps.sh [system]   (`system`: the Debian packages only, what the build needs)
+# Several may run at once (CI installs the venvs in the background while orc compiles, and a
+# stage that needs a venv runs this again): each venv and the npm tools are installed under a
+# lock, so a second caller waits for the first and then finds them installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +14,8 @@ APT_PACKAGES=(build-essential cmake ninja-build pkg-config libsimdjson-dev libto
 # Azurite (below) is installed with npm: take npm and nodejs from Debian when npm is missing.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 
+exec {apt_lock}>.apt.lock
+flock "$apt_lock"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,8 +27,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+flock -u "$apt_lock"
+[ "${1:-}" = system ] && exit 0
+
 VENV=${VENV:-.venv}
 REQ=${REQUIREMENTS:-requirements-dev.txt}
+exec {venv_lock}>"$VENV.lock"
+flock "$venv_lock"
 stamp="$VENV/.orc-requirements.sha256"
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -38,8 +49,11 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
   echo "$want" > "$stamp"
 fi
+flock -u "$venv_lock"
 
 # Azurite (Azure Blob emulator for the end-to-end tests), from npm into a repo-local prefix.
+exec {npm_lock}>.npm-tools.lock
+flock "$npm_lock"
 if [ ! -x .npm-tools/node_modules/.bin/azurite-blob ]; then
   if command -v npm >/dev/null; then
     echo "installing azurite (npm) into .npm-tools"

@@ -11,26 +11,18 @@ status=0
 # Each stage header carries the seconds since the start, so CI logs show where time goes.
 started=$SECONDS
 stage() { echo "== $* [+$((SECONDS - started)) s] =="; }
-# The extra venvs are installed in the background while tests run (pip is mostly
-# network-bound, the tests CPU-bound): `prefetch` starts one job for a list of venvs, and a
-# stage that needs them waits for that job, then runs install_deps.sh itself (a no-op after a
-# successful background install, a retry with its errors shown after a failed one).
-prefetch() {  # prefetch NAME...: installs .venv-NAME from requirements-NAME.txt, in order
-  ( for name in "$@"; do
-      VENV=.venv-$name REQUIREMENTS=requirements-$name.txt nice bash scripts/install_deps.sh
-    done ) >/dev/null 2>&1 &
-}
-prefetch orchestra15 snowflake
-e2e_venvs=$!
+# The extra venvs install in the background while tests run (scripts/prefetch_deps.sh; in CI
+# `make build` started them already, and these calls then find them done or in progress); a
+# stage that needs one runs install_deps.sh, which waits for the background install.
 if [ "${ORC_SKIP_VERSIONS:-0}" != 1 ]; then
-  prefetch dbt110 dbt112
-  version_venvs=$!
+  bash scripts/prefetch_deps.sh "orchestra15 snowflake" "dbt110 dbt112"
+else
+  bash scripts/prefetch_deps.sh "orchestra15 snowflake"
 fi
 stage "unit tests (ctest)"
 ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 
 stage "end-to-end tests (pytest)"
-wait "$e2e_venvs" || true
 # dbt-orchestra 1.5.0 in a venv of its own, for the state cross-read (test_orchestra15_compat)
 # and the subset of the compatibility matrix (test_orchestra15_matrix, tests/compat).
 VENV=.venv-orchestra15 REQUIREMENTS=requirements-orchestra15.txt bash scripts/install_deps.sh
@@ -72,7 +64,6 @@ fi
 # version.
 # dbt-core 1.12 is installed without dbt-core-experimental-parser (requirements-dbt112.txt).
 if [ "${ORC_SKIP_VERSIONS:-0}" != 1 ]; then
-  wait "$version_venvs" || true
   for version in 110 112; do
     stage "end-to-end subset on dbt-core ${version:0:1}.${version:1} (pytest)"
     VENV=.venv-dbt$version REQUIREMENTS=requirements-dbt$version.txt bash scripts/install_deps.sh
