@@ -10,14 +10,15 @@
 #      them;
 #   4. the launcher auditwheel leaves in the wheel's scripts is replaced by
 #      scripts/wheel_launcher.py. The result is the only orc_dbt wheel left in dist/.
-# Usage: scripts/build_wheel.sh   (WHEEL_VENV overrides the build venv; prints the wheel's path
-# as its last line)
+# Usage: scripts/build_wheel.sh   (WHEEL_VENV overrides the build venv; WHEEL_CMAKE_DIR the
+# CMake build dir: CI passes its own Release build dir, which scikit-build-core configures again
+# and finds up to date, so nothing is compiled twice; prints the wheel's path as its last line)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${WHEEL_VENV:-.venv-wheel}
 OUT=dist
-CMAKE_DIR=build-wheel/cmake
+CMAKE_DIR=${WHEEL_CMAKE_DIR:-build-wheel/cmake}
 RAW=build-wheel/unrepaired
 REPAIRED=build-wheel/repaired
 UNPACKED=build-wheel/unpacked
@@ -37,7 +38,12 @@ echo "== building the wheel (scikit-build-core, CMake build dir $CMAKE_DIR) =="
 rm -rf "$RAW"
 # No isolation: the build venv already holds the backend; a new isolated environment would
 # make scikit-build-core clear the CMake build dir, and every run would compile from scratch.
-"$VENV/bin/python" -m build --wheel --no-isolation --outdir "$RAW" -C build-dir="$CMAKE_DIR" .
+# ORC_BUILD_TESTS stays as that dir has it (the wheel installs `orc` only; a shared build dir
+# keeps its unit tests).
+tests=OFF
+grep -q '^ORC_BUILD_TESTS:BOOL=ON' "$CMAKE_DIR/CMakeCache.txt" 2>/dev/null && tests=ON
+"$VENV/bin/python" -m build --wheel --no-isolation --outdir "$RAW" -C build-dir="$CMAKE_DIR" \
+  -C cmake.define.ORC_BUILD_TESTS=$tests .
 raw_wheel=$(ls "$RAW"/orc_dbt-*.whl)
 
 # The best policy the binary's versioned symbols allow (glibc, libstdc++) once the libraries
