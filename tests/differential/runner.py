@@ -549,6 +549,17 @@ class SequenceRun:
         rep.seconds = time.monotonic() - t0
         return rep
 
+    def _relations_read(self, name: str) -> list[str]:
+        """The relation names in model `name`'s compiled SQL: its model parents', and those
+        its ephemeral parents read (dbt inlines them as CTEs)."""
+        w, out = self.world, []
+        for p in w.model(name).refs:
+            if p.startswith("source:") or p in w.seeds:
+                continue
+            parent = w.model(p)
+            out += self._relations_read(p) if parent.materialized == "ephemeral" else [parent.relation]
+        return out
+
     def _check_model(self, rep: StepReport, cli: dict[str, int], shadow_status: dict,
                      compiled: dict[str, str], empty: bool, shadow: dict,
                      relations: dict[str, str]) -> None:
@@ -570,10 +581,9 @@ class SequenceRun:
             name = uid.split(".")[-1]
             if empty or not w.has_model(name):
                 continue
-            # the relations it reads are in its SQL too (a parent's alias)
-            key = _sha(self.definition_key(name, cli), [
-                w.model(p).relation for p in w.model(name).refs
-                if not p.startswith("source:") and p not in w.seeds])
+            # the relations it reads are in its SQL too (a parent's alias), also through the
+            # ephemeral parents it inlines
+            key = _sha(self.definition_key(name, cli), self._relations_read(name))
             sql = re.sub(r"(?m)^-- reviewed \(\d+\)\n", "", sql)
             seen = self.compiled.get(uid)
             if seen and seen[0] == key and seen[1] != sql:
