@@ -4,7 +4,7 @@ Starting dbt costs 2-3 s of Python imports per process, and a test or a differen
 starts several (orc's dbt driver, the plain-dbt twin, `dbt run-operation` to steer data).
 The server imports dbt (and its adapters) once and warms it up; for every request it forks
 a child that does what `python ARGS...` would do with the client's argv, working directory,
-environment and open file descriptors: run a script (the `dbt` script below: dbt's own
+environment, open file descriptors and ignored signals: run a script (the `dbt` script below: dbt's own
 console entry point) or a `-c` program (orc's dbt driver, which orc starts as
 `<dbt's python> -c <driver source>` with its pipes on fds 3 and 4). Each process therefore
 runs in a fresh process image copied from a pristine parent: no dbt state (flags, adapters,
@@ -273,6 +273,16 @@ def _become_python(request: dict, fds: list[int]) -> int:
                              f"{_LOW_FDS}, where the server's own are\n".encode())
         return 70
     _take_fds(request["fds"], fds)
+    # The signal dispositions a real process would inherit from the caller, not the server's:
+    # a signal the caller ignores stays ignored (as in a shell's background job), any other
+    # is handled as Python starts it (SIGINT raises KeyboardInterrupt).
+    ignored = set(request.get("ignored_signals", []))
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if int(signum) in ignored:
+            signal.signal(signum, signal.SIG_IGN)
+        else:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                          else signal.SIG_DFL)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -383,8 +393,10 @@ def main():
         s.connect(SOCK)
     except OSError:
         os.execv(REAL_PYTHON, [REAL_PYTHON] + sys.argv[1:])
+    ignored = [int(n) for n in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+               if signal.getsignal(n) == signal.SIG_IGN]
     body = json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ),
-                       "fds": fds}}).encode()
+                       "fds": fds, "ignored_signals": ignored}}).encode()
     s.sendall(struct.pack("!I", len(body)))
     socket.send_fds(s, [body], fds)
     for fd in fds:
