@@ -14,11 +14,9 @@ stage() { echo "== $* [+$((SECONDS - started)) s] =="; }
 # The extra venvs install in the background while tests run (scripts/prefetch_deps.sh; in CI
 # `make build` started them already, and these calls then find them done or in progress); a
 # stage that needs one runs install_deps.sh, which waits for the background install.
-if [ "${ORC_SKIP_VERSIONS:-0}" != 1 ]; then
-  bash scripts/prefetch_deps.sh "orchestra15 snowflake" "dbt110 dbt112"
-else
-  bash scripts/prefetch_deps.sh "orchestra15 snowflake"
-fi
+chains=("orchestra15 snowflake")
+[ "${ORC_SKIP_VERSIONS:-0}" = 1 ] || chains+=("dbt110 dbt112")
+bash scripts/prefetch_deps.sh "${chains[@]}"
 stage "unit tests (ctest)"
 ctest --test-dir "$BUILD" --output-on-failure -j2 2>&1 | tail -n 25 || status=1
 

@@ -4,8 +4,8 @@ Starting dbt costs 2-3 s of Python imports per process, and a test or a differen
 starts several (orc's dbt driver, the plain-dbt twin, `dbt run-operation` to steer data).
 The server imports dbt (and its adapters) once and warms it up; for every request it forks
 a child that does what `python ARGS...` would do with the client's argv, working directory,
-environment, open file descriptors and ignored signals: run a script (the `dbt` script below: dbt's own
-console entry point) or a `-c` program (orc's dbt driver, which orc starts as
+environment, open file descriptors and ignored signals: run a script (the `dbt` script
+below: dbt's own console entry point) or a `-c` program (orc's dbt driver, which orc starts as
 `<dbt's python> -c <driver source>` with its pipes on fds 3 and 4). Each process therefore
 runs in a fresh process image copied from a pristine parent: no dbt state (flags, adapters,
 connections, manifests) survives from one to the next, which is why a fork server is used

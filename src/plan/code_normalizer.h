@@ -28,8 +28,9 @@ struct CodeReferences {
 };
 
 /// Adds the var()/env_var() names read and the dispatch() macro names called in `code` to
-/// `out` (sorted, without duplicates after the call). Scans the Jinja of the raw code: every `{{ }}` and `{% %}` block, SQL comments
-/// included (dbt renders Jinja inside them); plain text and `{# #}` comments are not called.
+/// `out` (sorted, without duplicates after the call). Scans the Jinja of the raw code: every
+/// `{{ }}` and `{% %}` block, SQL comments included (dbt renders Jinja inside them); plain
+/// text and `{# #}` comments are not called.
 void collect_references(std::string_view code, CodeReferences& out);
 
 /// True when `code` reads the clock or randomness, so that its result can change on every run:

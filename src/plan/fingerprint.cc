@@ -135,12 +135,12 @@ const std::vector<uint32_t>& Fingerprinter::closure(uint32_t macro) {
     for (const std::string& dep : g_.macros[m].depends_on) {
       auto it = g_.macro_index.find(dep);
       if (it == g_.macro_index.end() || seen[it->second]) continue;
+      seen[it->second] = 1;
       if (is_builtin_macro_package(g_.macros[it->second].package_name)) {
-        dispatch_targets(it->second, next);
+        dispatch_targets(it->second, next);  // once per walk: marked seen, never pushed
         visit(next);
         continue;
       }
-      seen[it->second] = 1;
       stack.push_back(it->second);
     }
   }

@@ -557,7 +557,8 @@ class SequenceRun:
             if p.startswith("source:") or p in w.seeds:
                 continue
             parent = w.model(p)
-            out += self._relations_read(p) if parent.materialized == "ephemeral" else [parent.relation]
+            out += (self._relations_read(p) if parent.materialized == "ephemeral"
+                    else [parent.relation])
         return out
 
     def _check_model(self, rep: StepReport, cli: dict[str, int], shadow_status: dict,
