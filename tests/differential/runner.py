@@ -641,7 +641,7 @@ class SequenceRun:
             if o_failed and s_failed:
                 continue                                   # failed in both
             if o_failed:
-                blocker = (self._failed_test_on_frozen(name, frozen, orc_status)
+                blocker = (self._failed_test_on_frozen([name], frozen, orc_status)
                            if o == "skipped" else None)
                 if step.concurrent:
                     rep.notes.append(f"{uid}: {o} in a concurrent run (dbt: {s})")
@@ -690,7 +690,15 @@ class SequenceRun:
                 if o is not None:
                     self.last_verdict[uid] = o
                 if s is not None and o is not None and o != s:
-                    rep.verdicts.append(f"{uid}: orc ran it: {o}, dbt: {s}")
+                    blocker = (self._failed_test_on_frozen(
+                        self._test_models(uid), frozen, orc_status)
+                        if o == "skipped" else None)
+                    if blocker:
+                        # as for relations above: the shadow left the frozen node and its
+                        # tests out, orc ran the failing one and dbt skipped what is behind it
+                        rep.notes.append(f"{uid}: skipped behind failing {blocker}")
+                    else:
+                        rep.verdicts.append(f"{uid}: orc ran it: {o}, dbt: {s}")
             elif s in ("fail", "error") and self.last_verdict.get(uid, "pass") == "pass":
                 rep.verdicts.append(f"{uid}: orc reused it ({reason_code(d)}), dbt: {s}")
 
@@ -723,14 +731,26 @@ class SequenceRun:
             else:
                 self.emptied.discard(uid)
 
-    def _failed_test_on_frozen(self, name: str, frozen: set[str],
-                               orc_status: dict[str, str]) -> str | None:
-        """A test that failed in orc's run on a frozen (build_after) node upstream of `name`."""
+    def _manifest_nodes(self) -> dict:
+        """The `nodes` of orc's last manifest ({} when there is none)."""
         manifest = self.orc_project / "target" / "manifest.json"
         if not manifest.exists():
+            return {}
+        return json.loads(manifest.read_text()).get("nodes", {})
+
+    def _test_models(self, test_id: str) -> list[str]:
+        """Names of the models test `test_id` reads (manifest)."""
+        deps = self._manifest_nodes().get(test_id, {}).get("depends_on", {}).get("nodes", [])
+        return [d.split(".")[-1] for d in deps if d.startswith("model.")]
+
+    def _failed_test_on_frozen(self, names: list[str], frozen: set[str],
+                               orc_status: dict[str, str]) -> str | None:
+        """A test that failed in orc's run on a frozen (build_after) node upstream of one of
+        `names`."""
+        nodes = self._manifest_nodes()
+        if not nodes:
             return None
-        nodes = json.loads(manifest.read_text()).get("nodes", {})
-        above = {self.world.node_id(a) for a in self.world.ancestors(name)
+        above = {self.world.node_id(a) for name in names for a in self.world.ancestors(name)
                  if not a.startswith("source:")}
         for tid, status in orc_status.items():
             if tid.startswith(("test.", "unit_test.")) and status in ("fail", "error"):
