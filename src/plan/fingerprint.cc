@@ -24,8 +24,8 @@ bool names_relations(std::string_view name) {
 }
 
 /// First differing key of two maps: "+k" added, "-k" removed, "k" changed; "" when equal.
-std::string first_difference(const std::map<std::string, std::string>& before,
-                             const std::map<std::string, std::string>& now,
+std::string first_difference(const FlatStringMap& before,
+                             const FlatStringMap& now,
                              bool unknown_differs = false) {
   auto a = before.begin(), b = now.begin();
   while (a != before.end() || b != now.end()) {
@@ -335,16 +335,21 @@ namespace {
 enum class Part : uint8_t { Code, Relation, Adapter, Kind, Inputs };
 enum class Map : uint8_t { Config, Macros, Vars, EnvVars };
 
-/// Builds the Fingerprint itself.
+/// Builds the Fingerprint itself: the maps' entries as they come, sorted once by finish().
 struct BuildSink {
   Fingerprint& fp;
+  std::vector<FlatStringMap::value_type> entries[4];
   void part(Part p, std::string_view v) {
     std::string* to[] = {&fp.code, &fp.relation, &fp.adapter, &fp.kind, &fp.inputs};
     *to[static_cast<int>(p)] = v;
   }
   void entry(Map m, std::string_view key, std::string_view value) {
-    std::map<std::string, std::string>* to[] = {&fp.config, &fp.macros, &fp.vars, &fp.env_vars};
-    (*to[static_cast<int>(m)])[std::string(key)] = value;
+    entries[static_cast<int>(m)].emplace_back(std::string(key), std::string(value));
+  }
+  /// Moves the collected entries into the fingerprint's maps.
+  void finish() {
+    FlatStringMap* to[] = {&fp.config, &fp.macros, &fp.vars, &fp.env_vars};
+    for (int i = 0; i < 4; ++i) *to[i] = FlatStringMap::from_pairs(std::move(entries[i]));
   }
 };
 
@@ -458,8 +463,9 @@ std::string Fingerprinter::inputs_with(NodeId id,
 
 Fingerprint Fingerprinter::of(NodeId id, const StateEntry* recorded) {
   Fingerprint fp;
-  BuildSink sink{fp};
+  BuildSink sink{fp, {}};
   emit(id, recorded, sink);
+  sink.finish();
   return fp;
 }
 
@@ -481,7 +487,7 @@ uint64_t fingerprint_digest(const Fingerprint& fp) {
   sink.part(Part::Adapter, fp.adapter);
   sink.part(Part::Kind, fp.kind);
   sink.part(Part::Inputs, fp.inputs);
-  const std::pair<Map, const std::map<std::string, std::string>*> maps[] = {
+  const std::pair<Map, const FlatStringMap*> maps[] = {
       {Map::Config, &fp.config}, {Map::Macros, &fp.macros}, {Map::Vars, &fp.vars},
       {Map::EnvVars, &fp.env_vars}};
   for (const auto& [m, entries] : maps)
@@ -511,7 +517,7 @@ std::optional<Reason> compare_fingerprints(const Fingerprint& old, const Fingerp
   if (old.inputs != now.inputs) return Reason{ReasonCode::InputsChanged, {}, {}};
   auto dynamic = [](const std::string& k) { return !k.empty() && k[0] == '('; };
   if (auto k = first_difference(old.vars, now.vars, true); !k.empty())
-    return Reason{dynamic(k) && now.vars.count(k) && now.vars.at(k) == kUnknownValue
+    return Reason{dynamic(k) && now.vars.count(k) && now.vars.find(k)->second == kUnknownValue
                       ? ReasonCode::VarNameDynamic
                       : ReasonCode::VarChanged,
                   k, {}};

@@ -5,8 +5,8 @@
 namespace orc {
 namespace {
 
-void diff_map(const char* component, const std::map<std::string, std::string>& old,
-              const std::map<std::string, std::string>& now, std::vector<ComponentChange>& out) {
+void diff_map(const char* component, const FlatStringMap& old,
+              const FlatStringMap& now, std::vector<ComponentChange>& out) {
   std::set<std::string> keys;
   for (const auto& [k, v] : old) keys.insert(k);
   for (const auto& [k, v] : now) keys.insert(k);

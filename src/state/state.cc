@@ -57,21 +57,22 @@ std::string text_of(simdjson::dom::element v, const std::string& origin, std::st
   return text_at(v, origin, key, [field] { return field; });
 }
 
-void read_string_map(simdjson::dom::element v, std::map<std::string, std::string>& out,
+void read_string_map(simdjson::dom::element v, FlatStringMap& out,
                      const std::string& origin, std::string_view key, std::string_view field) {
   if (v.is_null()) return;
   simdjson::dom::object obj;
   if (v.get_object().get(obj))
     shape_error(origin, fmt::format("at {}: expected an object, found {}",
                                     entry_path(key, field), type_name(v)));
-  // orc writes these maps sorted, so the end is the right hint (any order stays correct).
+  // orc writes these maps sorted, so each key is appended (any order stays correct).
+  out.reserve(obj.size());
   for (auto [k, val] : obj)
-    out.insert_or_assign(out.end(), std::string(k), text_at(val, origin, key, [&, k = k] {
+    out.insert_or_assign(std::string(k), text_at(val, origin, key, [&, k = k] {
       return fmt::format("{}.\"{}\"", field, k);
     }));
 }
 
-void append_string_map(std::string& out, const std::map<std::string, std::string>& m) {
+void append_string_map(std::string& out, const FlatStringMap& m) {
   out.push_back('{');
   bool first = true;
   for (const auto& [k, v] : m) {
@@ -132,7 +133,7 @@ void append_fingerprint(std::string& out, const Fingerprint& fp) {
   const std::pair<const char*, const std::string*> strings[] = {
       {"code", &fp.code}, {"relation", &fp.relation}, {"adapter", &fp.adapter},
       {"kind", &fp.kind}, {"inputs", &fp.inputs}};
-  const std::pair<const char*, const std::map<std::string, std::string>*> maps[] = {
+  const std::pair<const char*, const FlatStringMap*> maps[] = {
       {"config", &fp.config}, {"macros", &fp.macros}, {"vars", &fp.vars},
       {"env_vars", &fp.env_vars}};
   char sep = '{';

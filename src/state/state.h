@@ -1,13 +1,13 @@
 #pragma once
 // The state model shared by every backend: what orc remembers about each built node.
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/flat_string_map.h"
 #include "core/timestamp.h"
 
 namespace orc {
@@ -20,10 +20,10 @@ struct Fingerprint {
   std::string adapter;   ///< adapter type
   std::string kind;      ///< relation kind it was built as (table, view, ...); "" when none/unknown
   std::string inputs;    ///< relation identities of the sources and parents it reads
-  std::map<std::string, std::string> config;    ///< result-affecting config key -> hash
-  std::map<std::string, std::string> macros;    ///< macro unique_id -> hash (closure)
-  std::map<std::string, std::string> vars;      ///< var name -> hash of its value
-  std::map<std::string, std::string> env_vars;  ///< env var name -> hash of its value
+  FlatStringMap config;    ///< result-affecting config key -> hash
+  FlatStringMap macros;    ///< macro unique_id -> hash (closure)
+  FlatStringMap vars;      ///< var name -> hash of its value
+  FlatStringMap env_vars;  ///< env var name -> hash of its value
 
   bool operator==(const Fingerprint&) const = default;
 };
@@ -32,19 +32,19 @@ struct Fingerprint {
 struct StateEntry {
   std::string checksum;
   std::string last_updated;                     ///< ISO-8601 as stored (any offset / naive).
-  std::map<std::string, std::string> sources;   ///< source unique_id -> max_loaded_at consumed.
+  FlatStringMap sources;   ///< source unique_id -> max_loaded_at consumed.
   /// orc's addition: parent asset id -> that parent's `last_updated` when this node built.
   /// Absent in files written by the reference.
-  std::map<std::string, std::string> parents;
+  FlatStringMap parents;
   bool has_parents = false;                     ///< whether `parents` was recorded at all.
   /// orc's addition (`orc_source_tokens`): source unique_id -> data-change token consumed, for
   /// sources without loaded_at_* (design.md, "Implicit freshness"). Tokens are not timestamps,
   /// so they stay out of `sources`, which the reference reads.
-  std::map<std::string, std::string> source_tokens;
+  FlatStringMap source_tokens;
   /// orc's addition (`orc_source_markers`): source unique_id -> change marker consumed, for
   /// sources with loaded_at_* (design.md, "Late-arriving rows"): a value beside max_loaded_at
   /// that also moves when rows arrive without a newer loaded_at. Compared for equality only.
-  std::map<std::string, std::string> source_markers;
+  FlatStringMap source_markers;
   /// orc's addition; absent in entries written by the reference or by orc before 0.2.
   std::optional<Fingerprint> fingerprint;
   /// orc's addition (`orc_build_seconds`): how long the node's last successful build took

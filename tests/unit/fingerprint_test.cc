@@ -263,8 +263,8 @@ TEST(Fingerprint, VarsAndEnvVarsReadThroughMacros) {
     return std::nullopt;
   };
   Fingerprint fp = p.of("model.proj.m");
-  EXPECT_EQ(fp.vars, (std::map<std::string, std::string>{{"row_limit", "h-limit"},
-                                                          {"weight", "h-weight"}}));
+  EXPECT_EQ(fp.vars, (FlatStringMap{{"row_limit", "h-limit"},
+                                    {"weight", "h-weight"}}));
   ASSERT_EQ(fp.env_vars.count("TIER"), 1u);
   EXPECT_NE(fp.env_vars.at("TIER"), "gold") << "values are hashed";
   EXPECT_NE(fp.env_vars.at("TIER"), "unset");
