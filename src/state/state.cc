@@ -1,11 +1,13 @@
 #include "state/state.h"
 
 #include <algorithm>
+#include <bit>
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <vector>
 
 #include "core/error.h"
+#include "core/fast_hash.h"
 #include "core/json_writer.h"
 #include "core/mapped_file.h"
 
@@ -173,9 +175,80 @@ const StateEntry* find_entry(const State& state, const std::string& key,
 
 namespace {
 
-/// parse_state on `size` bytes at `data`, followed by at least SIMDJSON_PADDING readable bytes
-/// (so simdjson reads the text where it is instead of copying it).
-State parse_padded_state(const char* data, size_t size, const std::string& origin) {
+/// entry_digest's accumulator: order-dependent, each string hashed whole (its length counts).
+struct DigestMix {
+  uint64_t h = 0x6A09E667F3BCC908ULL;
+  void add(uint64_t v) { h = (h ^ v) * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL; }
+  void add(std::string_view s) { add(fast_hash(s)); }
+  void add(const FlatStringMap& m) {
+    add(static_cast<uint64_t>(m.size()));
+    for (const auto& [k, v] : m) add(k), add(v);
+  }
+};
+
+}  // namespace
+
+uint64_t entry_digest(const StateEntry& e) {
+  DigestMix d;
+  d.add(e.checksum);
+  d.add(e.last_updated);
+  d.add(e.sources);
+  d.add(static_cast<uint64_t>(e.has_parents));
+  d.add(e.parents);
+  d.add(e.source_tokens);
+  d.add(e.source_markers);
+  d.add(static_cast<uint64_t>(e.fingerprint.has_value()));
+  if (const auto& fp = e.fingerprint) {
+    for (const std::string* part : {&fp->code, &fp->relation, &fp->adapter, &fp->kind,
+                                    &fp->inputs})
+      d.add(*part);
+    for (const FlatStringMap* m : {&fp->config, &fp->macros, &fp->vars, &fp->env_vars}) d.add(*m);
+  }
+  d.add(static_cast<uint64_t>(e.build_seconds.has_value()));
+  if (e.build_seconds) d.add(std::bit_cast<uint64_t>(*e.build_seconds));
+  d.add(e.target);
+  d.add(e.cloned_from);
+  d.add(e.cloned_version);
+  d.add(e.extra_fields);
+  return d.h;
+}
+
+namespace {
+
+/// The text of every entry of the document's "state" object (of each, if the key repeats), in
+/// document order; empty when the document cannot be walked (then nothing is copied).
+std::vector<std::string_view> entry_texts(const char* data, size_t size, size_t capacity) {
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object top;
+  if (parser.iterate(data, size, capacity).get(doc) || doc.get_object().get(top)) return {};
+  std::vector<std::string_view> out;
+  for (auto field : top) {
+    std::string_view key;
+    simdjson::ondemand::value value;
+    if (field.unescaped_key().get(key) || field.value().get(value)) return {};
+    if (key != "state") continue;  // the value is skipped on the way to the next field
+    simdjson::ondemand::object entries;
+    if (value.get_object().get(entries)) return {};
+    for (auto entry : entries) {
+      simdjson::ondemand::object eo;  // every entry is an object (the parse checked)
+      std::string_view text;
+      if (entry.value().get_object().get(eo) || eo.raw_json().get(text)) return {};
+      // the text runs to the next token: the whitespace after the last entry's '}' is not its
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' ||
+                               text.back() == '\r' || text.back() == '\t'))
+        text.remove_suffix(1);
+      out.push_back(text);
+    }
+  }
+  return out;
+}
+
+/// parse_state on `size` bytes at `data`, followed by readable bytes up to `capacity` (at
+/// least SIMDJSON_PADDING, so simdjson reads the text where it is instead of copying it).
+/// `owner` keeps those bytes alive; each entry's `read_as` points into them.
+State parse_padded_state(const char* data, size_t size, size_t capacity,
+                         const std::shared_ptr<const void>& owner, const std::string& origin) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(data, size, false).get(root)) {
@@ -189,6 +262,7 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
     shape_error(origin, fmt::format("at the top level: expected an object, found {}",
                                     type_name(root)));
   State state;
+  std::vector<StateEntry*> in_order;  // the entries as read, for their texts
   bool saw_state = false;
   for (auto [key, value] : top) {
     if (key == "orc_savings") {
@@ -207,6 +281,7 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
     if (value.get_object().get(entries))
       shape_error(origin, fmt::format("at state: expected an object, found {}", type_name(value)));
     state.entries.reserve(entries.size());
+    in_order.reserve(in_order.size() + entries.size());
     for (auto [asset, ev] : entries) {
       simdjson::dom::object eo;
       if (ev.get_object().get(eo))
@@ -250,23 +325,33 @@ State parse_padded_state(const char* data, size_t size, const std::string& origi
           entry.extra_fields += simdjson::minify(fv);
         }
       }
-      state.entries.insert_or_assign(std::string(asset), std::move(entry));
+      auto [it, added] = state.entries.insert_or_assign(std::string(asset), std::move(entry));
+      in_order.push_back(&it->second);
     }
   }
   if (!saw_state) shape_error(origin, "it has no \"state\" key");
+  parser = simdjson::dom::parser();  // its memory is not needed for the texts' walk
+  // Each entry's text, in the order the entries were read (a key read twice keeps the last).
+  const std::vector<std::string_view> texts = entry_texts(data, size, capacity);
+  if (texts.size() == in_order.size()) {
+    for (size_t i = 0; i < texts.size(); ++i) in_order[i]->read_as.text = texts[i];
+    for (StateEntry* e : in_order)
+      if (e->read_as.owner == nullptr) e->read_as = {owner, e->read_as.text, entry_digest(*e)};
+  }
   return state;
 }
 
 }  // namespace
 
 State parse_state(std::string_view text, const std::string& origin) {
-  simdjson::padded_string padded(text);
-  return parse_padded_state(padded.data(), padded.size(), origin);
+  auto padded = std::make_shared<const simdjson::padded_string>(text);
+  return parse_padded_state(padded->data(), padded->size(),
+                            padded->size() + simdjson::SIMDJSON_PADDING, padded, origin);
 }
 
 State read_state_file(const std::filesystem::path& path) {
-  MappedFile file(path, simdjson::SIMDJSON_PADDING);
-  return parse_padded_state(file.data(), file.size(), path.string());
+  auto file = std::make_shared<const MappedFile>(path, simdjson::SIMDJSON_PADDING);
+  return parse_padded_state(file->data(), file->size(), file->capacity(), file, path.string());
 }
 
 std::string serialize_state(const State& state) {
@@ -284,6 +369,11 @@ std::string serialize_state(const State& state) {
     out += first ? "\n  " : ",\n  ";
     first = false;
     append_json_string(out, kv->first);
+    if (!e.read_as.text.empty() && e.read_as.digest == entry_digest(e)) {
+      out += ": ";
+      out += e.read_as.text;  // unchanged since it was read: its text as read
+      continue;
+    }
     out += ": {\"checksum\": ";
     append_json_string(out, e.checksum);
     out += ", \"last_updated\": ";

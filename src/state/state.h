@@ -1,6 +1,8 @@
 #pragma once
 // The state model shared by every backend: what orc remembers about each built node.
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,15 @@ struct Fingerprint {
   FlatStringMap env_vars;  ///< env var name -> hash of its value
 
   bool operator==(const Fingerprint&) const = default;
+};
+
+/// The JSON text an entry was read from. Writing the state copies it instead of serializing
+/// the entry again while the entry still holds what was read (its digest says so), so entries
+/// a run leaves alone cost a copy (docs/design.md, "Engine performance").
+struct EntryText {
+  std::shared_ptr<const void> owner;  ///< keeps the buffer `text` points into alive
+  std::string_view text;              ///< the entry's JSON object as read; empty: none
+  uint64_t digest = 0;                ///< entry_digest() of the entry as read
 };
 
 /// What one node consumed and produced when it last built successfully.
@@ -64,7 +75,14 @@ struct StateEntry {
   bool is_clone() const { return !cloned_from.empty(); }
   /// Other fields of the entry, kept verbatim as `"key":value` pairs joined by ','.
   std::string extra_fields;
+  /// The text this entry was read from (none for entries a run made). Not part of what the
+  /// entry holds: an entry changed in place is serialized again, whatever this says.
+  EntryText read_as;
 };
+
+/// A digest of everything a state entry holds (every field but `read_as`): equal digests mean,
+/// but for a 64-bit collision, the entry holds what it held when the digest was taken.
+uint64_t entry_digest(const StateEntry& entry);
 
 /// orc's addition (top-level `orc_savings`): what reuse saved, summed over every stateful
 /// run that recorded it (see plan/savings.h).
@@ -101,11 +119,15 @@ State parse_state(std::string_view text, const std::string& origin);
 
 /// parse_state on the file at `path`, read through a mapping instead of copies (a 100k-node
 /// state is over 100 MB: docs/design.md, "Engine performance"). Throws orc::Error naming the
-/// path when it is not a readable regular file. The file must not shrink while it is read (a
-/// mapped file truncated in place faults); orc itself replaces state files by rename.
+/// path when it is not a readable regular file. The entries' `read_as` text stays in the
+/// mapping, so the file must not shrink while the State lives (a mapped file truncated in
+/// place faults); orc itself replaces state files by rename, and only `orc dbt orchestra plan`,
+/// which runs no dbt, reads state this way.
 State read_state_file(const std::filesystem::path& path);
 
-/// Serialises a state document (entries sorted by key, so output is deterministic).
+/// Serialises a state document (entries sorted by key, so output is deterministic). An entry
+/// that still holds what it was read as is written as the text it was read from (orc's own
+/// layout when orc wrote it; another writer's layout, same JSON values, when not).
 std::string serialize_state(const State& state);
 
 /// Folds `updates` into `base`: per entry, the one with the newer `last_updated` wins

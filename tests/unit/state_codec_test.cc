@@ -69,6 +69,45 @@ TEST(StateCodec, ChangeMarkersRoundTripInTheirOwnField) {
       << "a marker is a string";
 }
 
+TEST(StateCodec, AnEntryLeftAsReadIsWrittenAsItsTextAndAChangedOneAnew) {
+  // Another writer's layout (field order, spacing, a null), as the reference leaves it.
+  const char* text = R"({"state": {
+    "model.p.a": {"sources": {},   "last_updated": "2024-05-01T10:00:00Z", "checksum": null},
+    "model.p.b": {"checksum": "b1", "last_updated": "2024-05-01T10:00:00Z", "sources": {}}
+  }})";
+  State s = parse_state(text, "x");
+  s.entries.at("model.p.b").parents["model.p.a"] = "2024-05-01T10:00:00Z";  // changed in place
+  s.entries.at("model.p.b").has_parents = true;
+  const std::string out = serialize_state(s);
+  EXPECT_NE(out.find(R"("model.p.a": {"sources": {},   "last_updated": "2024-05-01T10:00:00Z", )"
+                     R"("checksum": null})"),
+            std::string::npos)
+      << "the entry left alone keeps its text: " << out;
+  EXPECT_NE(out.find(R"("model.p.b": {"checksum": "b1", "last_updated": "2024-05-01T10:00:00Z", )"
+                     R"("sources": {}, "parents": {"model.p.a":"2024-05-01T10:00:00Z"})"),
+            std::string::npos)
+      << "the entry changed in place is serialized with its change: " << out;
+  State again = parse_state(out, "y");
+  EXPECT_EQ(again.entries.at("model.p.a").checksum, "");
+  EXPECT_EQ(again.entries.at("model.p.b").parents.size(), 1u);
+  // orc's own layout round-trips byte for byte, copied or serialized.
+  EXPECT_EQ(serialize_state(parse_state(serialize_state(again), "z")), serialize_state(again));
+}
+
+TEST(StateCodec, AnEntryCopiedToAnotherStateOutlivesTheTextItWasReadFrom) {
+  State target;
+  {
+    std::string text = R"({"state": {"model.p.a": {"checksum": "a1", "last_updated": "t",
+                          "sources": {}}}})";
+    State read = parse_state(text, "x");
+    target.entries.emplace("model.p.a", read.entries.at("model.p.a"));
+    text.assign(text.size(), ' ');  // the caller's buffer is reused; the entry's text is not
+  }
+  EXPECT_EQ(serialize_state(target),
+            "{\"state\": {\n  \"model.p.a\": {\"checksum\": \"a1\", \"last_updated\": \"t\",\n"
+            "                          \"sources\": {}}\n}}\n");
+}
+
 TEST(StateCodec, ReadStateFileReadsWhatParseStateReads) {
   TempDir dir("orc-state-file");
   // Padded to a whole number of 4 KiB pages: the parser reads past the end into the padding.
