@@ -24,8 +24,7 @@ bool names_relations(std::string_view name) {
 }
 
 /// First differing key of two maps: "+k" added, "-k" removed, "k" changed; "" when equal.
-std::string first_difference(const FlatStringMap& before,
-                             const FlatStringMap& now,
+std::string first_difference(const FlatStringMap& before, const FlatStringMap& now,
                              bool unknown_differs = false) {
   auto a = before.begin(), b = now.begin();
   while (a != before.end() || b != now.end()) {
@@ -517,7 +516,7 @@ std::optional<Reason> compare_fingerprints(const Fingerprint& old, const Fingerp
   if (old.inputs != now.inputs) return Reason{ReasonCode::InputsChanged, {}, {}};
   auto dynamic = [](const std::string& k) { return !k.empty() && k[0] == '('; };
   if (auto k = first_difference(old.vars, now.vars, true); !k.empty())
-    return Reason{dynamic(k) && now.vars.count(k) && now.vars.find(k)->second == kUnknownValue
+    return Reason{dynamic(k) && now.vars.count(k) && now.vars.at(k) == kUnknownValue
                       ? ReasonCode::VarNameDynamic
                       : ReasonCode::VarChanged,
                   k, {}};

@@ -325,7 +325,7 @@ State parse_padded_state(const char* data, size_t size, size_t capacity,
           entry.extra_fields += simdjson::minify(fv);
         }
       }
-      auto [it, added] = state.entries.insert_or_assign(std::string(asset), std::move(entry));
+      auto it = state.entries.insert_or_assign(std::string(asset), std::move(entry)).first;
       in_order.push_back(&it->second);
     }
   }
