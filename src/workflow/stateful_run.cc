@@ -85,8 +85,8 @@ void add_savings_to_store(StateStore& store, const RunSavings& run) {
 /// manifest, the others, those the batch left, and, when it declined or failed, all of its
 /// nodes. A node not cloned is decided BUILD instead (its children here read it). `listed`
 /// gives the other target's relation kinds (the probe's listing). Returns a success result
-/// per cloned node (the batch's, made up like dbt clone's: no completion time) and dbt clone's results;
-/// sets `previous_invocation` to dbt clone's invocation.
+/// per cloned node (the batch's, made up like dbt clone's: no completion time) and dbt clone's
+/// results; sets `previous_invocation` to dbt clone's invocation.
 std::vector<NodeResult> clone_nodes(Graph& graph, Plan& plan, const DbtArgs& dargs,
                                     const RelationCatalog& listed, const fs::path& manifest_path,
                                     const fs::path& results_path, const std::string& started_at,
